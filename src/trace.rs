@@ -1,0 +1,61 @@
+//! Why each candidate rule did or did not apply: the data behind `redirects explain`.
+
+use crate::Decision;
+use std::fmt;
+
+/// The decision for a request together with the reasoning that led to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation<'e> {
+    /// Exactly what [`crate::Engine::evaluate`] returns for the same request.
+    pub decision: Decision<'e>,
+    /// Each candidate rule whose host and pattern index matched, in file order, up to and
+    /// including the one that applied.
+    pub trace: Vec<TraceStep<'e>>,
+}
+
+/// One candidate rule and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceStep<'e> {
+    /// Index of the rule in the bundle's `rules`.
+    pub rule_index: usize,
+    /// The rule's id.
+    pub rule_id: &'e str,
+    /// Whether it applied, and if not, why.
+    pub verdict: Verdict,
+}
+
+/// The reason a candidate rule did or did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The rule applied and decided the request.
+    Applied,
+    /// The rule's `host` does not match the request's host.
+    HostMismatch,
+    /// The rule's `methods` do not include the request's method.
+    MethodMismatch,
+    /// A `when` condition does not hold; the text describes it (`country in [DE, AT]`).
+    WhenFailed(String),
+    /// An `unless` condition holds; the text describes it.
+    UnlessHeld(String),
+    /// The target equals the request URL, so the rule is treated as not matching.
+    LoopGuard,
+    /// A placeholder substituted into the target's host produced a host outside
+    /// `settings.allowed_hosts`.
+    HostNotAllowed,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Applied => f.write_str("applied"),
+            Verdict::HostMismatch => f.write_str("host does not match"),
+            Verdict::MethodMismatch => f.write_str("method not in methods"),
+            Verdict::WhenFailed(c) => write!(f, "when: {c} does not hold"),
+            Verdict::UnlessHeld(c) => write!(f, "unless: {c} holds"),
+            Verdict::LoopGuard => f.write_str("target equals the request URL (loop guard)"),
+            Verdict::HostNotAllowed => {
+                f.write_str("target host is not in settings.allowed_hosts")
+            }
+        }
+    }
+}
