@@ -1,2 +1,291 @@
-//! Engine benchmarks (placeholder).
-fn main() {}
+//! Engine benchmarks: `compile` and per-request `evaluate` at 1k, 10k and 100k generated rules
+//! (mixed exact, param, splat and conditional), over a request mix of hits and misses.
+//!
+//! `cargo bench --bench engine` first prints a plain summary (per-request p50/p99 from timed
+//! batches, compile time, and the targets checked), then runs criterion's own measurements.
+//! `BENCH_QUICK=1` prints the summary only, with shorter budgets.
+//!
+//! The rule scheme is the one `benches/peers/ruleset.mjs` generates for the peer comparison.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use edge_redirects::{Decision, Engine, Geo, Request};
+
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+const REQUESTS: usize = 10_000;
+
+/// splitmix64: a deterministic generator, so every run sees the same requests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Exact,
+    Param,
+    Splat,
+    Query,
+    Country,
+}
+
+fn kind_of(i: usize) -> Kind {
+    match i % 40 {
+        0..=27 => Kind::Exact,
+        28..=33 => Kind::Param,
+        34..=37 => Kind::Splat,
+        38 => Kind::Query,
+        _ => Kind::Country,
+    }
+}
+
+/// The `rules.json` bundle of `n` mixed rules: exact 70 %, param 15 %, splat 10 %, query and
+/// country conditions 2.5 % each.
+fn bundle(n: usize) -> String {
+    let mut rules = Vec::with_capacity(n);
+    for i in 0..n {
+        rules.push(match kind_of(i) {
+            Kind::Exact => format!(
+                r#"{{"id":"r{i}","from":"/legacy/c{}/item-{i}.html","to":"/items/{i}","status":301}}"#,
+                i % 50
+            ),
+            Kind::Param => {
+                format!(r#"{{"id":"r{i}","from":"/blog/{i}/:slug","to":"/posts/{i}/:slug","status":301}}"#)
+            }
+            Kind::Splat => format!(
+                r#"{{"id":"r{i}","from":"/docs/v{i}/*","to":"/documentation/v{i}/:splat","status":301}}"#
+            ),
+            Kind::Query => format!(
+                r#"{{"id":"r{i}","from":"/promo/{i}","to":"/offers/{i}/:c","status":301,"when":{{"query":{{"campaign":":c"}}}}}}"#
+            ),
+            Kind::Country => format!(
+                r#"{{"id":"r{i}","from":"/store/{i}","to":"/de/store/{i}","status":301,"when":{{"country":["DE","AT"]}}}}"#
+            ),
+        });
+    }
+    format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","))
+}
+
+/// One request of the mix, owned; `hit` says whether a correct engine redirects it.
+struct Sample {
+    url: String,
+    country: Option<&'static str>,
+    hit: bool,
+}
+
+impl Sample {
+    fn request(&self) -> Request<'_> {
+        Request {
+            method: "GET",
+            url: &self.url,
+            headers: &[],
+            geo: Geo {
+                country: self.country,
+                ..Geo::default()
+            },
+            random: 0,
+        }
+    }
+}
+
+/// 80 % hits spread over every kind of rule (some with a query string to carry over), 20 %
+/// misses: near misses on indexed prefixes and unrelated paths.
+fn requests(n: usize, count: usize) -> Vec<Sample> {
+    let mut rng = Rng(42);
+    let base = "https://example.com";
+    let of_kind = |kind: Kind, rng: &mut Rng| loop {
+        let i = rng.below(n);
+        if kind_of(i) == kind {
+            return i;
+        }
+    };
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let x = rng.unit();
+        if x < 0.2 {
+            let j = n + rng.below(n);
+            let url = match rng.below(4) {
+                0 => format!("{base}/legacy/c{}/item-{j}.html", j % 50),
+                1 => format!("{base}/about/team/page-{j}"),
+                2 => format!("{base}/blog/{j}/a-post?x=1"),
+                _ => format!("{base}/"),
+            };
+            out.push(Sample { url, country: None, hit: false });
+            continue;
+        }
+        let roll = rng.unit();
+        let sample = if roll < 0.6 {
+            let i = of_kind(Kind::Exact, &mut rng);
+            let q = if rng.unit() < 0.25 { "?utm_source=news" } else { "" };
+            Sample { url: format!("{base}/legacy/c{}/item-{i}.html{q}", i % 50), country: None, hit: true }
+        } else if roll < 0.75 {
+            let i = of_kind(Kind::Param, &mut rng);
+            Sample { url: format!("{base}/blog/{i}/post-{}", rng.below(1000)), country: None, hit: true }
+        } else if roll < 0.87 {
+            let i = of_kind(Kind::Splat, &mut rng);
+            Sample { url: format!("{base}/docs/v{i}/guide/install/linux"), country: None, hit: true }
+        } else if roll < 0.93 {
+            let i = of_kind(Kind::Query, &mut rng);
+            let hit = rng.unit() < 0.7;
+            let q = if hit { "?campaign=spring" } else { "?other=1" };
+            Sample { url: format!("{base}/promo/{i}{q}"), country: None, hit }
+        } else {
+            let i = of_kind(Kind::Country, &mut rng);
+            let hit = rng.unit() < 0.7;
+            Sample { url: format!("{base}/store/{i}"), country: Some(if hit { "DE" } else { "FR" }), hit }
+        };
+        out.push(sample);
+    }
+    out
+}
+
+fn is_redirect(decision: &Decision<'_>) -> bool {
+    matches!(decision, Decision::Redirect(_))
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+}
+
+/// What the summary measured at one size.
+struct Figures {
+    n: usize,
+    compile_ms: f64,
+    p50_ns: f64,
+    p99_ns: f64,
+    agree: usize,
+}
+
+/// Compile time (median of several) and the per-request distribution: requests are timed in
+/// batches of 32 (one timer read per batch), each batch giving one per-request sample.
+fn measure(n: usize, budget: Duration) -> Figures {
+    let text = bundle(n);
+    let runs = if n >= 100_000 { 3 } else { 7 };
+    let mut compile: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let engine = Engine::compile(black_box(&text)).expect("the generated bundle compiles");
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            drop(black_box(engine));
+            ms
+        })
+        .collect();
+    compile.sort_by(f64::total_cmp);
+    let engine = Engine::compile(&text).expect("the generated bundle compiles");
+    let mix = requests(n, REQUESTS);
+    let agree = mix.iter().filter(|s| is_redirect(&engine.evaluate(&s.request())) == s.hit).count();
+
+    const BATCH: usize = 32;
+    let mut samples = Vec::new();
+    let mut k = 0;
+    let deadline = Instant::now() + budget;
+    while Instant::now() < deadline && samples.len() < 1_000_000 {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(engine.evaluate(black_box(&mix[k].request())));
+            k = if k + 1 == mix.len() { 0 } else { k + 1 };
+        }
+        samples.push(start.elapsed().as_nanos() as f64 / BATCH as f64);
+    }
+    samples.sort_by(f64::total_cmp);
+    Figures {
+        n,
+        compile_ms: compile[compile.len() / 2],
+        p50_ns: quantile(&samples, 0.5),
+        p99_ns: quantile(&samples, 0.99),
+        agree,
+    }
+}
+
+fn summary(quick: bool) {
+    let budget = Duration::from_millis(if quick { 500 } else { 2000 });
+    println!("edge-redirects engine: mixed rules (exact/param/splat/conditional), {REQUESTS} requests (80 % hits)");
+    println!("{:>8} {:>12} {:>14} {:>14} {:>22}", "rules", "compile ms", "evaluate p50", "evaluate p99", "answers as expected");
+    let figures: Vec<Figures> = SIZES.iter().map(|&n| measure(n, budget)).collect();
+    for f in &figures {
+        println!(
+            "{:>8} {:>12.2} {:>11.0} ns {:>11.0} ns {:>16}/{REQUESTS}",
+            f.n, f.compile_ms, f.p50_ns, f.p99_ns, f.agree
+        );
+    }
+    let small = &figures[0];
+    let big = &figures[figures.len() - 1];
+    let verdict = |ok: bool| if ok { "MET    " } else { "NOT MET" };
+    println!("targets:");
+    println!(
+        "  {}  evaluate p50 <= 500 ns at 100k rules: {:.0} ns",
+        verdict(big.p50_ns <= 500.0),
+        big.p50_ns
+    );
+    println!(
+        "  {}  evaluate p50 at 100k within 2x of 1k: {:.2}x",
+        verdict(big.p50_ns <= 2.0 * small.p50_ns),
+        big.p50_ns / small.p50_ns
+    );
+    println!(
+        "  {}  compile <= 100 ms at 100k rules: {:.1} ms",
+        verdict(big.compile_ms <= 100.0),
+        big.compile_ms
+    );
+    println!();
+}
+
+fn criterion_benches(c: &mut Criterion) {
+    let mut evaluate = c.benchmark_group("evaluate");
+    evaluate.throughput(Throughput::Elements(1));
+    for &n in &SIZES {
+        let engine = Engine::compile(&bundle(n)).expect("the generated bundle compiles");
+        let mix = requests(n, REQUESTS);
+        evaluate.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            let mut k = 0;
+            b.iter(|| {
+                k = if k + 1 == mix.len() { 0 } else { k + 1 };
+                engine.evaluate(black_box(&mix[k].request()))
+            })
+        });
+    }
+    evaluate.finish();
+
+    let mut compile = c.benchmark_group("compile");
+    compile.sample_size(10);
+    for &n in &SIZES {
+        let text = bundle(n);
+        compile.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, text| {
+            b.iter(|| Engine::compile(black_box(text)).expect("the generated bundle compiles"))
+        });
+    }
+    compile.finish();
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary without `--bench`: run each benchmark once.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let quick = std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0" && !v.is_empty());
+    if benching {
+        summary(quick);
+        if quick {
+            return;
+        }
+    }
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c);
+    c.final_summary();
+}

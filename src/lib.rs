@@ -26,6 +26,8 @@
 mod decision;
 mod engine;
 mod error;
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
+pub mod js_api;
 mod request;
 mod response;
 mod trace;
