@@ -1,29 +1,230 @@
-//! The compiled engine: placeholder until the implementation lands.
+//! The compiled engine: compile once, evaluate many times.
 
-use crate::{CompileErrors, Decision, Explanation, Passthrough, Request};
+use crate::bundle::{compile_text, compile_value, Bundle};
+use crate::decision::{Decision, Forward, Passthrough};
+use crate::index::Index;
+use crate::request::Request;
+use crate::request_url::{PathSegments, RequestUrl};
+use crate::response::{assignment_cookie, debug_header, forward_extras, redirect};
+use crate::rule::{Action, Rule};
+use crate::settings::Settings;
+use crate::target::{Captured, Target};
+use crate::trace::{Explanation, TraceStep, Verdict};
+use crate::CompileErrors;
+use std::borrow::Cow;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
 #[derive(Debug)]
 pub struct Engine {
-    _rules: Vec<()>,
+    settings: Settings,
+    rules: Vec<Rule>,
+    index: Index,
+}
+
+/// What happened to one candidate rule.
+enum Outcome<'e> {
+    Applied(Decision<'e>),
+    Skipped(Verdict),
 }
 
 impl Engine {
     /// Parses and validates `rules.json` text, returning every error at once.
-    pub fn compile(_text: &str) -> Result<Engine, CompileErrors> {
-        Ok(Engine { _rules: Vec::new() })
+    pub fn compile(text: &str) -> Result<Engine, CompileErrors> {
+        compile_text(text).map(Engine::build)
     }
 
-    /// Decides what to do with a request. Never panics, never fails.
-    pub fn evaluate<'e>(&'e self, _request: &Request<'_>) -> Decision<'e> {
-        Decision::Origin(Passthrough::default())
+    /// Validates an already parsed bundle, returning every error at once.
+    pub fn from_value(value: &serde_json::Value) -> Result<Engine, CompileErrors> {
+        compile_value(value).map(Engine::build)
+    }
+
+    fn build(bundle: Bundle) -> Engine {
+        let mut index = Index::default();
+        for (i, rule) in bundle.rules.iter().enumerate() {
+            index.insert(rule.host.as_deref(), &rule.pattern, i as u32);
+        }
+        Engine {
+            settings: bundle.settings,
+            rules: bundle.rules,
+            index,
+        }
+    }
+
+    /// The rules, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The bundle's settings, defaults filled in.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Decides what to do with a request. Never panics, never fails: a request the engine
+    /// cannot read is passed to the origin.
+    pub fn evaluate<'e>(&'e self, request: &Request<'_>) -> Decision<'e> {
+        self.run(request, None)
     }
 
     /// Like [`Engine::evaluate`], with the reasoning for each candidate rule.
     pub fn explain<'e>(&'e self, request: &Request<'_>) -> Explanation<'e> {
-        Explanation {
-            decision: self.evaluate(request),
-            trace: Vec::new(),
+        let mut trace = Vec::new();
+        let decision = self.run(request, Some(&mut trace));
+        Explanation { decision, trace }
+    }
+
+    fn run<'e>(&'e self, request: &Request<'_>, mut trace: Option<&mut Vec<TraceStep<'e>>>) -> Decision<'e> {
+        let pass = || Decision::Origin(Passthrough::default());
+        let Some(url) = RequestUrl::split(request.url) else {
+            return pass();
+        };
+        let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(url.host.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(url.host)
+        };
+        let path = PathSegments::new(
+            url.path,
+            self.settings.case_sensitive,
+            self.settings.trailing_slash_strict,
+        );
+        let mut candidates = Vec::new();
+        self.index.candidates(&host, &path, &mut candidates);
+        for &i in &candidates {
+            let rule = &self.rules[i as usize];
+            let outcome = self.try_rule(rule, request, &url, &path);
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(TraceStep {
+                    rule_index: rule.index,
+                    rule_id: &rule.id,
+                    verdict: match &outcome {
+                        Outcome::Applied(_) => Verdict::Applied,
+                        Outcome::Skipped(v) => v.clone(),
+                    },
+                });
+            }
+            if let Outcome::Applied(decision) = outcome {
+                return decision;
+            }
         }
+        pass()
+    }
+
+    fn try_rule<'e, 'r>(
+        &'e self,
+        rule: &'e Rule,
+        request: &Request<'r>,
+        url: &RequestUrl<'r>,
+        path: &PathSegments<'r>,
+    ) -> Outcome<'e> {
+        if !rule.allows_method(request.method) {
+            return Outcome::Skipped(Verdict::MethodMismatch);
+        }
+        let mut query_values: Vec<Cow<'r, str>> = Vec::new();
+        for c in &rule.when.list {
+            if !c.holds(request, url.query, &mut query_values) {
+                return Outcome::Skipped(Verdict::WhenFailed(c.describe_one()));
+            }
+        }
+        let mut scratch = Vec::new();
+        for c in &rule.unless.list {
+            if c.holds(request, url.query, &mut scratch) {
+                return Outcome::Skipped(Verdict::UnlessHeld(c.describe_one()));
+            }
+        }
+        let mut raw = Vec::new();
+        if !rule.pattern.captures(path, &mut raw) {
+            // The index only offers rules whose pattern matches; kept as a guard.
+            return Outcome::Skipped(Verdict::HostMismatch);
+        }
+        let mut captures: Vec<(&str, Captured<'r>)> = raw
+            .into_iter()
+            .map(|(n, v)| (n, Captured::Raw(v)))
+            .collect();
+        captures.extend(
+            rule.when
+                .capture_names()
+                .zip(query_values)
+                .map(|(n, v)| (n, Captured::Decoded(v))),
+        );
+        let head = request.method.eq_ignore_ascii_case("HEAD");
+        let https = url.scheme.eq_ignore_ascii_case("https");
+        let render = |target: &Target| {
+            let location = target
+                .render(url, &captures, rule.preserve_query, &self.settings)
+                .ok_or(Verdict::HostNotAllowed)?;
+            if self.is_loop(rule, request, url, &location) {
+                return Err(Verdict::LoopGuard);
+            }
+            Ok(location)
+        };
+        match &rule.action {
+            Action::To(target) => match render(target) {
+                Ok(location) => Outcome::Applied(Decision::Redirect(redirect(
+                    rule,
+                    &self.settings,
+                    rule.status,
+                    location,
+                    head,
+                    None,
+                ))),
+                Err(v) => Outcome::Skipped(v),
+            },
+            Action::Forward(target) => {
+                let location = match target.as_ref().map(render).transpose() {
+                    Ok(l) => l,
+                    Err(v) => return Outcome::Skipped(v),
+                };
+                Outcome::Applied(Decision::Forward(Forward {
+                    rule: &rule.id,
+                    location,
+                    request_url: request.url.to_string(),
+                    head,
+                    extra_headers: forward_extras(rule, &self.settings),
+                }))
+            }
+            Action::Split(split) => {
+                let assignment = split.assign(request);
+                let variant = &split.variants[assignment.variant];
+                let cookie = assignment
+                    .fresh
+                    .then(|| assignment_cookie(&split.cookie, &variant.name, &self.settings, https));
+                match &split.targets[assignment.variant] {
+                    None => {
+                        let mut headers = Vec::new();
+                        if let Some(c) = cookie {
+                            headers.push(("Set-Cookie".to_string(), c));
+                        }
+                        headers.extend(debug_header(rule, &self.settings));
+                        Outcome::Applied(Decision::Origin(Passthrough {
+                            rule: Some(&rule.id),
+                            headers,
+                        }))
+                    }
+                    Some(target) => match render(target) {
+                        Ok(location) => Outcome::Applied(Decision::Redirect(redirect(
+                            rule,
+                            &self.settings,
+                            rule.status,
+                            location,
+                            head,
+                            cookie,
+                        ))),
+                        Err(v) => Outcome::Skipped(v),
+                    },
+                }
+            }
+        }
+    }
+
+    /// The loop guard: a Location equal to the request URL would send the visitor straight
+    /// back to this rule. A 303 answer to a method other than GET/HEAD is exempt: the browser
+    /// follows it with a GET, a different request (the classic Post-Redirect-Get to the same
+    /// URL).
+    fn is_loop(&self, rule: &Rule, request: &Request<'_>, url: &RequestUrl<'_>, location: &str) -> bool {
+        let method_changes = rule.status == 303
+            && !request.method.eq_ignore_ascii_case("GET")
+            && !request.method.eq_ignore_ascii_case("HEAD");
+        !method_changes && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
     }
 }

@@ -1,0 +1,108 @@
+//! A compiled rule and the read-only view tools (explain, lint) use.
+
+use crate::condition::Conditions;
+use crate::pattern::{Pattern, Segment};
+use crate::split::Split;
+use crate::target::Target;
+
+/// What a rule does once it matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Redirect to a target.
+    To(Target),
+    /// A/B split between variants.
+    Split(Split),
+    /// Post-Redirect-Get through the origin, with an optional 303 target.
+    Forward(Option<Target>),
+}
+
+/// One validated rule of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub(crate) index: usize,
+    pub(crate) id: String,
+    pub(crate) from: String,
+    pub(crate) pattern: Pattern,
+    pub(crate) host: Option<String>,
+    pub(crate) methods: Option<Vec<String>>,
+    pub(crate) when: Conditions,
+    pub(crate) unless: Conditions,
+    pub(crate) to: Option<String>,
+    pub(crate) action: Action,
+    pub(crate) status: u16,
+    pub(crate) explicit_status: Option<u16>,
+    pub(crate) preserve_query: bool,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Rule {
+    /// Position in the bundle's `rules`.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    /// The rule's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The `from` pattern as written.
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+    /// The compiled pattern's segments.
+    pub fn segments(&self) -> &[Segment] {
+        self.pattern.segments()
+    }
+    /// The `host` restriction (lower-case, `*.` prefix for subdomains), if any.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+    /// The `methods` restriction, upper-case, if any.
+    pub fn methods(&self) -> Option<&[String]> {
+        self.methods.as_deref()
+    }
+    /// The `to` as written, if any.
+    pub fn to(&self) -> Option<&str> {
+        self.to.as_deref()
+    }
+    /// The `split`, if any.
+    pub fn split(&self) -> Option<&Split> {
+        match &self.action {
+            Action::Split(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// Whether the rule forwards to the origin first (`forward: true`).
+    pub fn forward(&self) -> bool {
+        matches!(self.action, Action::Forward(_))
+    }
+    /// The status the rule answers with (explicit, or inferred from the rule's shape).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+    /// The `status` as written, if any.
+    pub fn explicit_status(&self) -> Option<u16> {
+        self.explicit_status
+    }
+    /// Conditions that must all hold.
+    pub fn when(&self) -> &Conditions {
+        &self.when
+    }
+    /// Conditions of which none may hold.
+    pub fn unless(&self) -> &Conditions {
+        &self.unless
+    }
+    /// Whether the query string is carried over to the target.
+    pub fn preserve_query(&self) -> bool {
+        self.preserve_query
+    }
+    /// Extra response headers, in order.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+    /// Whether the method `method` (any case) is allowed by `methods`.
+    pub(crate) fn allows_method(&self, method: &str) -> bool {
+        self.methods
+            .as_ref()
+            .is_none_or(|m| m.iter().any(|x| x.eq_ignore_ascii_case(method)))
+    }
+}

@@ -1,0 +1,44 @@
+//! Bundle-wide settings (`settings` in rules.json) with their documented defaults.
+
+/// The validated `settings` object of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Default for rules: carry the request's query string over to the target.
+    pub preserve_query: bool,
+    /// Path literals match case-sensitively.
+    pub case_sensitive: bool,
+    /// `trailing_slash: "strict"`: `/a` and `/a/` are different paths.
+    pub trailing_slash_strict: bool,
+    /// Hosts (exact or `*.example.com`, lower-case) a target may reach when a placeholder is
+    /// substituted into its host.
+    pub allowed_hosts: Vec<String>,
+    /// Cache-Control sent with 301/308.
+    pub permanent_cache_control: String,
+    /// Max-Age in seconds of A/B assignment cookies.
+    pub sticky_max_age: u64,
+    /// Add `X-Redirect-Rule: <rule id>` to every response the engine decides.
+    pub debug_header: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            preserve_query: true,
+            case_sensitive: true,
+            trailing_slash_strict: false,
+            allowed_hosts: Vec::new(),
+            permanent_cache_control: "public, max-age=86400".to_string(),
+            sticky_max_age: 2_592_000,
+            debug_header: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether `host` (lower-case) is listed in `allowed_hosts`, exactly or under a wildcard.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.allowed_hosts
+            .iter()
+            .any(|allowed| crate::host::host_matches(allowed, host))
+    }
+}
