@@ -91,7 +91,9 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             rule_id: None,
             pointer: String::new(),
             message: format!("not valid JSON: {e}"),
-            hint: "check for a missing comma or quote, or a trailing comma, just before this position".into(),
+            hint:
+                "check for a missing comma or quote, or a trailing comma, just before this position"
+                    .into(),
             line: Some(e.line()),
             column: Some(e.column()),
         }])
@@ -254,7 +256,11 @@ impl Cx {
     fn top(&mut self, value: &Value) -> Settings {
         let mut settings = Settings::default();
         let Some(object) = value.as_object() else {
-            self.type_err(String::new(), "an object `{\"version\": 1, \"rules\": [...]}`", value);
+            self.type_err(
+                String::new(),
+                "an object `{\"version\": 1, \"rules\": [...]}`",
+                value,
+            );
             return settings;
         };
         self.unknown_keys(object, TOP_KEYS, "");
@@ -462,7 +468,9 @@ impl Cx {
             .get("unless")
             .map(|v| self.conditions(v, &format!("{at}/unless"), false))
             .unwrap_or_default();
-        let to = obj.get("to").and_then(|v| self.string(v, format!("{at}/to")));
+        let to = obj
+            .get("to")
+            .and_then(|v| self.string(v, format!("{at}/to")));
         let forward = obj
             .get("forward")
             .and_then(|v| self.boolean(v, format!("{at}/forward")))
@@ -471,20 +479,20 @@ impl Cx {
             .get("preserve_query")
             .and_then(|v| self.boolean(v, format!("{at}/preserve_query")))
             .unwrap_or(settings.preserve_query);
-        let explicit_status = obj.get("status").and_then(|v| {
-            match v.as_u64().and_then(|n| u16::try_from(n).ok()) {
-                Some(n) if STATUSES.contains(&n) => Some(n),
-                _ => {
-                    self.err(
+        let explicit_status =
+            obj.get("status")
+                .and_then(|v| match v.as_u64().and_then(|n| u16::try_from(n).ok()) {
+                    Some(n) if STATUSES.contains(&n) => Some(n),
+                    _ => {
+                        self.err(
                         ErrorKind::Status,
                         format!("{at}/status"),
                         format!("status {v} is not a redirect status this engine sends"),
                         "use 301, 302, 303, 307 or 308 (or leave `status` out to have it inferred)",
                     );
-                    None
-                }
-            }
-        });
+                        None
+                    }
+                });
         let headers = obj
             .get("headers")
             .map(|v| self.headers(v, &at))
@@ -499,7 +507,10 @@ impl Cx {
             self.err(
                 ErrorKind::Limit,
                 format!("{at}/from"),
-                format!("the rule captures {} placeholders; the limit is {MAX_CAPTURES}", known.len()),
+                format!(
+                    "the rule captures {} placeholders; the limit is {MAX_CAPTURES}",
+                    known.len()
+                ),
                 "capture less: use a `:name*` for the rest of the path",
             );
         }
@@ -508,7 +519,9 @@ impl Cx {
                 self.err(
                     ErrorKind::Placeholder,
                     format!("{at}/when/query"),
-                    format!("placeholder `{name}` is captured twice (in `from` and in `when.query`)"),
+                    format!(
+                        "placeholder `{name}` is captured twice (in `from` and in `when.query`)"
+                    ),
                     "give the query capture another name",
                 );
             }
@@ -556,7 +569,9 @@ impl Cx {
                 );
                 None
             }
-            (None, Some(s), false) => self.split(s, &at, id.unwrap_or(""), &known).map(Action::Split),
+            (None, Some(s), false) => self
+                .split(s, &at, id.unwrap_or(""), &known)
+                .map(Action::Split),
             (Some(t), None, fwd) => self.target(t, &format!("{at}/to"), &known).map(|t| {
                 if fwd {
                     Action::Forward(Some(t))
@@ -572,9 +587,9 @@ impl Cx {
         }
         let (from, pattern) = pattern?;
         let action = action?;
-        let unsafe_only = methods.as_ref().is_some_and(|m: &Vec<String>| {
-            m.iter().all(|x| UNSAFE_METHODS.contains(&x.as_str()))
-        });
+        let unsafe_only = methods
+            .as_ref()
+            .is_some_and(|m: &Vec<String>| m.iter().all(|x| UNSAFE_METHODS.contains(&x.as_str())));
         let status = explicit_status.unwrap_or(
             if matches!(action, Action::Split(_)) || when.has_geo() || when.has_language() {
                 307
@@ -652,20 +667,34 @@ impl Cx {
                         continue;
                     };
                     if map.len() > MAX_LIST_ENTRIES {
-                        self.err(ErrorKind::Limit, p.clone(), format!("{} entries; the limit is {MAX_LIST_ENTRIES}", map.len()), "split the rule");
+                        self.err(
+                            ErrorKind::Limit,
+                            p.clone(),
+                            format!("{} entries; the limit is {MAX_LIST_ENTRIES}", map.len()),
+                            "split the rule",
+                        );
                         continue;
                     }
                     for (name, value) in map {
                         let vp = format!("{p}/{}", pointer_token(name));
-                        let Some(text) = self.string(value, vp.clone()) else { continue };
+                        let Some(text) = self.string(value, vp.clone()) else {
+                            continue;
+                        };
                         if name.is_empty() {
-                            self.err(ErrorKind::Condition, vp, format!("empty {key} name"), "name the parameter, header or cookie");
+                            self.err(
+                                ErrorKind::Condition,
+                                vp,
+                                format!("empty {key} name"),
+                                "name the parameter, header or cookie",
+                            );
                             continue;
                         }
                         match *key {
                             "query" => {
                                 let test = match text.strip_prefix(':') {
-                                    Some(c) if is_name(c) && when => QueryTest::Capture(c.to_string()),
+                                    Some(c) if is_name(c) && when => {
+                                        QueryTest::Capture(c.to_string())
+                                    }
                                     Some(c) if is_name(c) => {
                                         self.err(
                                             ErrorKind::Condition,
@@ -681,12 +710,22 @@ impl Cx {
                             }
                             "header" => {
                                 if !name.bytes().all(is_token_byte) {
-                                    self.err(ErrorKind::Condition, vp, format!("{name:?} is not a valid header name"), "header names are letters, digits and `-`");
+                                    self.err(
+                                        ErrorKind::Condition,
+                                        vp,
+                                        format!("{name:?} is not a valid header name"),
+                                        "header names are letters, digits and `-`",
+                                    );
                                     continue;
                                 }
-                                out.list.push(Condition::Header(name.to_ascii_lowercase(), Glob::new(text)));
+                                out.list.push(Condition::Header(
+                                    name.to_ascii_lowercase(),
+                                    Glob::new(text),
+                                ));
                             }
-                            _ => out.list.push(Condition::Cookie(name.clone(), Glob::new(text))),
+                            _ => out
+                                .list
+                                .push(Condition::Cookie(name.clone(), Glob::new(text))),
                         }
                     }
                 }
@@ -696,17 +735,29 @@ impl Cx {
                         continue;
                     };
                     if list.is_empty() {
-                        self.err(ErrorKind::Condition, p, format!("`{key}` is empty"), "list at least one value, or remove the condition");
+                        self.err(
+                            ErrorKind::Condition,
+                            p,
+                            format!("`{key}` is empty"),
+                            "list at least one value, or remove the condition",
+                        );
                         continue;
                     }
                     if list.len() > MAX_LIST_ENTRIES {
-                        self.err(ErrorKind::Limit, p, format!("{} entries; the limit is {MAX_LIST_ENTRIES}", list.len()), "split the rule");
+                        self.err(
+                            ErrorKind::Limit,
+                            p,
+                            format!("{} entries; the limit is {MAX_LIST_ENTRIES}", list.len()),
+                            "split the rule",
+                        );
                         continue;
                     }
                     let mut values = Vec::with_capacity(list.len());
                     for (j, item) in list.iter().enumerate() {
                         let ip = format!("{p}/{j}");
-                        let Some(text) = self.string(item, ip.clone()) else { continue };
+                        let Some(text) = self.string(item, ip.clone()) else {
+                            continue;
+                        };
                         let (ok, hint) = match *key {
                             "country" => (
                                 text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic()),
@@ -731,7 +782,12 @@ impl Cx {
                         if ok {
                             values.push(text.trim().to_lowercase());
                         } else {
-                            self.err(ErrorKind::Condition, ip, format!("{text:?} is not a valid {key} code"), hint);
+                            self.err(
+                                ErrorKind::Condition,
+                                ip,
+                                format!("{text:?} is not a valid {key} code"),
+                                hint,
+                            );
                         }
                     }
                     out.list.push(match *key {
@@ -755,11 +811,22 @@ impl Cx {
                 None
             }
             Err(TargetError::Unknown(names)) => {
-                let list = names.iter().map(|n| format!(":{n}")).collect::<Vec<_>>().join(", ");
+                let list = names
+                    .iter()
+                    .map(|n| format!(":{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let have = if known.is_empty() {
                     "the rule captures nothing".to_string()
                 } else {
-                    format!("the rule captures {}", known.iter().map(|n| format!(":{n}")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "the rule captures {}",
+                        known
+                            .iter()
+                            .map(|n| format!(":{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 };
                 self.err(
                     ErrorKind::Placeholder,
@@ -795,12 +862,23 @@ impl Cx {
             }
             None => {
                 let mut name = String::from("ab_");
-                name.extend(id.chars().map(|c| if c.is_ascii() && is_token_byte(c as u8) { c } else { '_' }));
+                name.extend(id.chars().map(|c| {
+                    if c.is_ascii() && is_token_byte(c as u8) {
+                        c
+                    } else {
+                        '_'
+                    }
+                }));
                 name
             }
         };
         let Some(list) = obj.get("variants") else {
-            self.err(ErrorKind::MissingKey, format!("{p}/variants"), "the split has no `variants`".into(), "add `\"variants\": [{\"name\": \"control\", \"weight\": 50, \"to\": null}, ...]`");
+            self.err(
+                ErrorKind::MissingKey,
+                format!("{p}/variants"),
+                "the split has no `variants`".into(),
+                "add `\"variants\": [{\"name\": \"control\", \"weight\": 50, \"to\": null}, ...]`",
+            );
             return None;
         };
         let Some(list) = list.as_array() else {
@@ -808,7 +886,15 @@ impl Cx {
             return None;
         };
         if list.is_empty() || list.len() > MAX_LIST_ENTRIES {
-            self.err(ErrorKind::Split, format!("{p}/variants"), format!("a split needs between 1 and {MAX_LIST_ENTRIES} variants; it has {}", list.len()), "list the variants with their weights");
+            self.err(
+                ErrorKind::Split,
+                format!("{p}/variants"),
+                format!(
+                    "a split needs between 1 and {MAX_LIST_ENTRIES} variants; it has {}",
+                    list.len()
+                ),
+                "list the variants with their weights",
+            );
             return None;
         }
         let before = self.errors.len();
@@ -824,34 +910,69 @@ impl Cx {
             let name = match vo.get("name") {
                 Some(n) => self.string(n, format!("{vp}/name")).map(str::to_string),
                 None => {
-                    self.err(ErrorKind::MissingKey, format!("{vp}/name"), "the variant has no `name`".into(), "name it; the name is stored in the visitor's cookie");
+                    self.err(
+                        ErrorKind::MissingKey,
+                        format!("{vp}/name"),
+                        "the variant has no `name`".into(),
+                        "name it; the name is stored in the visitor's cookie",
+                    );
                     None
                 }
             };
             if let Some(n) = &name {
-                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-                    self.err(ErrorKind::Split, format!("{vp}/name"), format!("variant name {n:?} cannot be stored in a cookie"), "use letters, digits, `-`, `_` and `.`");
+                if n.is_empty()
+                    || !n
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                {
+                    self.err(
+                        ErrorKind::Split,
+                        format!("{vp}/name"),
+                        format!("variant name {n:?} cannot be stored in a cookie"),
+                        "use letters, digits, `-`, `_` and `.`",
+                    );
                 } else if variants.iter().any(|v: &Variant| v.name == *n) {
-                    self.err(ErrorKind::Split, format!("{vp}/name"), format!("variant name {n:?} is used twice"), "give each variant its own name");
+                    self.err(
+                        ErrorKind::Split,
+                        format!("{vp}/name"),
+                        format!("variant name {n:?} is used twice"),
+                        "give each variant its own name",
+                    );
                 }
             }
             let weight = match vo.get("weight") {
                 Some(w) => match w.as_u64().and_then(|w| u32::try_from(w).ok()) {
                     Some(w) => Some(w),
                     None => {
-                        self.err(ErrorKind::Split, format!("{vp}/weight"), format!("weight {w} is not a whole number between 0 and {}", u32::MAX), "use integers such as 70 and 30");
+                        self.err(
+                            ErrorKind::Split,
+                            format!("{vp}/weight"),
+                            format!(
+                                "weight {w} is not a whole number between 0 and {}",
+                                u32::MAX
+                            ),
+                            "use integers such as 70 and 30",
+                        );
                         None
                     }
                 },
                 None => {
-                    self.err(ErrorKind::MissingKey, format!("{vp}/weight"), "the variant has no `weight`".into(), "add a weight such as 50");
+                    self.err(
+                        ErrorKind::MissingKey,
+                        format!("{vp}/weight"),
+                        "the variant has no `weight`".into(),
+                        "add a weight such as 50",
+                    );
                     None
                 }
             };
             let (to, target) = match vo.get("to") {
                 None | Some(Value::Null) => (None, None),
                 Some(t) => match self.string(t, format!("{vp}/to")) {
-                    Some(text) => (Some(text.to_string()), self.target(text, &format!("{vp}/to"), known)),
+                    Some(text) => (
+                        Some(text.to_string()),
+                        self.target(text, &format!("{vp}/to"), known),
+                    ),
                     None => (None, None),
                 },
             };
@@ -865,10 +986,20 @@ impl Cx {
         }
         let total: u64 = variants.iter().map(|v| u64::from(v.weight)).sum();
         if total == 0 {
-            self.err(ErrorKind::Split, format!("{p}/variants"), "every variant has weight 0, so no visitor could be assigned".into(), "give at least one variant a positive weight");
+            self.err(
+                ErrorKind::Split,
+                format!("{p}/variants"),
+                "every variant has weight 0, so no visitor could be assigned".into(),
+                "give at least one variant a positive weight",
+            );
             return None;
         }
-        Some(Split { cookie, variants, targets, total })
+        Some(Split {
+            cookie,
+            variants,
+            targets,
+            total,
+        })
     }
 
     fn headers(&mut self, v: &Value, at: &str) -> Vec<(String, String)> {
@@ -880,13 +1011,30 @@ impl Cx {
         let mut out = Vec::with_capacity(obj.len());
         for (name, value) in obj {
             let hp = format!("{p}/{}", pointer_token(name));
-            let Some(text) = self.string(value, hp.clone()) else { continue };
+            let Some(text) = self.string(value, hp.clone()) else {
+                continue;
+            };
             if name.is_empty() || !name.bytes().all(is_token_byte) {
-                self.err(ErrorKind::Header, hp, format!("{name:?} is not a valid header name"), "header names are letters, digits and `-`");
+                self.err(
+                    ErrorKind::Header,
+                    hp,
+                    format!("{name:?} is not a valid header name"),
+                    "header names are letters, digits and `-`",
+                );
             } else if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                self.err(ErrorKind::Header, hp, format!("`{name}` is set by the engine and cannot be given in `headers`"), "remove it; the target goes in `to`");
+                self.err(
+                    ErrorKind::Header,
+                    hp,
+                    format!("`{name}` is set by the engine and cannot be given in `headers`"),
+                    "remove it; the target goes in `to`",
+                );
             } else if !header_value_ok(text) {
-                self.err(ErrorKind::Header, hp, format!("the value of `{name}` contains a control or non-ASCII character"), "use visible ASCII only; percent-encode anything else");
+                self.err(
+                    ErrorKind::Header,
+                    hp,
+                    format!("the value of `{name}` contains a control or non-ASCII character"),
+                    "use visible ASCII only; percent-encode anything else",
+                );
             } else {
                 out.push((name.clone(), text.to_string()));
             }
@@ -901,5 +1049,6 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 fn header_value_ok(text: &str) -> bool {
-    text.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    text.bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }

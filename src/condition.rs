@@ -115,7 +115,9 @@ impl Conditions {
     }
     /// A language condition.
     pub fn has_language(&self) -> bool {
-        self.list.iter().any(|c| matches!(c, Condition::Language(_)))
+        self.list
+            .iter()
+            .any(|c| matches!(c, Condition::Language(_)))
     }
     /// A cookie condition.
     pub fn has_cookie(&self) -> bool {
@@ -253,7 +255,11 @@ pub(crate) fn preferred_language<'r>(request: &Request<'r>) -> Option<&'r str> {
         }
         let mut q = 1000;
         for param in parts {
-            if let Some(v) = param.trim().strip_prefix("q=").or_else(|| param.trim().strip_prefix("Q=")) {
+            if let Some(v) = param
+                .trim()
+                .strip_prefix("q=")
+                .or_else(|| param.trim().strip_prefix("Q="))
+            {
                 q = parse_q(v.trim()).unwrap_or(0);
             }
         }

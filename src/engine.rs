@@ -73,7 +73,11 @@ impl Engine {
         Explanation { decision, trace }
     }
 
-    fn run<'e>(&'e self, request: &Request<'_>, mut trace: Option<&mut Vec<TraceStep<'e>>>) -> Decision<'e> {
+    fn run<'e>(
+        &'e self,
+        request: &Request<'_>,
+        mut trace: Option<&mut Vec<TraceStep<'e>>>,
+    ) -> Decision<'e> {
         let pass = || Decision::Origin(Passthrough::default());
         let Some(url) = RequestUrl::split(request.url) else {
             return pass();
@@ -186,9 +190,9 @@ impl Engine {
             Action::Split(split) => {
                 let assignment = split.assign(request);
                 let variant = &split.variants[assignment.variant];
-                let cookie = assignment
-                    .fresh
-                    .then(|| assignment_cookie(&split.cookie, &variant.name, &self.settings, https));
+                let cookie = assignment.fresh.then(|| {
+                    assignment_cookie(&split.cookie, &variant.name, &self.settings, https)
+                });
                 match &split.targets[assignment.variant] {
                     None => {
                         let mut headers = Vec::new();
@@ -221,7 +225,13 @@ impl Engine {
     /// back to this rule. A 303 answer to a method other than GET/HEAD is exempt: the browser
     /// follows it with a GET, a different request (the classic Post-Redirect-Get to the same
     /// URL).
-    fn is_loop(&self, rule: &Rule, request: &Request<'_>, url: &RequestUrl<'_>, location: &str) -> bool {
+    fn is_loop(
+        &self,
+        rule: &Rule,
+        request: &Request<'_>,
+        url: &RequestUrl<'_>,
+        location: &str,
+    ) -> bool {
         let method_changes = rule.status == 303
             && !request.method.eq_ignore_ascii_case("GET")
             && !request.method.eq_ignore_ascii_case("HEAD");

@@ -33,7 +33,11 @@ pub(crate) fn normalize_rule_host(text: &str) -> Result<String, String> {
     let parsed = url::Url::parse(&format!("http://{name}/"))
         .map_err(|e| format!("is not a valid host name ({e})"))?;
     match parsed.host_str() {
-        Some(h) if !h.is_empty() => Ok(if wild { format!("*.{h}") } else { h.to_string() }),
+        Some(h) if !h.is_empty() => Ok(if wild {
+            format!("*.{h}")
+        } else {
+            h.to_string()
+        }),
         _ => Err("is not a valid host name".into()),
     }
 }

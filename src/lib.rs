@@ -31,28 +31,28 @@ mod engine;
 mod error;
 mod host;
 mod index;
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
+pub mod js_api;
 pub mod limits;
 mod pattern;
+mod request;
 mod request_url;
+mod response;
 mod rule;
 mod settings;
 mod split;
 mod target;
-#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
-pub mod js_api;
-mod request;
-mod response;
 mod trace;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 
-pub use decision::{Decision, Forward, Passthrough, Response};
 pub use condition::Conditions;
+pub use decision::{Decision, Forward, Passthrough, Response};
 pub use engine::Engine;
+pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 pub use pattern::{Pattern, Segment};
+pub use request::{random_from_fraction, Geo, Request};
 pub use rule::Rule;
 pub use settings::Settings;
 pub use split::{Split, Variant};
-pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
-pub use request::{random_from_fraction, Geo, Request};
 pub use trace::{Explanation, TraceStep, Verdict};

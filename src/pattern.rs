@@ -29,15 +29,23 @@ pub(crate) fn is_name(name: &str) -> bool {
 
 impl Pattern {
     /// Parses a `from` pattern; the error says what is wrong.
-    pub(crate) fn parse(text: &str, case_sensitive: bool, strict_slash: bool) -> Result<Self, String> {
+    pub(crate) fn parse(
+        text: &str,
+        case_sensitive: bool,
+        strict_slash: bool,
+    ) -> Result<Self, String> {
         if !text.starts_with('/') {
             return Err(format!("pattern {text:?} does not start with `/`"));
         }
         if text.contains('?') {
-            return Err("a pattern never contains a query string; match it with `when.query`".into());
+            return Err(
+                "a pattern never contains a query string; match it with `when.query`".into(),
+            );
         }
         if text.contains('#') {
-            return Err("a pattern never contains a fragment (`#`): browsers do not send it".into());
+            return Err(
+                "a pattern never contains a fragment (`#`): browsers do not send it".into(),
+            );
         }
         let cut = PathSegments::new(text, true, strict_slash);
         if cut.raw.len() > MAX_PATTERN_SEGMENTS {

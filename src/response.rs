@@ -52,7 +52,12 @@ fn apply(headers: &mut Vec<(String, String)>, extra: &[(String, String)]) {
 }
 
 /// The assignment cookie for a freshly assigned A/B variant.
-pub(crate) fn assignment_cookie(cookie: &str, variant: &str, settings: &Settings, https: bool) -> String {
+pub(crate) fn assignment_cookie(
+    cookie: &str,
+    variant: &str,
+    settings: &Settings,
+    https: bool,
+) -> String {
     format!(
         "{cookie}={variant}; Path=/; Max-Age={}; SameSite=Lax; HttpOnly{}",
         settings.sticky_max_age,
@@ -62,9 +67,12 @@ pub(crate) fn assignment_cookie(cookie: &str, variant: &str, settings: &Settings
 
 /// The debug header for a rule, when enabled.
 pub(crate) fn debug_header(rule: &Rule, settings: &Settings) -> Option<(String, String)> {
-    settings
-        .debug_header
-        .then(|| ("X-Redirect-Rule".to_string(), header_safe(&rule.id).into_owned()))
+    settings.debug_header.then(|| {
+        (
+            "X-Redirect-Rule".to_string(),
+            header_safe(&rule.id).into_owned(),
+        )
+    })
 }
 
 /// A redirect answered at the edge.

@@ -67,7 +67,11 @@ impl Split {
         }
         // Unreachable while total > 0 (validated), kept total for safety.
         Assignment {
-            variant: self.variants.iter().rposition(|v| v.weight > 0).unwrap_or(0),
+            variant: self
+                .variants
+                .iter()
+                .rposition(|v| v.weight > 0)
+                .unwrap_or(0),
             fresh: true,
         }
     }

@@ -60,7 +60,10 @@ impl Target {
     pub(crate) fn parse(text: &str, known: &[&str]) -> Result<Self, TargetError> {
         let malformed = |m: &str, h: &str| Err(TargetError::Malformed(m.into(), h.into()));
         if text.is_empty() {
-            return malformed("target is empty", "write a path such as `/new` or a URL such as `https://example.org/new`");
+            return malformed(
+                "target is empty",
+                "write a path such as `/new` or a URL such as `https://example.org/new`",
+            );
         }
         if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
             return malformed(
@@ -196,7 +199,9 @@ impl Target {
                                 Captured::Decoded(d) => Cow::Borrowed(d.as_ref()),
                             };
                             if text.is_empty()
-                                || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                                || !text
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
                             {
                                 return None;
                             }
@@ -275,14 +280,23 @@ fn lookup<'c, 'a>(captures: &'c [(&str, Captured<'a>)], name: &str) -> Option<&'
 }
 
 /// Cuts `text` into literal pieces (normalised for `part`) and placeholders.
-fn scan(text: &str, part: Part, host: bool, known: &[&str], unknown: &mut Vec<String>) -> Vec<Piece> {
+fn scan(
+    text: &str,
+    part: Part,
+    host: bool,
+    known: &[&str],
+    unknown: &mut Vec<String>,
+) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut lit = String::new();
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut flushed = 0;
     while i < bytes.len() {
-        if bytes[i] == b':' && i + 1 < bytes.len() && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_') {
+        if bytes[i] == b':'
+            && i + 1 < bytes.len()
+            && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_')
+        {
             let start = i + 1;
             let mut end = start;
             while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
@@ -294,10 +308,8 @@ fn scan(text: &str, part: Part, host: bool, known: &[&str], unknown: &mut Vec<St
             if !lit.is_empty() {
                 pieces.push(Piece::Lit(std::mem::take(&mut lit)));
             }
-            if !known.contains(&name) {
-                if !unknown.iter().any(|u| u == name) {
-                    unknown.push(name.to_string());
-                }
+            if !known.contains(&name) && !unknown.iter().any(|u| u == name) {
+                unknown.push(name.to_string());
             }
             pieces.push(if host {
                 Piece::HostVar(name.to_string())

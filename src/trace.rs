@@ -53,9 +53,7 @@ impl fmt::Display for Verdict {
             Verdict::WhenFailed(c) => write!(f, "when: {c} does not hold"),
             Verdict::UnlessHeld(c) => write!(f, "unless: {c} holds"),
             Verdict::LoopGuard => f.write_str("target equals the request URL (loop guard)"),
-            Verdict::HostNotAllowed => {
-                f.write_str("target host is not in settings.allowed_hosts")
-            }
+            Verdict::HostNotAllowed => f.write_str("target host is not in settings.allowed_hosts"),
         }
     }
 }
