@@ -1,0 +1,216 @@
+//! `redirects explain`: the decision for one request, and why.
+
+use crate::bundle::{load_valid, CmdResult};
+use crate::decision_json::decision_json;
+use crate::output::{print_json, Paint};
+use crate::request_args::{absolute_url, parse_fraction, parse_header, OwnedRequest};
+use crate::Status;
+use edge_redirects::{random_from_fraction, Decision, Explanation, TraceStep, Verdict};
+use serde_json::{json, Value};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// Arguments of `redirects explain`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// `[FILE] URL`: the bundle (default rules.json) and the request URL.
+    #[arg(num_args = 1..=2, required = true, value_names = ["FILE", "URL"])]
+    paths: Vec<String>,
+    /// Request method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    method: String,
+    /// A request header, `Name: value`; repeatable.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// A cookie, `name=value`; repeatable.
+    #[arg(long = "cookie", value_name = "NAME=VALUE")]
+    cookies: Vec<String>,
+    /// Visitor country (ISO 3166-1 alpha-2), as `cf.country`.
+    #[arg(long)]
+    country: Option<String>,
+    /// Visitor continent (AF AN AS EU NA OC SA), as `cf.continent`.
+    #[arg(long)]
+    continent: Option<String>,
+    /// Visitor region code, as `cf.regionCode`.
+    #[arg(long)]
+    region: Option<String>,
+    /// Visitor city, as `cf.city`.
+    #[arg(long)]
+    city: Option<String>,
+    /// Accept-Language of the visitor, e.g. `de-AT` or `de-AT,en;q=0.5`.
+    #[arg(long)]
+    lang: Option<String>,
+    /// Random fraction in [0, 1) for a fresh A/B assignment.
+    #[arg(long, default_value = "0")]
+    random: String,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    fn request(&self) -> Result<OwnedRequest, String> {
+        let url = self.paths.last().expect("clap requires the URL");
+        let mut req = OwnedRequest::get(&absolute_url(url)?);
+        req.method = self.method.to_ascii_uppercase();
+        for h in &self.headers {
+            req.headers.push(parse_header(h)?);
+        }
+        if !self.cookies.is_empty() {
+            for c in &self.cookies {
+                if !c.contains('=') {
+                    return Err(format!("cookie {c:?} must look like name=value"));
+                }
+            }
+            req.headers
+                .push(("Cookie".to_string(), self.cookies.join("; ")));
+        }
+        if let Some(lang) = &self.lang {
+            req.headers
+                .push(("Accept-Language".to_string(), lang.clone()));
+        }
+        req.country = self.country.clone();
+        req.continent = self.continent.clone();
+        req.region = self.region.clone();
+        req.city = self.city.clone();
+        req.random = random_from_fraction(parse_fraction(&self.random)?);
+        Ok(req)
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> CmdResult {
+    let file = if args.paths.len() == 2 {
+        PathBuf::from(&args.paths[0])
+    } else {
+        PathBuf::from("rules.json")
+    };
+    let request = args.request()?;
+    let Some((_, engine)) = load_valid(&file)? else {
+        return Ok(Status::Findings);
+    };
+    let explanation = request.with(|r| engine.explain(r));
+    if args.json {
+        print_json(&explanation_json(&explanation));
+    } else {
+        print!("{}", render(&request, &explanation, &Paint::stdout()));
+    }
+    Ok(Status::Ok)
+}
+
+/// The stable JSON object: the decision's fields plus `trace`.
+pub fn explanation_json(explanation: &Explanation<'_>) -> Value {
+    let mut map = decision_json(&explanation.decision);
+    let trace: Vec<Value> = explanation.trace.iter().map(step_json).collect();
+    map.insert("trace".into(), Value::Array(trace));
+    Value::Object(map)
+}
+
+fn step_json(step: &TraceStep<'_>) -> Value {
+    json!({
+        "rule_index": step.rule_index,
+        "rule_id": step.rule_id,
+        "verdict": verdict_code(&step.verdict),
+        "reason": step.verdict.to_string(),
+    })
+}
+
+/// A stable snake_case name for a verdict.
+pub fn verdict_code(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Applied => "applied",
+        Verdict::HostMismatch => "host_mismatch",
+        Verdict::MethodMismatch => "method_mismatch",
+        Verdict::WhenFailed(_) => "when_failed",
+        Verdict::UnlessHeld(_) => "unless_held",
+        Verdict::LoopGuard => "loop_guard",
+        Verdict::HostNotAllowed => "host_not_allowed",
+    }
+}
+
+/// The explanation as people read it.
+pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Paint) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}  {}", paint.bold("request "), request.summary());
+    for (name, value) in &request.headers {
+        let _ = writeln!(out, "          {}", paint.dim(&format!("{name}: {value}")));
+    }
+    let rule = |id: &str| paint.cyan(&format!("{id:?}"));
+    let headers: &[(String, String)] = match &explanation.decision {
+        Decision::Redirect(r) => {
+            let _ = writeln!(
+                out,
+                "{}  {} {} {}",
+                paint.bold("decision"),
+                paint.green(&format!("redirect {}", r.status)),
+                r.location,
+                paint.dim(&format!("(rule {})", rule(r.rule)))
+            );
+            &r.headers
+        }
+        Decision::Forward(f) => {
+            let target = f
+                .location
+                .clone()
+                .unwrap_or_else(|| "the origin's Location".to_string());
+            let _ = writeln!(
+                out,
+                "{}  {} to the origin; on 2xx, 303 to {} {}",
+                paint.bold("decision"),
+                paint.green("forward"),
+                target,
+                paint.dim(&format!("(rule {})", rule(f.rule)))
+            );
+            &[]
+        }
+        Decision::Origin(p) => {
+            let why = match p.rule {
+                Some(id) => format!("(rule {} keeps the visitor on the origin)", rule(id)),
+                None => "(no rule applied)".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "{}  {} {}",
+                paint.bold("decision"),
+                paint.yellow("origin"),
+                paint.dim(&why)
+            );
+            &p.headers
+        }
+    };
+    for (i, (name, value)) in headers.iter().enumerate() {
+        let label = if i == 0 { "headers " } else { "        " };
+        let _ = writeln!(out, "{}  {name}: {value}", paint.bold(label));
+    }
+    if explanation.trace.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}  no rule's host and pattern match this URL",
+            paint.bold("trace   ")
+        );
+    }
+    let width = explanation
+        .trace
+        .iter()
+        .map(|s| s.rule_id.len() + 2)
+        .max()
+        .unwrap_or(0);
+    for (i, step) in explanation.trace.iter().enumerate() {
+        let label = if i == 0 { "trace   " } else { "        " };
+        let id = format!("{:?}", step.rule_id);
+        let id = format!("{id:<width$}");
+        let verdict = if step.verdict == Verdict::Applied {
+            paint.green("applied")
+        } else {
+            format!("{} {}", paint.yellow("skipped:"), step.verdict)
+        };
+        let _ = writeln!(
+            out,
+            "{}  #{} {} {verdict}",
+            paint.bold(label),
+            step.rule_index,
+            paint.cyan(&id)
+        );
+    }
+    out
+}

@@ -1,0 +1,290 @@
+//! `redirects import`: rules from other platforms turned into rules.json v1.
+//!
+//! Each converter is a pure function from text to [`Imported`]: the rules it could express and
+//! a [`Problem`] for everything it could not (or could only approximate), with the input line.
+
+mod cloudflare;
+mod netlify;
+mod vercel;
+
+use crate::bundle::{read_text, CmdResult};
+use crate::output::{plural, Paint};
+use crate::Status;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use cloudflare::import_csv as import_cloudflare_csv;
+pub use netlify::{import_redirects_file as import_netlify, import_toml as import_netlify_toml};
+pub use vercel::import_json as import_vercel;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy)]
+pub enum Format {
+    /// `_redirects` or `netlify.toml`.
+    Netlify,
+    /// Cloudflare Bulk Redirects CSV.
+    CloudflareCsv,
+    /// `vercel.json` or a Next.js `redirects()` array.
+    Vercel,
+}
+
+/// A rules.json v1 document; fields serialise in the order people expect to read them.
+#[derive(Debug, Default, Serialize)]
+pub struct Bundle {
+    /// Always 1.
+    pub version: u32,
+    /// Settings that differ from the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    /// The rules, in the input's order.
+    pub rules: Vec<Rule>,
+}
+
+/// The settings an import may need.
+#[derive(Debug, Default, Serialize)]
+pub struct Settings {
+    /// Default for carrying the query string over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preserve_query: Option<bool>,
+}
+
+/// One rule.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// Unique id naming the input's line or entry.
+    pub id: String,
+    /// Host restriction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Path pattern.
+    pub from: String,
+    /// Method restriction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    /// Conditions that must all hold.
+    #[serde(skip_serializing_if = "Conditions::is_empty")]
+    pub when: Conditions,
+    /// Conditions of which none may hold.
+    #[serde(skip_serializing_if = "Conditions::is_empty")]
+    pub unless: Conditions,
+    /// Target.
+    pub to: String,
+    /// Explicit status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Per-rule query handling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preserve_query: Option<bool>,
+}
+
+/// `when` / `unless`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Conditions {
+    /// Query parameter conditions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    /// Header conditions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub header: BTreeMap<String, String>,
+    /// Cookie conditions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cookie: BTreeMap<String, String>,
+    /// Countries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub country: Vec<String>,
+    /// Languages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub language: Vec<String>,
+}
+
+impl Conditions {
+    /// True when no condition is set.
+    pub fn is_empty(&self) -> bool {
+        self.query.is_empty()
+            && self.header.is_empty()
+            && self.cookie.is_empty()
+            && self.country.is_empty()
+            && self.language.is_empty()
+    }
+}
+
+/// Something in the input that was not carried over exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the input, when known.
+    pub line: Option<usize>,
+    /// `true`: the rule was left out; `false`: it was imported with a documented difference.
+    pub dropped: bool,
+    /// What and why.
+    pub message: String,
+}
+
+/// The result of an import.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// The rules that could be expressed.
+    pub bundle: Bundle,
+    /// What could not be expressed, or only approximately.
+    pub problems: Vec<Problem>,
+}
+
+impl Imported {
+    pub(crate) fn new() -> Imported {
+        Imported {
+            bundle: Bundle {
+                version: 1,
+                ..Bundle::default()
+            },
+            problems: Vec::new(),
+        }
+    }
+
+    pub(crate) fn drop_rule(&mut self, line: Option<usize>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line,
+            dropped: true,
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn note(&mut self, line: Option<usize>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line,
+            dropped: false,
+            message: message.into(),
+        });
+    }
+
+    /// Adds a rule unless an identical one (apart from its id) is already there, which happens
+    /// when the input differs only in what rules.json cannot express (such as the scheme).
+    pub(crate) fn push(&mut self, line: Option<usize>, rule: Rule) {
+        let same = self.bundle.rules.iter().find(|r| {
+            Rule {
+                id: String::new(),
+                ..(*r).clone()
+            } == Rule {
+                id: String::new(),
+                ..rule.clone()
+            }
+        });
+        if let Some(existing) = same {
+            let id = existing.id.clone();
+            self.note(line, format!("same rule as {id:?}; imported once"));
+            return;
+        }
+        self.bundle.rules.push(rule);
+    }
+
+    /// The bundle as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.bundle).expect("a bundle always serialises")
+    }
+}
+
+/// Runs the command.
+pub fn run(format: Format, input: &Path) -> CmdResult {
+    let text = read_text(input)?;
+    let imported = match format {
+        Format::Netlify => {
+            let is_toml = input.extension().is_some_and(|e| e == "toml")
+                || text.lines().any(|l| l.trim() == "[[redirects]]");
+            if is_toml {
+                import_netlify_toml(&text)?
+            } else {
+                import_netlify(&text)
+            }
+        }
+        Format::CloudflareCsv => import_cloudflare_csv(&text),
+        Format::Vercel => import_vercel(&text)?,
+    };
+    println!("{}", imported.to_json());
+    let paint = Paint::stderr();
+    let name = input.display().to_string();
+    for p in &imported.problems {
+        let place = match p.line {
+            Some(line) => format!("{name}:{line}"),
+            None => name.clone(),
+        };
+        let label = if p.dropped {
+            paint.red("not imported")
+        } else {
+            paint.yellow("note")
+        };
+        eprintln!("{place}: {label}: {}", p.message);
+    }
+    let dropped = imported.problems.iter().filter(|p| p.dropped).count();
+    eprintln!(
+        "{}: imported {}{}",
+        name,
+        plural(imported.bundle.rules.len(), "rule"),
+        if dropped > 0 {
+            format!(", {} not imported", plural(dropped, "rule"))
+        } else {
+            String::new()
+        }
+    );
+    Ok(if dropped > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    })
+}
+
+/// Placeholder names used in a target (`:name`, `:name*`), in order.
+pub(crate) fn target_placeholders(to: &str) -> Vec<String> {
+    let bytes = to.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b':'
+            && i + 1 < bytes.len()
+            && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_')
+        {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            names.push(to[start..end].to_string());
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
+
+/// Splits `https://host/path?query` (scheme optional when `scheme_optional`) into
+/// `(scheme, host, path, query)`; a bare path gives no host.
+pub(crate) fn split_url(url: &str) -> (Option<&str>, Option<&str>, &str, Option<&str>) {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
+            (Some(s), r)
+        }
+        _ => (None, url),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    if rest.starts_with('/') {
+        return (scheme, None, rest, query);
+    }
+    match rest.find('/') {
+        Some(i) => (scheme, Some(&rest[..i]), &rest[i..], query),
+        None => (scheme, Some(rest), "/", query),
+    }
+}
+
+/// Parses `a=1&b=2` into pairs (no percent-decoding: values are compared as written).
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (p.to_string(), String::new()),
+        })
+        .collect()
+}

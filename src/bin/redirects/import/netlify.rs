@@ -1,0 +1,387 @@
+//! Netlify `_redirects` files and `[[redirects]]` tables of `netlify.toml`.
+//!
+//! Semantics carried over: `:placeholders` and a trailing `*` (`:splat` in the target), query
+//! matching (`id=:id` captures, `id=1` exact), `Country=` / `Language=` / `Cookie=` conditions,
+//! status codes (301 when absent). Netlify applies a rule without `!` only when no file exists at
+//! the path; the edge cannot see the origin's files, so every imported rule applies as if forced.
+
+use super::{split_url, target_placeholders, Imported, Rule};
+use serde_json::Value;
+
+/// One redirect as Netlify describes it, from either file format.
+struct Entry {
+    line: usize,
+    from: String,
+    to: String,
+    status: Option<String>,
+    force: bool,
+    query: Vec<(String, String)>,
+    conditions: Vec<(String, Vec<String>)>,
+    has_headers: bool,
+}
+
+/// Converts a `_redirects` file.
+pub fn import_redirects_file(text: &str) -> Imported {
+    let mut imported = Imported::new();
+    let mut unforced = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let content = match raw.find(" #").or_else(|| raw.find("\t#")) {
+            Some(at) => &raw[..at],
+            None => raw,
+        };
+        let tokens: Vec<&str> = content.split_whitespace().collect();
+        if tokens.is_empty() || tokens[0].starts_with('#') {
+            continue;
+        }
+        let Some(entry) = parse_line(line, &tokens, &mut imported) else {
+            continue;
+        };
+        if convert(&entry, &mut imported) && !entry.force {
+            unforced += 1;
+        }
+    }
+    note_unforced(unforced, &mut imported);
+    imported
+}
+
+fn parse_line(line: usize, tokens: &[&str], imported: &mut Imported) -> Option<Entry> {
+    let from = tokens[0].to_string();
+    let mut rest = &tokens[1..];
+    let mut query = Vec::new();
+    while let Some(tok) = rest.first() {
+        if is_target(tok) {
+            break;
+        }
+        match tok.split_once('=') {
+            Some((k, v)) => query.push((k.to_string(), v.to_string())),
+            None => {
+                imported.drop_rule(
+                    Some(line),
+                    format!("{tok:?} is neither a query condition (key=value) nor a target"),
+                );
+                return None;
+            }
+        }
+        rest = &rest[1..];
+    }
+    let Some((to, rest)) = rest.split_first() else {
+        imported.drop_rule(Some(line), format!("rule for {from} has no target"));
+        return None;
+    };
+    let mut rest = rest;
+    let mut status = None;
+    let mut force = false;
+    if let Some(tok) = rest.first() {
+        let code = tok.trim_end_matches('!');
+        if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) {
+            status = Some(code.to_string());
+            force = tok.ends_with('!');
+            rest = &rest[1..];
+        }
+    }
+    let mut conditions = Vec::new();
+    for tok in rest {
+        match tok.split_once('=') {
+            Some((k, v)) => conditions.push((
+                k.to_string(),
+                v.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            )),
+            None => {
+                imported.drop_rule(Some(line), format!("cannot read {tok:?} after the status"));
+                return None;
+            }
+        }
+    }
+    Some(Entry {
+        line,
+        from,
+        to: to.to_string(),
+        status,
+        force,
+        query,
+        conditions,
+        has_headers: false,
+    })
+}
+
+fn is_target(token: &str) -> bool {
+    token.starts_with('/')
+        || token.starts_with("http://")
+        || token.starts_with("https://")
+        || token.starts_with("//")
+}
+
+/// Converts the `[[redirects]]` tables of a `netlify.toml`.
+pub fn import_toml(text: &str) -> Result<Imported, String> {
+    let doc: Value = toml::from_str(text).map_err(|e| format!("netlify.toml: {e}"))?;
+    let mut imported = Imported::new();
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[redirects]]")
+        .map(|(i, _)| i + 1)
+        .collect();
+    let Some(entries) = doc.get("redirects").and_then(Value::as_array) else {
+        imported.note(None, "no [[redirects]] tables found");
+        return Ok(imported);
+    };
+    let mut unforced = 0;
+    for (n, table) in entries.iter().enumerate() {
+        let line = lines.get(n).copied().unwrap_or(0);
+        let get = |k: &str| table.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(from), Some(to)) = (get("from"), get("to")) else {
+            imported.drop_rule(Some(line), "[[redirects]] needs both from and to");
+            continue;
+        };
+        let status = table.get("status").map(|s| match s {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let force = table.get("force").and_then(Value::as_bool).unwrap_or(false);
+        let mut query = Vec::new();
+        if let Some(q) = table.get("query").and_then(Value::as_object) {
+            for (k, v) in q {
+                query.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
+            }
+        }
+        let mut conditions = Vec::new();
+        if let Some(c) = table.get("conditions").and_then(Value::as_object) {
+            for (k, v) in c {
+                let values = match v {
+                    Value::Array(items) => items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    Value::String(s) => s.split(',').map(str::to_string).collect(),
+                    _ => Vec::new(),
+                };
+                conditions.push((k.clone(), values));
+            }
+        }
+        if table.get("signed").is_some() {
+            conditions.push(("Signed".to_string(), Vec::new()));
+        }
+        let entry = Entry {
+            line,
+            from,
+            to,
+            status,
+            force,
+            query,
+            conditions,
+            has_headers: table.get("headers").is_some(),
+        };
+        if convert(&entry, &mut imported) && !entry.force {
+            unforced += 1;
+        }
+    }
+    note_unforced(unforced, &mut imported);
+    Ok(imported)
+}
+
+fn note_unforced(count: usize, imported: &mut Imported) {
+    if count > 0 {
+        imported.note(
+            None,
+            format!(
+                "{count} rule(s) without `!`/force: Netlify skips such a rule when a file exists at \
+                 its path; the edge cannot see the origin's files, so they always apply"
+            ),
+        );
+    }
+}
+
+/// Converts one entry; false when it was not imported.
+fn convert(entry: &Entry, imported: &mut Imported) -> bool {
+    let line = Some(entry.line);
+    let status: u16 = match entry.status.as_deref() {
+        None => 301,
+        Some(s) => match s.parse::<u16>() {
+            Ok(code @ (301 | 302 | 303 | 307 | 308)) => code,
+            Ok(200) => {
+                imported.drop_rule(
+                    line,
+                    format!(
+                        "{} → {}: status 200 is a rewrite or proxy; the edge only redirects, so \
+                         leave it to the origin",
+                        entry.from, entry.to
+                    ),
+                );
+                return false;
+            }
+            _ => {
+                imported.drop_rule(
+                    line,
+                    format!(
+                        "{}: status {s} serves a page instead of redirecting; only 301, 302, 303, \
+                         307 and 308 are redirects",
+                        entry.from
+                    ),
+                );
+                return false;
+            }
+        },
+    };
+    let (scheme, host, path, from_query) = split_url(&entry.from);
+    if from_query.is_some() {
+        imported.drop_rule(
+            line,
+            format!(
+                "{}: a query string in the source is not Netlify syntax; write it as key=value \
+                 after the path",
+                entry.from
+            ),
+        );
+        return false;
+    }
+    let mut rule = Rule {
+        id: format!("netlify-{}", entry.line),
+        host: host.map(|h| h.to_ascii_lowercase()),
+        status: Some(status),
+        ..Rule::default()
+    };
+    if scheme.is_some() {
+        imported.note(
+            line,
+            format!(
+                "{}: rules.json matches hosts, not schemes; the rule applies to http and https",
+                entry.from
+            ),
+        );
+    }
+    let mut captures = Vec::new();
+    let mut segments = Vec::new();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, seg) in parts.iter().enumerate() {
+        if *seg == "*" {
+            if i + 1 != parts.len() {
+                imported.drop_rule(line, format!("{}: `*` must be last", entry.from));
+                return false;
+            }
+            captures.push("splat".to_string());
+            segments.push("*".to_string());
+        } else if let Some(name) = seg.strip_prefix(':') {
+            captures.push(name.to_string());
+            segments.push(seg.to_string());
+        } else if seg.contains('*') || seg.contains(':') {
+            imported.drop_rule(
+                line,
+                format!(
+                    "{}: segment {seg:?} mixes text with a placeholder or `*`; rules.json \
+                     placeholders take whole segments",
+                    entry.from
+                ),
+            );
+            return false;
+        } else {
+            segments.push(seg.to_string());
+        }
+    }
+    rule.from = format!("/{}", segments.join("/"));
+    for (key, value) in &entry.query {
+        if let Some(name) = value.strip_prefix(':') {
+            captures.push(name.to_string());
+        }
+        rule.when.query.insert(key.clone(), value.clone());
+    }
+    if !entry.query.is_empty() {
+        rule.preserve_query = Some(false);
+    }
+    let mut cookie_names = Vec::new();
+    for (key, values) in &entry.conditions {
+        match key.to_ascii_lowercase().as_str() {
+            "country" => {
+                rule.when.country = values.iter().map(|v| v.to_ascii_uppercase()).collect()
+            }
+            "language" => {
+                let mut langs: Vec<String> = Vec::new();
+                for v in values {
+                    let primary = v.split(['-', '_']).next().unwrap_or(v).to_ascii_lowercase();
+                    if primary != v.to_ascii_lowercase() {
+                        imported.note(
+                            line,
+                            format!("Language={v}: rules.json compares primary subtags; matches any {primary}"),
+                        );
+                    }
+                    if !langs.contains(&primary) {
+                        langs.push(primary);
+                    }
+                }
+                rule.when.language = langs;
+            }
+            "cookie" => cookie_names = values.clone(),
+            "role" => {
+                imported.drop_rule(
+                    line,
+                    format!("{}: Role= depends on Netlify Identity JWTs, which the edge does not verify", entry.from),
+                );
+                return false;
+            }
+            "signed" => {
+                imported.drop_rule(
+                    line,
+                    format!("{}: signed proxy requests are not redirects", entry.from),
+                );
+                return false;
+            }
+            other => {
+                imported.drop_rule(line, format!("{}: unknown condition {other:?}", entry.from));
+                return false;
+            }
+        }
+    }
+    if entry.has_headers {
+        imported.note(
+            line,
+            format!(
+                "{}: headers apply to Netlify proxies only; not carried over",
+                entry.from
+            ),
+        );
+    }
+    let unknown: Vec<String> = target_placeholders(&entry.to)
+        .into_iter()
+        .filter(|p| !captures.contains(p))
+        .collect();
+    if !unknown.is_empty() {
+        imported.drop_rule(
+            line,
+            format!(
+                "{} → {}: target uses :{} which the source does not capture",
+                entry.from,
+                entry.to,
+                unknown.join(", :")
+            ),
+        );
+        return false;
+    }
+    rule.to = entry.to.clone();
+    if cookie_names.len() > 1 {
+        imported.note(
+            line,
+            format!(
+                "Cookie={}: any of several cookies; imported as one rule per cookie",
+                cookie_names.join(",")
+            ),
+        );
+    }
+    if cookie_names.is_empty() {
+        imported.push(line, rule);
+    } else {
+        let several = cookie_names.len() > 1;
+        for (n, name) in cookie_names.iter().enumerate() {
+            let mut r = rule.clone();
+            r.when.cookie.insert(name.clone(), "*".to_string());
+            if several {
+                r.id = format!("{}-cookie-{}", rule.id, n + 1);
+            }
+            imported.push(line, r);
+        }
+    }
+    true
+}

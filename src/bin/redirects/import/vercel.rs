@@ -1,0 +1,306 @@
+//! `vercel.json` `redirects`, or the array a Next.js `redirects()` returns, as JSON.
+//!
+//! Semantics carried over: `permanent` (308, default) or not (307), `statusCode`, path-to-regexp
+//! `:name` / `:name*` (`:name+` becomes `:name*`, reported), `has` → `when` and `missing` →
+//! `unless` for header, cookie, query and host; values are anchored regular expressions, carried
+//! over when they are literal text or `.*` wildcards; a query item without a value, or with a
+//! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
+
+use super::{target_placeholders, Conditions, Imported, Rule};
+use serde_json::Value;
+
+/// Converts the JSON text.
+pub fn import_json(text: &str) -> Result<Imported, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let entries = match &doc {
+        Value::Array(items) => items,
+        Value::Object(obj) => match obj.get("redirects") {
+            Some(Value::Array(items)) => items,
+            _ => return Err("expected a \"redirects\" array or a top-level array".into()),
+        },
+        _ => return Err("expected a \"redirects\" array or a top-level array".into()),
+    };
+    let source_lines = key_lines(text, "\"source\"");
+    let mut imported = Imported::new();
+    for (n, entry) in entries.iter().enumerate() {
+        let line = source_lines.get(n).copied();
+        convert(n, line, entry, &mut imported);
+    }
+    Ok(imported)
+}
+
+/// 1-based lines of each occurrence of `key`, in order.
+fn key_lines(text: &str, key: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        lines.extend(std::iter::repeat_n(i + 1, l.matches(key).count()));
+    }
+    lines
+}
+
+fn convert(n: usize, line: Option<usize>, entry: &Value, imported: &mut Imported) {
+    let label = format!("redirects[{n}]");
+    let Some(obj) = entry.as_object() else {
+        imported.drop_rule(line, format!("{label} is not an object"));
+        return;
+    };
+    let text = |k: &str| obj.get(k).and_then(Value::as_str);
+    let (Some(source), Some(destination)) = (text("source"), text("destination")) else {
+        imported.drop_rule(line, format!("{label} needs source and destination"));
+        return;
+    };
+    let status = match obj.get("statusCode").and_then(Value::as_u64) {
+        Some(code @ (301 | 302 | 303 | 307 | 308)) => code as u16,
+        Some(other) => {
+            imported.drop_rule(
+                line,
+                format!("{source}: statusCode {other} is not a redirect"),
+            );
+            return;
+        }
+        None => match obj.get("permanent").and_then(Value::as_bool) {
+            Some(false) => 307,
+            _ => 308,
+        },
+    };
+    if obj.get("basePath") == Some(&Value::Bool(false))
+        || obj.get("locale") == Some(&Value::Bool(false))
+    {
+        imported.note(
+            line,
+            format!("{source}: basePath/locale false: the source is taken as written"),
+        );
+    }
+    let mut captures = Vec::new();
+    let Some(from) = convert_source(source, &mut captures, line, imported) else {
+        return;
+    };
+    let mut rule = Rule {
+        id: format!("vercel-{}", n + 1),
+        from,
+        status: Some(status),
+        ..Rule::default()
+    };
+    for (key, negate) in [("has", false), ("missing", true)] {
+        let Some(items) = obj.get(key) else { continue };
+        let Some(items) = items.as_array() else {
+            imported.drop_rule(line, format!("{source}: {key} must be an array"));
+            return;
+        };
+        for item in items {
+            let conditions = if negate {
+                &mut rule.unless
+            } else {
+                &mut rule.when
+            };
+            let host = if negate { &mut None } else { &mut rule.host };
+            if let Err(message) = add_condition(item, conditions, host, &mut captures, negate) {
+                imported.drop_rule(line, format!("{source}: {key}: {message}"));
+                return;
+            }
+        }
+    }
+    let unknown: Vec<String> = target_placeholders(destination)
+        .into_iter()
+        .filter(|p| !captures.contains(p))
+        .collect();
+    if !unknown.is_empty() {
+        imported.drop_rule(
+            line,
+            format!(
+                "{source} → {destination}: :{} is not captured by the source or a query item",
+                unknown.join(", :")
+            ),
+        );
+        return;
+    }
+    if destination.contains('$') {
+        imported.drop_rule(
+            line,
+            format!("{source} → {destination}: numbered groups ($1) are not supported"),
+        );
+        return;
+    }
+    let mut to = destination.to_string();
+    for name in &captures {
+        to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
+    }
+    rule.to = to;
+    imported.push(line, rule);
+}
+
+fn convert_source(
+    source: &str,
+    captures: &mut Vec<String>,
+    line: Option<usize>,
+    imported: &mut Imported,
+) -> Option<String> {
+    if !source.starts_with('/') {
+        imported.drop_rule(line, format!("{source}: source must start with /"));
+        return None;
+    }
+    let parts: Vec<&str> = source.split('/').skip(1).collect();
+    let mut out = Vec::new();
+    for (i, seg) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if let Some(param) = seg.strip_prefix(':') {
+            let (name, modifier) = match param.char_indices().find(|(_, c)| !is_name_char(*c)) {
+                Some((at, _)) => (&param[..at], &param[at..]),
+                None => (param, ""),
+            };
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                imported.drop_rule(line, format!("{source}: cannot read segment {seg:?}"));
+                return None;
+            }
+            match modifier {
+                "" => out.push(format!(":{name}")),
+                "*" | "+" if last => {
+                    if modifier == "+" {
+                        imported.note(
+                            line,
+                            format!(
+                                "{source}: :{name}+ (one or more segments) imported as :{name}* \
+                                 (zero or more), so it also matches the path without them"
+                            ),
+                        );
+                    }
+                    out.push(format!(":{name}*"));
+                }
+                "*" | "+" => {
+                    imported.drop_rule(
+                        line,
+                        format!("{source}: :{name}{modifier} must be the last segment"),
+                    );
+                    return None;
+                }
+                "?" => {
+                    imported.drop_rule(
+                        line,
+                        format!(
+                            "{source}: optional :{name}? has no rules.json equivalent; write \
+                             two rules, with and without the segment"
+                        ),
+                    );
+                    return None;
+                }
+                _ => {
+                    imported.drop_rule(
+                        line,
+                        format!(
+                            "{source}: regular expression {modifier:?} on :{name} cannot be \
+                             expressed; rules.json placeholders match any segment"
+                        ),
+                    );
+                    return None;
+                }
+            }
+            captures.push(name.to_string());
+        } else if seg.contains(['(', ')', '*', '?', '+', ':', '{', '}']) {
+            imported.drop_rule(
+                line,
+                format!("{source}: segment {seg:?} uses regular expression syntax"),
+            );
+            return None;
+        } else {
+            out.push(seg.to_string());
+        }
+    }
+    Some(format!("/{}", out.join("/")))
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Adds one `has` / `missing` item.
+fn add_condition(
+    item: &Value,
+    conditions: &mut Conditions,
+    host: &mut Option<String>,
+    captures: &mut Vec<String>,
+    negate: bool,
+) -> Result<(), String> {
+    let kind = item
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("an item needs a type")?;
+    let value = item.get("value").and_then(Value::as_str);
+    if kind == "host" {
+        let value = value.ok_or("a host item needs a value")?;
+        if negate {
+            return Err("missing host cannot be expressed; use a host on another rule".into());
+        }
+        let glob = regex_to_glob(value).filter(|g| !g.contains('*'));
+        *host = Some(glob.ok_or_else(|| format!("host {value:?} is a regular expression"))?);
+        return Ok(());
+    }
+    let key = item
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("a {kind} item needs a key"))?;
+    let condition = match value {
+        None if kind == "query" && !negate => {
+            captures.push(key.to_string());
+            format!(":{key}")
+        }
+        None => "*".to_string(),
+        Some(v) => match named_capture(v) {
+            Some(name) if kind == "query" && !negate => {
+                captures.push(name.clone());
+                format!(":{name}")
+            }
+            Some(_) => "*".to_string(),
+            None => regex_to_glob(v)
+                .ok_or_else(|| format!("{kind} {key}: value {v:?} is a regular expression"))?,
+        },
+    };
+    let map = match kind {
+        "header" => &mut conditions.header,
+        "cookie" => &mut conditions.cookie,
+        "query" => &mut conditions.query,
+        other => return Err(format!("unknown type {other:?}")),
+    };
+    let key = if kind == "header" {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_string()
+    };
+    map.insert(key, condition);
+    Ok(())
+}
+
+/// `(?<name>.*)` → `name`.
+fn named_capture(value: &str) -> Option<String> {
+    let inner = value.strip_prefix("(?<")?.strip_suffix(">.*)")?;
+    (!inner.is_empty() && inner.chars().all(is_name_char)).then(|| inner.to_string())
+}
+
+/// An anchored regular expression made only of literal text and `.*` becomes a glob. A `.`
+/// before a letter or digit (`example.com`, `1.0`) is read as the literal dot its author meant.
+fn regex_to_glob(value: &str) -> Option<String> {
+    let value = value.strip_prefix('^').unwrap_or(value);
+    let value = value.strip_suffix('$').unwrap_or(value);
+    let mut out = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next()?;
+                if next.is_ascii_alphanumeric() {
+                    return None;
+                }
+                out.push(next);
+            }
+            '.' if chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push('*');
+            }
+            '.' if chars.peek().is_some_and(|c| c.is_ascii_alphanumeric()) => out.push('.'),
+            '.' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '?' | '+' | '^' | '$' | '*' => {
+                return None
+            }
+            _ => out.push(c),
+        }
+    }
+    Some(out)
+}
