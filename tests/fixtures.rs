@@ -1,0 +1,879 @@
+//! Replays the shared fixture files under `tests/fixtures/` (format: `tests/fixtures/README.md`)
+//! against the engine.
+//!
+//! One test per fixture file. Each test runs every case of its file and reports every failing
+//! case by file and name, with what was expected and what the engine decided. The fixture files
+//! themselves are read strictly: an unknown key in a case is a failure, so a typo cannot quietly
+//! turn a check off. `every_fixture_file_is_replayed` keeps the list below in step with the
+//! directories, and `case_counts` prints how many cases the suite runs.
+
+use edge_redirects::{random_from_fraction, CompileError, Decision, Engine, Geo, Request};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+macro_rules! fixture_tests {
+    ($kind:ident: $($name:ident),* $(,)?) => {
+        mod $kind {
+            $(
+                #[test]
+                fn $name() {
+                    super::run_file(stringify!($kind), stringify!($name));
+                }
+            )*
+            /// Every file of this directory, by stem.
+            pub(super) const FILES: &[&str] = &[$(stringify!($name)),*];
+        }
+    };
+}
+
+fixture_tests!(decisions:
+    case_insensitive,
+    case_sensitive,
+    conditions_cookie,
+    conditions_header,
+    conditions_query,
+    encoding,
+    forward,
+    geo,
+    hostile,
+    hosts,
+    language,
+    loop_guard,
+    methods,
+    patterns,
+    precedence,
+    query,
+    query_setting,
+    responses,
+    rules_json,
+    settings,
+    split,
+    status,
+    trailing_slash_ignore,
+    trailing_slash_strict,
+);
+
+fixture_tests!(errors:
+    actions,
+    conditions,
+    hosts_methods_headers,
+    ids_and_keys,
+    patterns,
+    placeholders,
+    several_at_once,
+    settings,
+    split,
+    status,
+    syntax,
+    targets,
+    top_level,
+);
+
+/// Random fractions a case without `needs_random` is replayed with: its decision must not change.
+const RANDOM_PROBES: [f64; 3] = [0.0, 0.4321, 0.999_999];
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn run_file(kind: &str, stem: &str) {
+    let label = format!("{kind}/{stem}.json");
+    let path = fixtures_dir().join(kind).join(format!("{stem}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{label}: cannot read {}: {e}", path.display()));
+    let report = match kind {
+        "decisions" => run_decision_file(&text),
+        "errors" => run_error_file(&text),
+        _ => unreachable!("unknown fixture kind {kind}"),
+    };
+    let report = report.unwrap_or_else(|e| panic!("{label}: malformed fixture file: {e}"));
+    println!(
+        "{label}: {} cases, {} failed",
+        report.cases,
+        report.failures.len()
+    );
+    if !report.failures.is_empty() {
+        let mut msg = format!(
+            "{label}: {} of {} cases failed\n",
+            report.failures.len(),
+            report.cases
+        );
+        for (name, why) in &report.failures {
+            msg.push_str(&format!("\n--- {label} :: {name}\n{why}\n"));
+        }
+        panic!("{msg}");
+    }
+}
+
+struct Report {
+    cases: usize,
+    failures: Vec<(String, String)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading fixture JSON strictly.
+
+fn object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| format!("{what} must be an object"))
+}
+
+fn only_keys(obj: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), String> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!("{what}: unknown key {k:?} (allowed: {allowed:?})")),
+        None => Ok(()),
+    }
+}
+
+fn string<'v>(obj: &'v Map<String, Value>, key: &str, what: &str) -> Result<&'v str, String> {
+    obj.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: {key:?} must be a string"))
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &str, what: &str) -> Result<Option<String>, String> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("{what}: {key:?} must be a string")),
+    }
+}
+
+/// Case `i` as an object with only `allowed` keys, and its name, which must be unique in the file.
+fn case_header<'v>(
+    case: &'v Value,
+    i: usize,
+    allowed: &[&str],
+    names: &mut BTreeSet<String>,
+) -> Result<(&'v Map<String, Value>, String), String> {
+    let what = format!("case {i}");
+    let c = object(case, &what)?;
+    only_keys(c, allowed, &what)?;
+    let name = string(c, "name", &what)?.to_string();
+    if !names.insert(name.clone()) {
+        return Err(format!("two cases are named {name:?}"));
+    }
+    Ok((c, name))
+}
+
+/// Byte ranges of raw JSON values, so bundles reach the engine exactly as written in the fixture
+/// (key order, and therefore the document order of errors, preserved).
+mod raw {
+    fn skip_ws(b: &[u8], mut i: usize) -> usize {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    }
+
+    fn string_end(b: &[u8], mut i: usize) -> usize {
+        i += 1;
+        while b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        i + 1
+    }
+
+    /// End of the (well-formed) value starting at `i`.
+    fn value_end(b: &[u8], i: usize) -> usize {
+        match b[i] {
+            b'"' => string_end(b, i),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                loop {
+                    match b[j] {
+                        b'"' => {
+                            j = string_end(b, j);
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return j + 1;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            }
+            _ => {
+                let mut j = i;
+                while j < b.len()
+                    && !matches!(b[j], b',' | b'}' | b']')
+                    && !b[j].is_ascii_whitespace()
+                {
+                    j += 1;
+                }
+                j
+            }
+        }
+    }
+
+    /// Members of the object starting at `start`: key and the value's byte range.
+    pub fn members(text: &str, start: usize) -> Vec<(String, std::ops::Range<usize>)> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = skip_ws(b, start);
+        assert_eq!(b[i], b'{');
+        i = skip_ws(b, i + 1);
+        while b[i] != b'}' {
+            let key_end = string_end(b, i);
+            let key: String = serde_json::from_str(&text[i..key_end]).expect("object key");
+            i = skip_ws(b, key_end);
+            assert_eq!(b[i], b':');
+            let v = skip_ws(b, i + 1);
+            let end = value_end(b, v);
+            out.push((key, v..end));
+            i = skip_ws(b, end);
+            if b[i] == b',' {
+                i = skip_ws(b, i + 1);
+            }
+        }
+        out
+    }
+
+    /// Byte ranges of the items of the array starting at `start`.
+    pub fn items(text: &str, start: usize) -> Vec<std::ops::Range<usize>> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = skip_ws(b, start);
+        assert_eq!(b[i], b'[');
+        i = skip_ws(b, i + 1);
+        while b[i] != b']' {
+            let end = value_end(b, i);
+            out.push(i..end);
+            i = skip_ws(b, end);
+            if b[i] == b',' {
+                i = skip_ws(b, i + 1);
+            }
+        }
+        out
+    }
+
+    /// The raw text of member `key` of the object starting at `start`.
+    pub fn member<'t>(text: &'t str, start: usize, key: &str) -> Option<(&'t str, usize)> {
+        members(text, start)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| (&text[r.clone()], r.start))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions.
+
+struct CaseRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    country: Option<String>,
+    continent: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    random: f64,
+}
+
+impl CaseRequest {
+    fn parse(v: &Value) -> Result<Self, String> {
+        let o = object(v, "request")?;
+        only_keys(o, &["method", "url", "headers", "cf", "random"], "request")?;
+        let mut headers = Vec::new();
+        if let Some(h) = o.get("headers") {
+            for (name, value) in object(h, "request.headers")? {
+                if name.to_ascii_lowercase() != *name {
+                    return Err(format!("request.headers: name {name:?} must be lower-case"));
+                }
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| format!("request.headers.{name} must be a string"))?;
+                headers.push((name.clone(), value.to_string()));
+            }
+        }
+        let (mut country, mut continent, mut region, mut city) = (None, None, None, None);
+        if let Some(cf) = o.get("cf") {
+            let cf = object(cf, "request.cf")?;
+            only_keys(
+                cf,
+                &["country", "continent", "regionCode", "city"],
+                "request.cf",
+            )?;
+            country = opt_string(cf, "country", "request.cf")?;
+            continent = opt_string(cf, "continent", "request.cf")?;
+            region = opt_string(cf, "regionCode", "request.cf")?;
+            city = opt_string(cf, "city", "request.cf")?;
+        }
+        let random = match o.get("random") {
+            None => 0.0,
+            Some(r) => r
+                .as_f64()
+                .filter(|r| (0.0..1.0).contains(r))
+                .ok_or("request.random must be a number in [0, 1)")?,
+        };
+        Ok(CaseRequest {
+            method: opt_string(o, "method", "request")?.unwrap_or_else(|| "GET".into()),
+            url: string(o, "url", "request")?.to_string(),
+            headers,
+            country,
+            continent,
+            region,
+            city,
+            random,
+        })
+    }
+
+    fn evaluate<'e>(&self, engine: &'e Engine, random: f64) -> Decision<'e> {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = Request {
+            method: &self.method,
+            url: &self.url,
+            headers: &headers,
+            geo: Geo {
+                country: self.country.as_deref(),
+                continent: self.continent.as_deref(),
+                region: self.region.as_deref(),
+                city: self.city.as_deref(),
+            },
+            random: random_from_fraction(random),
+        };
+        engine.evaluate(&request)
+    }
+}
+
+/// What a decision looks like, in the fixture's terms.
+struct Actual<'d> {
+    outcome: &'static str,
+    status: Option<u16>,
+    location: Option<&'d str>,
+    rule: Option<&'d str>,
+    headers: &'d [(String, String)],
+    body: Option<bool>,
+}
+
+impl<'d> Actual<'d> {
+    fn of(d: &'d Decision<'_>) -> Self {
+        match d {
+            Decision::Redirect(r) => Actual {
+                outcome: "redirect",
+                status: Some(r.status),
+                location: Some(&r.location),
+                rule: Some(r.rule),
+                headers: &r.headers,
+                body: Some(r.body.is_some()),
+            },
+            Decision::Forward(f) => Actual {
+                outcome: "forward",
+                status: None,
+                location: f.location.as_deref(),
+                rule: Some(f.rule),
+                headers: &[],
+                body: None,
+            },
+            Decision::Origin(p) => Actual {
+                outcome: "origin",
+                status: None,
+                location: None,
+                rule: p.rule,
+                headers: &p.headers,
+                body: None,
+            },
+        }
+    }
+
+    fn header_values(&self, name: &str) -> Vec<&'d str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        let mut s = format!("  actual: outcome={}", self.outcome);
+        if let Some(st) = self.status {
+            s.push_str(&format!(" status={st}"));
+        }
+        if self.outcome != "origin" {
+            s.push_str(&format!(" location={:?}", self.location));
+        }
+        s.push_str(&format!(" rule={:?}", self.rule));
+        if let Some(b) = self.body {
+            s.push_str(&format!(" body={b}"));
+        }
+        for (n, v) in self.headers {
+            s.push_str(&format!("\n          {n}: {v:?}"));
+        }
+        s
+    }
+}
+
+/// Checks one decision against `expect`; returns the mismatches.
+fn check_expect(actual: &Actual<'_>, expect: &Map<String, Value>) -> Result<Vec<String>, String> {
+    let mut bad = Vec::new();
+    let outcome = string(expect, "outcome", "expect")?;
+    if !["redirect", "forward", "origin"].contains(&outcome) {
+        return Err(format!(
+            "expect.outcome {outcome:?} is not redirect/forward/origin"
+        ));
+    }
+    let allowed: &[&str] = match outcome {
+        "redirect" => &[
+            "outcome",
+            "status",
+            "location",
+            "rule",
+            "headers",
+            "absent_headers",
+            "body",
+        ],
+        "forward" => &["outcome", "location", "rule"],
+        _ => &["outcome", "rule", "headers", "absent_headers"],
+    };
+    only_keys(expect, allowed, &format!("expect (outcome {outcome})"))?;
+    if actual.outcome != outcome {
+        bad.push(format!(
+            "outcome: expected {outcome}, got {}",
+            actual.outcome
+        ));
+        return Ok(bad);
+    }
+    if let Some(st) = expect.get("status") {
+        let st = st.as_u64().ok_or("expect.status must be a number")?;
+        if actual.status != Some(st as u16) {
+            bad.push(format!("status: expected {st}, got {:?}", actual.status));
+        }
+    }
+    if let Some(loc) = expect.get("location") {
+        let want = match loc {
+            Value::Null => None,
+            Value::String(s) => Some(s.as_str()),
+            _ => return Err("expect.location must be a string or null".into()),
+        };
+        if actual.location != want {
+            bad.push(format!(
+                "location: expected {want:?}, got {:?}",
+                actual.location
+            ));
+        }
+    }
+    if let Some(rule) = expect.get("rule") {
+        let want = match rule {
+            Value::Null => None,
+            Value::String(s) => Some(s.as_str()),
+            _ => return Err("expect.rule must be a string or null".into()),
+        };
+        if actual.rule != want {
+            bad.push(format!("rule: expected {want:?}, got {:?}", actual.rule));
+        }
+    }
+    if let Some(h) = expect.get("headers") {
+        for (name, value) in object(h, "expect.headers")? {
+            let value = value
+                .as_str()
+                .ok_or_else(|| format!("expect.headers.{name} must be a string"))?;
+            let got = actual.header_values(name);
+            if got != [value] {
+                bad.push(format!(
+                    "header {name}: expected exactly [{value:?}], got {got:?}"
+                ));
+            }
+        }
+    }
+    if let Some(h) = expect.get("absent_headers") {
+        let names = h.as_array().ok_or("expect.absent_headers must be a list")?;
+        for name in names {
+            let name = name
+                .as_str()
+                .ok_or("expect.absent_headers: names are strings")?;
+            let got = actual.header_values(name);
+            if !got.is_empty() {
+                bad.push(format!("header {name}: expected absent, got {got:?}"));
+            }
+        }
+    }
+    if let Some(b) = expect.get("body") {
+        let b = b.as_bool().ok_or("expect.body must be true or false")?;
+        if actual.body != Some(b) {
+            bad.push(format!("body: expected {b}, got {:?}", actual.body));
+        }
+    }
+    Ok(bad)
+}
+
+/// What every decision must satisfy, whatever the fixture says.
+fn check_invariants(d: &Decision<'_>, method: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    let headers: &[(String, String)] = match d {
+        Decision::Redirect(r) => &r.headers,
+        Decision::Origin(p) => &p.headers,
+        Decision::Forward(_) => &[],
+    };
+    for (n, v) in headers {
+        if n.is_empty() || n.bytes().any(|c| !c.is_ascii_graphic() || c == b':') {
+            bad.push(format!("invariant: header name {n:?} is not a token"));
+        }
+        if v.bytes().any(|c| c == b'\r' || c == b'\n' || c == 0) {
+            bad.push(format!(
+                "invariant: header {n} value {v:?} contains CR, LF or NUL"
+            ));
+        }
+    }
+    let location = match d {
+        Decision::Redirect(r) => {
+            match r.headers.first() {
+                Some((n, v)) if n.eq_ignore_ascii_case("location") && *v == r.location => {}
+                first => bad.push(format!(
+                    "invariant: first header must be Location: {:?}, got {first:?}",
+                    r.location
+                )),
+            }
+            let head = method.eq_ignore_ascii_case("HEAD");
+            if r.body.is_some() == head {
+                bad.push(format!(
+                    "invariant: body must be present exactly when the method is not HEAD (method {method})"
+                ));
+            }
+            Some(r.location.as_str())
+        }
+        Decision::Forward(f) => f.location.as_deref(),
+        Decision::Origin(_) => None,
+    };
+    if let Some(loc) = location {
+        if loc.bytes().any(|c| !c.is_ascii_graphic()) {
+            bad.push(format!(
+                "invariant: Location {loc:?} has a control, space or non-ASCII byte"
+            ));
+        }
+        match url::Url::parse(loc) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            _ => bad.push(format!(
+                "invariant: Location {loc:?} is not an absolute http(s) URL"
+            )),
+        }
+    }
+    bad
+}
+
+fn run_decision_file(text: &str) -> Result<Report, String> {
+    let file: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let top = object(&file, "file")?;
+    only_keys(
+        top,
+        &["description", "bundle", "bundle_file", "cases"],
+        "file",
+    )?;
+    string(top, "description", "file")?;
+    let bundle_text = match (top.get("bundle"), top.get("bundle_file")) {
+        (Some(_), None) => raw::member(text, 0, "bundle").unwrap().0.to_string(),
+        (None, Some(Value::String(f))) => {
+            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+            std::fs::read_to_string(&p).map_err(|e| format!("bundle_file {f}: {e}"))?
+        }
+        _ => return Err("exactly one of bundle / bundle_file (a path) is required".into()),
+    };
+    let cases = top
+        .get("cases")
+        .and_then(Value::as_array)
+        .ok_or("cases must be a list")?;
+    let engine = Engine::compile(&bundle_text);
+    let mut failures = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, case) in cases.iter().enumerate() {
+        let (c, name) = case_header(
+            case,
+            i,
+            &["name", "request", "expect", "needs_random"],
+            &mut names,
+        )?;
+        let ctx = |e: String| format!("case {name:?}: {e}");
+        let request =
+            CaseRequest::parse(c.get("request").ok_or("request missing")?).map_err(ctx)?;
+        let expect = object(c.get("expect").ok_or("expect missing")?, "expect").map_err(ctx)?;
+        let needs_random = match c.get("needs_random") {
+            None => false,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| ctx("needs_random must be a boolean".into()))?,
+        };
+        let engine = match &engine {
+            Ok(engine) => engine,
+            Err(errors) => {
+                failures.push((name, format!("  the bundle does not compile:\n{errors}")));
+                continue;
+            }
+        };
+        let decision = request.evaluate(engine, request.random);
+        let actual = Actual::of(&decision);
+        let mut bad = check_expect(&actual, expect).map_err(ctx)?;
+        bad.extend(check_invariants(&decision, &request.method));
+        if !needs_random {
+            for probe in RANDOM_PROBES {
+                if request.evaluate(engine, probe) != decision {
+                    bad.push(format!(
+                        "the decision changes with random={probe}; a case whose outcome depends \
+                         on a fresh A/B assignment must set \"needs_random\": true"
+                    ));
+                    break;
+                }
+            }
+        }
+        if !bad.is_empty() {
+            let mut why = format!("  request: {} {}\n", request.method, request.url);
+            for b in bad {
+                why.push_str(&format!("  {b}\n"));
+            }
+            why.push_str(&actual.describe());
+            failures.push((name, why));
+        }
+    }
+    Ok(Report {
+        cases: cases.len(),
+        failures,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+struct ExpectedError {
+    kind: String,
+    pointer: String,
+    rule: Option<String>,
+    message_contains: String,
+    line: Option<u64>,
+    column: Option<u64>,
+}
+
+impl ExpectedError {
+    fn parse(v: &Value) -> Result<Self, String> {
+        let o = object(v, "error")?;
+        only_keys(
+            o,
+            &[
+                "kind",
+                "pointer",
+                "rule",
+                "message_contains",
+                "line",
+                "column",
+            ],
+            "error",
+        )?;
+        let rule = match o.get("rule") {
+            Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => return Err("error.rule must be a string or null".into()),
+        };
+        let number = |k: &str| match o.get(k) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or(format!("error.{k} must be a number")),
+        };
+        Ok(ExpectedError {
+            kind: string(o, "kind", "error")?.to_string(),
+            pointer: string(o, "pointer", "error")?.to_string(),
+            rule,
+            message_contains: string(o, "message_contains", "error")?.to_string(),
+            line: number("line")?,
+            column: number("column")?,
+        })
+    }
+
+    fn matches(&self, e: &CompileError) -> bool {
+        format!("{:?}", e.kind) == self.kind
+            && e.pointer == self.pointer
+            && e.rule_id == self.rule
+            && e.message.contains(&self.message_contains)
+            && self.line.is_none_or(|l| e.line == Some(l as usize))
+            && self.column.is_none_or(|c| e.column == Some(c as usize))
+    }
+
+    fn describe(&self) -> String {
+        let mut s = format!(
+            "{} at {:?} rule={:?} message contains {:?}",
+            self.kind, self.pointer, self.rule, self.message_contains
+        );
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            s.push_str(&format!(" line {l} column {c}"));
+        }
+        s
+    }
+}
+
+fn describe_error(e: &CompileError) -> String {
+    let mut s = format!(
+        "{:?} at {:?} rule={:?} message={:?}",
+        e.kind, e.pointer, e.rule_id, e.message
+    );
+    if let (Some(l), Some(c)) = (e.line, e.column) {
+        s.push_str(&format!(" line {l} column {c}"));
+    }
+    s
+}
+
+/// What every compile error must satisfy: a message, a hint, and a rule index that agrees with
+/// the pointer.
+fn error_invariants(e: &CompileError) -> Vec<String> {
+    let mut bad = Vec::new();
+    if e.message.is_empty() {
+        bad.push(format!("invariant: empty message in {}", describe_error(e)));
+    }
+    if e.hint.is_empty() && e.kind != edge_redirects::ErrorKind::Syntax {
+        bad.push(format!("invariant: empty hint in {}", describe_error(e)));
+    }
+    let index = e
+        .pointer
+        .strip_prefix("/rules/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    if e.rule_index != index {
+        bad.push(format!(
+            "invariant: rule_index {:?} disagrees with pointer {:?}",
+            e.rule_index, e.pointer
+        ));
+    }
+    if e.rule_index.is_none() && e.rule_id.is_some() {
+        bad.push(format!(
+            "invariant: rule id without rule index in {}",
+            describe_error(e)
+        ));
+    }
+    bad
+}
+
+fn run_error_file(text: &str) -> Result<Report, String> {
+    let file: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let top = object(&file, "file")?;
+    only_keys(top, &["description", "cases"], "file")?;
+    string(top, "description", "file")?;
+    let cases = top
+        .get("cases")
+        .and_then(Value::as_array)
+        .ok_or("cases must be a list")?;
+    let (_, cases_start) = raw::member(text, 0, "cases").unwrap();
+    let raw_cases = raw::items(text, cases_start);
+    let mut failures = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, (case, range)) in cases.iter().zip(raw_cases).enumerate() {
+        let (c, name) = case_header(
+            case,
+            i,
+            &["name", "bundle", "bundle_text", "errors"],
+            &mut names,
+        )?;
+        let bundle = match (c.get("bundle"), c.get("bundle_text")) {
+            (Some(_), None) => raw::member(text, range.start, "bundle")
+                .unwrap()
+                .0
+                .to_string(),
+            (None, Some(Value::String(s))) => s.clone(),
+            _ => {
+                return Err(format!(
+                    "case {name:?}: exactly one of bundle / bundle_text (a string)"
+                ))
+            }
+        };
+        let expected = c
+            .get("errors")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("case {name:?}: errors must be a list"))?
+            .iter()
+            .map(ExpectedError::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("case {name:?}: {e}"))?;
+        if expected.is_empty() {
+            return Err(format!("case {name:?}: errors must not be empty"));
+        }
+        let actual = match Engine::compile(&bundle) {
+            Ok(_) => {
+                failures.push((
+                    name,
+                    "  the bundle compiled; expected it to be rejected".into(),
+                ));
+                continue;
+            }
+            Err(errors) => errors.0,
+        };
+        let mut bad: Vec<String> = actual.iter().flat_map(error_invariants).collect();
+        let same = expected.len() == actual.len()
+            && expected.iter().zip(&actual).all(|(x, a)| x.matches(a));
+        if !same {
+            bad.push("errors differ".into());
+        }
+        if !bad.is_empty() {
+            let mut why = String::new();
+            for b in bad {
+                why.push_str(&format!("  {b}\n"));
+            }
+            why.push_str("  expected:\n");
+            for x in &expected {
+                why.push_str(&format!("    {}\n", x.describe()));
+            }
+            why.push_str("  actual:\n");
+            for a in &actual {
+                why.push_str(&format!("    {}\n", describe_error(a)));
+            }
+            failures.push((name, why));
+        }
+    }
+    Ok(Report {
+        cases: cases.len(),
+        failures,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite as a whole.
+
+fn stems(kind: &str) -> BTreeSet<String> {
+    std::fs::read_dir(fixtures_dir().join(kind))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "json").then(|| p.file_stem()?.to_str().map(String::from))?
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_file_is_replayed() {
+    for (kind, listed) in [("decisions", decisions::FILES), ("errors", errors::FILES)] {
+        let listed: BTreeSet<String> = listed.iter().map(|s| s.to_string()).collect();
+        let on_disk = stems(kind);
+        assert_eq!(
+            listed, on_disk,
+            "tests/fixtures.rs must list every file of tests/fixtures/{kind}/ and nothing else"
+        );
+    }
+}
+
+#[test]
+fn case_counts() {
+    let mut total = 0;
+    for (kind, minimum) in [("decisions", 200), ("errors", 40)] {
+        let mut count = 0;
+        for stem in stems(kind) {
+            let text =
+                std::fs::read_to_string(fixtures_dir().join(kind).join(format!("{stem}.json")))
+                    .unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            count += v["cases"].as_array().map_or(0, Vec::len);
+        }
+        println!("{kind}: {count} fixture cases");
+        assert!(
+            count >= minimum,
+            "{kind}: only {count} cases, the suite promises {minimum}"
+        );
+        total += count;
+    }
+    println!("total: {total} fixture cases");
+}
