@@ -65,7 +65,8 @@ enum Command {
     /// Check your own expectations (request → status, location or origin) against a bundle.
     #[command(after_help = EXIT_CODES)]
     Test {
-        /// `[FILE] CASES.json`: the bundle (default rules.json) and the case file.
+        /// `[FILE] CASES.json`: the bundle and the case file. Without FILE, the case file's own
+        /// `bundle` / `bundle_file` is used, else rules.json.
         #[arg(num_args = 1..=2, required = true, value_names = ["FILE", "CASES"])]
         paths: Vec<PathBuf>,
         /// Print a JSON object instead of text.
@@ -108,11 +109,11 @@ fn main() -> ExitCode {
         } => lint::run(&file, json, deny_warnings),
         Command::Test { paths, json } => {
             let (bundle, cases) = match paths.as_slice() {
-                [cases] => (PathBuf::from("rules.json"), cases.clone()),
-                [bundle, cases, ..] => (bundle.clone(), cases.clone()),
+                [cases] => (None, cases.clone()),
+                [bundle, cases, ..] => (Some(bundle.clone()), cases.clone()),
                 [] => unreachable!("clap requires at least one path"),
             };
-            test_cases::run(&bundle, &cases, json)
+            test_cases::run(bundle.as_deref(), &cases, json)
         }
         Command::Import { format, input } => {
             let format = match format {

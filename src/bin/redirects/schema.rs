@@ -54,7 +54,6 @@ pub fn schema() -> Value {
     });
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://edge-redirects.dev/rules.schema.json",
         "title": "edge-redirects rule bundle (rules.json, version 1)",
         "type": "object",
         "required": ["version", "rules"],

@@ -8,6 +8,7 @@ use crate::bundle::{load_valid, read_text, CmdResult};
 use crate::decision_json::decision_json;
 use crate::output::{print_json, Paint};
 use crate::request_args::{from_case_json, OwnedRequest};
+use crate::validate::render_errors;
 use crate::Status;
 use edge_redirects::{Decision, Engine};
 use serde_json::{json, Value};
@@ -25,22 +26,46 @@ struct Mismatch {
 struct CaseResult {
     name: String,
     request: OwnedRequest,
+    /// What the bundle decided, in one line.
+    got: String,
     mismatches: Vec<Mismatch>,
 }
 
-/// Runs the command.
-pub fn run(bundle: &Path, cases_path: &Path, as_json: bool) -> CmdResult {
+/// Runs the command. Without `bundle`, the case file's own `bundle` (inline) or `bundle_file`
+/// (relative to the current directory, as in the shared fixtures) is used, else `rules.json`.
+pub fn run(bundle: Option<&Path>, cases_path: &Path, as_json: bool) -> CmdResult {
     let cases_text = read_text(cases_path)?;
-    let cases = parse_cases(&cases_text).map_err(|e| format!("{}: {e}", cases_path.display()))?;
-    let Some((_, engine)) = load_valid(bundle)? else {
+    let in_file = |e: String| format!("{}: {e}", cases_path.display());
+    let doc: Value =
+        serde_json::from_str(&cases_text).map_err(|e| in_file(format!("not JSON: {e}")))?;
+    let cases = cases_of(&doc).map_err(in_file)?;
+    let engine = match (bundle, doc.get("bundle"), doc.get("bundle_file")) {
+        (Some(path), _, _) => load_valid(path)?,
+        (None, Some(inline), _) => {
+            let text = inline.to_string();
+            match Engine::compile(&text) {
+                Ok(engine) => Some((text, engine)),
+                Err(errors) => {
+                    let name = format!("{} (bundle)", cases_path.display());
+                    eprint!("{}", render_errors(&name, &errors, &Paint::stderr()));
+                    None
+                }
+            }
+        }
+        (None, None, Some(file)) => {
+            let file = file
+                .as_str()
+                .ok_or_else(|| in_file("bundle_file must be a string".into()))?;
+            load_valid(Path::new(file))?
+        }
+        (None, None, None) => load_valid(Path::new("rules.json"))?,
+    };
+    let Some((_, engine)) = engine else {
         return Ok(Status::Findings);
     };
     let mut results = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter().enumerate() {
-        results.push(
-            check_case(&engine, i, case)
-                .map_err(|e| format!("{}: case #{i}: {e}", cases_path.display()))?,
-        );
+        results.push(check_case(&engine, i, case).map_err(|e| in_file(format!("case #{i}: {e}")))?);
     }
     let failed = results.iter().filter(|r| !r.mismatches.is_empty()).count();
     let passed = results.len() - failed;
@@ -68,17 +93,15 @@ pub fn run(bundle: &Path, cases_path: &Path, as_json: bool) -> CmdResult {
     })
 }
 
-fn parse_cases(text: &str) -> Result<Vec<Value>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let cases = match value {
-        Value::Array(cases) => cases,
-        Value::Object(mut obj) => match obj.remove("cases") {
-            Some(Value::Array(cases)) => cases,
-            _ => return Err("expected {\"cases\": [...]} or an array of cases".into()),
+fn cases_of(doc: &Value) -> Result<&Vec<Value>, String> {
+    match doc {
+        Value::Array(cases) => Ok(cases),
+        Value::Object(obj) => match obj.get("cases") {
+            Some(Value::Array(cases)) => Ok(cases),
+            _ => Err("expected {\"cases\": [...]} or an array of cases".into()),
         },
-        _ => return Err("expected {\"cases\": [...]} or an array of cases".into()),
-    };
-    Ok(cases)
+        _ => Err("expected {\"cases\": [...]} or an array of cases".into()),
+    }
 }
 
 const EXPECT_KEYS: &[&str] = &[
@@ -172,9 +195,24 @@ fn check_case(engine: &Engine, index: usize, case: &Value) -> Result<CaseResult,
         };
         compare("body", expected.clone(), has_body);
     }
+    let got = match &decision {
+        Decision::Redirect(r) => {
+            format!("redirect {} {} (rule {:?})", r.status, r.location, r.rule)
+        }
+        Decision::Forward(f) => format!(
+            "forward, then 303 {} (rule {:?})",
+            f.location.as_deref().unwrap_or("to the origin's Location"),
+            f.rule
+        ),
+        Decision::Origin(p) => match p.rule {
+            Some(rule) => format!("origin (rule {rule:?})"),
+            None => "origin (no rule applied)".to_string(),
+        },
+    };
     Ok(CaseResult {
         name,
         request,
+        got,
         mismatches,
     })
 }
@@ -203,6 +241,7 @@ fn render(results: &[CaseResult], paint: &Paint) -> String {
         }
         let _ = writeln!(out, "{} {}", paint.red("FAIL"), paint.bold(&r.name));
         let _ = writeln!(out, "     {}", paint.dim(&r.request.summary()));
+        let _ = writeln!(out, "     {}", paint.dim(&format!("got {}", r.got)));
         for m in &r.mismatches {
             let _ = writeln!(
                 out,

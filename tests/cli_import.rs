@@ -1,0 +1,244 @@
+//! `redirects import`: realistic inputs of each format converted (golden stdout and stderr),
+//! then compiled by the engine and asked for decisions the source platform would give.
+
+#[path = "cli/support.rs"]
+mod support;
+
+use edge_redirects::{Decision, Engine, Geo, Request};
+use support::{golden, run};
+
+/// Imports `input`, checks the golden outputs and returns the compiled engine.
+fn import(format: &str, input: &str, golden_name: &str, expected_code: i32) -> Engine {
+    let path = format!("tests/cli/import/{input}");
+    let (code, out, err) = run(&["import", format, &path]);
+    assert_eq!(code, expected_code, "{err}");
+    golden(&format!("{golden_name}.json"), &out);
+    golden(&format!("{golden_name}.stderr"), &err);
+    Engine::compile(&out).unwrap_or_else(|e| panic!("imported bundle does not compile: {e}"))
+}
+
+/// What the engine answers: `(status, location)` or `(0, "origin")`.
+fn decide(engine: &Engine, request: &Request<'_>) -> (u16, String) {
+    match engine.evaluate(request) {
+        Decision::Redirect(r) => (r.status, r.location),
+        Decision::Forward(f) => (303, f.location.unwrap_or_default()),
+        Decision::Origin(_) => (0, "origin".to_string()),
+    }
+}
+
+fn get(engine: &Engine, url: &str) -> (u16, String) {
+    decide(engine, &Request::get(url))
+}
+
+fn pair(status: u16, location: &str) -> (u16, String) {
+    (status, location.to_string())
+}
+
+#[test]
+fn netlify_redirects_file() {
+    let e = import("netlify", "_redirects", "import-netlify", 1);
+    assert_eq!(
+        get(&e, "https://example.com/home"),
+        pair(301, "https://example.com/")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/blog/2024/05/hello"),
+        pair(301, "https://example.com/posts/hello")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/news/a/b?x=1"),
+        pair(301, "https://example.com/blog/a/b?x=1")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/store?id=42"),
+        pair(301, "https://example.com/products/42")
+    );
+    assert_eq!(get(&e, "https://example.com/store"), pair(0, "origin"));
+    assert_eq!(
+        get(&e, "https://example.com/docs/latest/install"),
+        pair(302, "https://docs.example.com/install")
+    );
+    let at = Request {
+        geo: Geo {
+            country: Some("AT"),
+            ..Geo::default()
+        },
+        ..Request::get("https://example.com/")
+    };
+    assert_eq!(decide(&e, &at), pair(302, "https://example.com/de/"));
+    let headers = [("accept-language", "fr-CA,en;q=0.5")];
+    let fr = Request {
+        headers: &headers,
+        ..Request::get("https://example.com/")
+    };
+    assert_eq!(decide(&e, &fr), pair(302, "https://example.com/fr/"));
+    assert_eq!(get(&e, "https://example.com/"), pair(0, "origin"));
+    for cookie in ["beta=1", "preview=yes"] {
+        let headers = [("cookie", cookie)];
+        let r = Request {
+            headers: &headers,
+            ..Request::get("https://example.com/beta/x")
+        };
+        assert_eq!(decide(&e, &r), pair(302, "https://example.com/preview/x"));
+    }
+    assert_eq!(
+        get(&e, "http://old.example.com/a/b"),
+        pair(301, "https://example.com/a/b")
+    );
+    assert_eq!(get(&e, "https://example.com/app/x"), pair(0, "origin"));
+}
+
+#[test]
+fn netlify_toml() {
+    let e = import("netlify", "netlify.toml", "import-netlify-toml", 1);
+    assert_eq!(
+        get(&e, "https://example.com/old-pricing"),
+        pair(301, "https://example.com/pricing")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/search?q=shoes"),
+        pair(302, "https://example.com/find/shoes")
+    );
+    let headers = [("accept-language", "he")];
+    let r = Request {
+        headers: &headers,
+        geo: Geo {
+            country: Some("IL"),
+            ..Geo::default()
+        },
+        ..Request::get("https://example.com/israel/about")
+    };
+    assert_eq!(
+        decide(&e, &r),
+        pair(302, "https://example.com/israel/he/about")
+    );
+}
+
+#[test]
+fn cloudflare_bulk_redirects_csv() {
+    let e = import("cloudflare-csv", "bulk.csv", "import-cloudflare", 1);
+    // preserve_query_string FALSE drops the query.
+    assert_eq!(
+        get(&e, "https://example.com/about?x=1"),
+        pair(301, "https://example.com/company")
+    );
+    // Exact source only: no subpath matching, other hosts untouched.
+    assert_eq!(get(&e, "https://example.com/about/team"), pair(0, "origin"));
+    assert_eq!(get(&e, "https://www.example.com/about"), pair(0, "origin"));
+    // Subpath matching with the path suffix and the query string preserved.
+    assert_eq!(
+        get(&e, "https://example.com/blog"),
+        pair(302, "https://blog.example.com/")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/blog/2024/post?utm=x"),
+        pair(302, "https://blog.example.com/2024/post?utm=x")
+    );
+    // Include subdomains: apex and any subdomain.
+    assert_eq!(
+        get(&e, "https://shop.example.com/sale?c=1"),
+        pair(307, "https://shop.example.com/offers?c=1")
+    );
+    assert_eq!(
+        get(&e, "https://eu.shop.example.com/sale"),
+        pair(307, "https://shop.example.com/offers")
+    );
+    // Subpath matching without the suffix.
+    assert_eq!(
+        get(&e, "https://example.com/docs/a/b"),
+        pair(301, "https://docs.example.com/start")
+    );
+    assert_eq!(
+        get(&e, "http://example.com/secure-only"),
+        pair(308, "https://example.com/secure")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/a,b"),
+        pair(301, "https://example.com/ab")
+    );
+}
+
+#[test]
+fn vercel_json() {
+    let e = import("vercel", "vercel.json", "import-vercel", 1);
+    assert_eq!(
+        get(&e, "https://example.com/me"),
+        pair(307, "https://example.com/profile")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/blog/hi?a=1"),
+        pair(308, "https://example.com/news/hi?a=1")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/docs/a/b"),
+        pair(301, "https://docs.example.com/a/b")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/dashboard"),
+        pair(307, "https://example.com/login")
+    );
+    let headers = [("cookie", "session=abc")];
+    let logged_in = Request {
+        headers: &headers,
+        ..Request::get("https://example.com/dashboard")
+    };
+    assert_eq!(decide(&e, &logged_in), pair(0, "origin"));
+    let headers = [("x-beta", "yes")];
+    let shop = Request {
+        headers: &headers,
+        ..Request::get("https://example.com/shop?region=eu")
+    };
+    assert_eq!(decide(&e, &shop).0, 307);
+    assert!(decide(&e, &shop)
+        .1
+        .starts_with("https://example.com/shop/eu"));
+    assert_eq!(
+        get(&e, "https://example.com/shop?region=eu"),
+        pair(0, "origin")
+    );
+    assert_eq!(
+        get(&e, "https://legacy.example.com/old"),
+        pair(308, "https://legacy.example.com/new")
+    );
+    assert_eq!(get(&e, "https://example.com/old"), pair(0, "origin"));
+    assert_eq!(
+        get(&e, "https://example.com/files/a/b"),
+        pair(308, "https://example.com/storage/a/b")
+    );
+}
+
+#[test]
+fn nextjs_redirects_array() {
+    let e = import("vercel", "next-redirects.json", "import-next", 0);
+    assert_eq!(
+        get(&e, "https://example.com/about-us"),
+        pair(308, "https://example.com/about")
+    );
+    assert_eq!(
+        get(&e, "https://example.com/news/2024/x"),
+        pair(308, "https://example.com/blog/2024/x")
+    );
+    let (status, location) = get(&e, "https://example.com/campaign?utm_campaign=spring");
+    assert_eq!(status, 307);
+    assert!(
+        location.starts_with("https://example.com/landing/spring"),
+        "{location}"
+    );
+}
+
+#[test]
+fn unreadable_input_is_exit_2() {
+    let (code, out, _) = run(&["import", "netlify", "tests/cli/import/missing"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    let (code, _, err) = run(&["import", "apache", "tests/cli/import/_redirects"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("netlify") && err.contains("cloudflare-csv"),
+        "{err}"
+    );
+}
