@@ -112,3 +112,16 @@ fn help_documents_exit_codes() {
         );
     }
 }
+
+#[test]
+fn no_colours_when_stdout_is_not_a_terminal() {
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_redirects"))
+        .current_dir(support::root())
+        .env_remove("NO_COLOR")
+        .args(["validate", "tests/cli/validate/errors.json"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(text.contains("error[Pattern]"));
+    assert!(!text.contains('\x1b'), "{text:?}");
+}

@@ -231,8 +231,16 @@ pub fn run(format: Format, input: &Path) -> CmdResult {
     })
 }
 
+/// Placeholders a target uses that nothing in `captures` provides.
+pub(crate) fn uncaptured(to: &str, captures: &[String]) -> Vec<String> {
+    target_placeholders(to)
+        .into_iter()
+        .filter(|p| !captures.contains(p))
+        .collect()
+}
+
 /// Placeholder names used in a target (`:name`, `:name*`), in order.
-pub(crate) fn target_placeholders(to: &str) -> Vec<String> {
+fn target_placeholders(to: &str) -> Vec<String> {
     let bytes = to.as_bytes();
     let mut names = Vec::new();
     let mut i = 0;

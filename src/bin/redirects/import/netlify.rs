@@ -5,7 +5,7 @@
 //! status codes (301 when absent). Netlify applies a rule without `!` only when no file exists at
 //! the path; the edge cannot see the origin's files, so every imported rule applies as if forced.
 
-use super::{split_url, target_placeholders, Imported, Rule};
+use super::{split_url, uncaptured, Imported, Rule};
 use serde_json::Value;
 
 /// One redirect as Netlify describes it, from either file format.
@@ -344,10 +344,7 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
             ),
         );
     }
-    let unknown: Vec<String> = target_placeholders(&entry.to)
-        .into_iter()
-        .filter(|p| !captures.contains(p))
-        .collect();
+    let unknown = uncaptured(&entry.to, &captures);
     if !unknown.is_empty() {
         imported.drop_rule(
             line,

@@ -6,7 +6,7 @@
 //! over when they are literal text or `.*` wildcards; a query item without a value, or with a
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
-use super::{target_placeholders, Conditions, Imported, Rule};
+use super::{uncaptured, Conditions, Imported, Rule};
 use serde_json::Value;
 
 /// Converts the JSON text.
@@ -100,10 +100,7 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, imported: &mut Imported
             }
         }
     }
-    let unknown: Vec<String> = target_placeholders(destination)
-        .into_iter()
-        .filter(|p| !captures.contains(p))
-        .collect();
+    let unknown = uncaptured(destination, &captures);
     if !unknown.is_empty() {
         imported.drop_rule(
             line,
