@@ -134,3 +134,25 @@ fn invalid_bundle_reports_validation_errors() {
     assert!(out.is_empty());
     assert!(err.contains("7 errors"), "{err}");
 }
+
+#[test]
+fn every_ab_variant_is_followed() {
+    let path = scratch(
+        "split-loop.json",
+        r#"{"version":1,"rules":[
+            {"id":"pricing","from":"/pricing","split":{"variants":[
+                {"name":"a","weight":1,"to":"/p-a"},{"name":"b","weight":1,"to":"/p-b"}]}},
+            {"id":"pb","from":"/p-b","to":"/pricing"}
+        ]}"#,
+    );
+    let f = findings(path.to_str().unwrap());
+    let looped = f
+        .iter()
+        .find(|x| x["code"] == "loop")
+        .expect("a loop through variant b");
+    assert_eq!(looped["rules"][0]["id"], "pricing");
+    assert!(
+        looped["message"].as_str().unwrap().contains("/p-b"),
+        "{looped}"
+    );
+}

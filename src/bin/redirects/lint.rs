@@ -376,7 +376,12 @@ fn marker(name: &str) -> String {
 }
 
 /// A request that `rule` matches (when it can be built), with the markers it used.
-fn sample_request(rule: &Rule, raw: Option<&Value>) -> Option<(OwnedRequest, Vec<String>)> {
+/// `variant` names the A/B variant to ask for by cookie, for a split rule.
+fn sample_request(
+    rule: &Rule,
+    raw: Option<&Value>,
+    variant: Option<&str>,
+) -> Option<(OwnedRequest, Vec<String>)> {
     let host = match rule.host() {
         None => "example.com".to_string(),
         Some(h) => match h.strip_prefix("*.") {
@@ -456,11 +461,8 @@ fn sample_request(rule: &Rule, raw: Option<&Value>) -> Option<(OwnedRequest, Vec
         .into_iter()
         .map(|(k, v)| format!("{k}={}", sample(&v)))
         .collect();
-    if let Some(split) = rule.split() {
-        // The first variant that redirects; the caller tries the others by cookie.
-        if let Some(v) = split.variants().iter().find(|v| v.to.is_some()) {
-            cookies.push(format!("{}={}", split.cookie(), v.name));
-        }
+    if let (Some(split), Some(variant)) = (rule.split(), variant) {
+        cookies.push(format!("{}={variant}", split.cookie()));
     }
     if !cookies.is_empty() {
         req.headers.push(("cookie".into(), cookies.join("; ")));
@@ -526,109 +528,121 @@ fn chains(engine: &Engine, raw: &[Value], findings: &mut Vec<Finding>) {
         if rule.forward() {
             continue;
         }
-        let Some((mut req, names)) = sample_request(rule, raw.get(rule.index())) else {
-            continue;
-        };
-        let first = req.with(|r| engine.evaluate(r));
-        let Decision::Redirect(first) = first else {
-            continue;
-        };
-        if first.rule != rule.id() {
-            continue;
-        }
-        let origin_host = url::Url::parse(&req.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let mut urls = vec![req.url.clone(), first.location.clone()];
-        let mut hop_rules = vec![rule.index()];
-        let mut status = first.status;
-        let mut location = first.location.clone();
-        let mut looped = None;
-        while hop_rules.len() <= MAX_HOPS {
-            if !hosts.serves(&origin_host, &location) {
-                break;
-            }
-            if matches!(status, 301..=303) {
-                req.method = "GET".to_string();
-            }
-            req.url = location.clone();
-            let next = req.with(|r| engine.evaluate(r));
-            let Decision::Redirect(next) = next else {
-                break;
-            };
-            let index = by_id.get(next.rule).copied().unwrap_or(usize::MAX);
-            hop_rules.push(index);
-            if let Some(at) = urls.iter().position(|u| *u == next.location) {
-                looped = Some(at);
-                urls.push(next.location.clone());
-                break;
-            }
-            urls.push(next.location.clone());
-            status = next.status;
-            location = next.location.clone();
-        }
-        for url in &mut urls {
-            *url = unmark(url, &names);
-        }
-        let rules_named = |indexes: &[usize]| -> Vec<(usize, String)> {
-            indexes
+        let variants: Vec<Option<&str>> = match rule.split() {
+            Some(split) => split
+                .variants()
                 .iter()
-                .filter_map(|&i| engine.rules().get(i).map(named))
-                .collect()
+                .filter(|v| v.to.is_some())
+                .map(|v| Some(v.name.as_str()))
+                .collect(),
+            None => vec![None],
         };
-        if let Some(at) = looped {
-            let cycle: Vec<usize> = hop_rules[at.min(hop_rules.len() - 1)..].to_vec();
-            let mut key = cycle.clone();
-            key.sort_unstable();
-            key.dedup();
-            if !loops_seen.insert(key) {
+        for variant in variants {
+            let Some((mut req, names)) = sample_request(rule, raw.get(rule.index()), variant)
+            else {
+                continue;
+            };
+            let first = req.with(|r| engine.evaluate(r));
+            let Decision::Redirect(first) = first else {
+                continue;
+            };
+            if first.rule != rule.id() {
                 continue;
             }
-            let ids: Vec<String> = cycle
-                .iter()
-                .chain(cycle.first())
-                .filter_map(|&i| engine.rules().get(i))
-                .map(|r| format!("{:?}", r.id()))
-                .collect();
-            findings.push(Finding {
-                severity: Severity::Error,
-                code: "loop",
-                rules: rules_named(&cycle),
-                message: format!(
-                    "redirect loop {}: {}",
-                    ids.join(" → "),
-                    urls[at..].join(" → ")
-                ),
-                hint: "point one of these rules at a page no rule redirects".into(),
-            });
-        } else if hop_rules.len() > 1 {
-            let last = urls.last().cloned().unwrap_or_default();
-            let suggestion = suggest(&last, &urls[0], &names, rule.to());
-            let ids: Vec<String> = hop_rules[1..]
-                .iter()
-                .filter_map(|&i| engine.rules().get(i))
-                .map(|r| format!("{:?}", r.id()))
-                .collect();
-            let endless = if hop_rules.len() > MAX_HOPS {
-                format!(" (stopped after {MAX_HOPS} redirects)")
-            } else {
-                String::new()
+            let origin_host = url::Url::parse(&req.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let mut urls = vec![req.url.clone(), first.location.clone()];
+            let mut hop_rules = vec![rule.index()];
+            let mut status = first.status;
+            let mut location = first.location.clone();
+            let mut looped = None;
+            while hop_rules.len() <= MAX_HOPS {
+                if !hosts.serves(&origin_host, &location) {
+                    break;
+                }
+                if matches!(status, 301..=303) {
+                    req.method = "GET".to_string();
+                }
+                req.url = location.clone();
+                let next = req.with(|r| engine.evaluate(r));
+                let Decision::Redirect(next) = next else {
+                    break;
+                };
+                let index = by_id.get(next.rule).copied().unwrap_or(usize::MAX);
+                hop_rules.push(index);
+                if let Some(at) = urls.iter().position(|u| *u == next.location) {
+                    looped = Some(at);
+                    urls.push(next.location.clone());
+                    break;
+                }
+                urls.push(next.location.clone());
+                status = next.status;
+                location = next.location.clone();
+            }
+            for url in &mut urls {
+                *url = unmark(url, &names);
+            }
+            let rules_named = |indexes: &[usize]| -> Vec<(usize, String)> {
+                indexes
+                    .iter()
+                    .filter_map(|&i| engine.rules().get(i).map(named))
+                    .collect()
             };
-            findings.push(Finding {
-                severity: Severity::Warning,
-                code: "chain",
-                rules: rules_named(&hop_rules),
-                message: format!(
-                    "redirect chain{endless}: {} (then {})",
-                    urls.join(" → "),
-                    ids.join(", ")
-                ),
-                hint: format!(
-                    "send visitors there in one hop: write \"to\": {suggestion:?} in rule {:?}",
-                    rule.id()
-                ),
-            });
+            if let Some(at) = looped {
+                let cycle: Vec<usize> = hop_rules[at.min(hop_rules.len() - 1)..].to_vec();
+                let mut key = cycle.clone();
+                key.sort_unstable();
+                key.dedup();
+                if !loops_seen.insert(key) {
+                    continue;
+                }
+                let ids: Vec<String> = cycle
+                    .iter()
+                    .chain(cycle.first())
+                    .filter_map(|&i| engine.rules().get(i))
+                    .map(|r| format!("{:?}", r.id()))
+                    .collect();
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    code: "loop",
+                    rules: rules_named(&cycle),
+                    message: format!(
+                        "redirect loop {}: {}",
+                        ids.join(" → "),
+                        urls[at..].join(" → ")
+                    ),
+                    hint: "point one of these rules at a page no rule redirects".into(),
+                });
+            } else if hop_rules.len() > 1 {
+                let last = urls.last().cloned().unwrap_or_default();
+                let suggestion = suggest(&last, &urls[0], &names, rule.to());
+                let ids: Vec<String> = hop_rules[1..]
+                    .iter()
+                    .filter_map(|&i| engine.rules().get(i))
+                    .map(|r| format!("{:?}", r.id()))
+                    .collect();
+                let endless = if hop_rules.len() > MAX_HOPS {
+                    format!(" (stopped after {MAX_HOPS} redirects)")
+                } else {
+                    String::new()
+                };
+                findings.push(Finding {
+                    severity: Severity::Warning,
+                    code: "chain",
+                    rules: rules_named(&hop_rules),
+                    message: format!(
+                        "redirect chain{endless}: {} (then {})",
+                        urls.join(" → "),
+                        ids.join(", ")
+                    ),
+                    hint: format!(
+                        "send visitors there in one hop: write \"to\": {suggestion:?} in rule {:?}",
+                        rule.id()
+                    ),
+                });
+            }
         }
     }
 }
