@@ -89,7 +89,9 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// Every error found in a bundle, in document order. Never empty.
+/// Every error found in a bundle. Never empty. Rules are reported in file order; within a
+/// rule, keys are checked in a fixed order (`id`, unknown keys, `from`, `host`, `methods`,
+/// `when`, `unless`, `to`, ...), so the same mistake always produces the same report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileErrors(pub Vec<CompileError>);
 
