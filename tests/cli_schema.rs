@@ -11,11 +11,13 @@ fn schema() -> Value {
     let (code, out, _) = run(&["schema"]);
     assert_eq!(code, 0);
     let committed = std::fs::read_to_string(root().join("rules.schema.json")).expect("committed");
+    let printed: Value = serde_json::from_str(&out).expect("JSON");
+    let committed: Value = serde_json::from_str(&committed).expect("committed JSON");
     assert!(
-        out == committed,
+        printed == committed,
         "rules.schema.json is stale: run `cargo run --bin redirects -- schema > rules.schema.json`"
     );
-    serde_json::from_str(&out).expect("JSON")
+    printed
 }
 
 /// Checks `value` against the schema's `properties` (following `$ref` and `items`), reporting
