@@ -1,0 +1,331 @@
+//! The Cloudflare Worker: translates the platform's request into an engine [`Request`], and the
+//! engine's [`Decision`] back into a response. No rule logic lives here.
+//!
+//! The bundle is compiled once per isolate: the `rules.json` embedded at build time, or, when a
+//! KV namespace is bound as `REDIRECT_RULES`, the value of its key `rules.json` (read at most
+//! once per isolate every [`KV_REFRESH_MS`] milliseconds). A value that does not compile is
+//! logged and ignored; a KV failure is logged and the last good bundle keeps serving.
+//!
+//! Nothing a request contains can make the worker answer 500: an internal failure passes the
+//! request to the origin and logs why.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_error, console_log, event, js_sys, web_sys, Context, Env};
+
+use crate::{random_from_fraction, Decision, Engine, Geo, Request, Response};
+
+/// The bundle deployed with the worker.
+const EMBEDDED_RULES: &str = include_str!("../rules.json");
+
+/// Name of the optional KV binding that overrides the embedded bundle.
+const KV_BINDING: &str = "REDIRECT_RULES";
+
+/// Key of the bundle in the KV namespace.
+const KV_KEY: &str = "rules.json";
+
+/// How long a bundle read from KV (or its absence) is trusted before KV is read again.
+const KV_REFRESH_MS: f64 = 60_000.0;
+
+/// The per-isolate state: the compiled bundles and when KV was last read.
+#[derive(Default)]
+struct Rules {
+    /// The embedded bundle, compiled on first use.
+    embedded: Option<Rc<Engine>>,
+    /// The last good bundle from KV and the text it was compiled from.
+    from_kv: Option<(String, Rc<Engine>)>,
+    /// `Date.now()` of the last KV read; `None` before the first.
+    kv_read_at: Option<f64>,
+}
+
+thread_local! {
+    static RULES: RefCell<Rules> = RefCell::new(Rules::default());
+}
+
+#[event(fetch)]
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    match handle(&req, &env).await {
+        Ok(answer) => Ok(answer),
+        Err(e) => {
+            // Only the origin fetch can fail here: the origin is unreachable.
+            console_error!("the origin could not be reached: {}", describe(&e));
+            bad_gateway()
+        }
+    }
+}
+
+/// Decides and answers one request; an `Err` means the origin could not be reached.
+async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, JsValue> {
+    let engine = match current_engine(env).await {
+        Some(engine) => engine,
+        None => return fetch_origin(req).await,
+    };
+
+    let method = req.method();
+    let url = req.url();
+    let headers = header_pairs(&req.headers());
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let cf = CfFields::of(req);
+    let view = Request {
+        method: &method,
+        url: &url,
+        headers: &header_refs,
+        geo: cf.geo(),
+        random: random_from_fraction(js_sys::Math::random()),
+    };
+
+    match engine.evaluate(&view) {
+        Decision::Redirect(response) => match edge_response(&response) {
+            Ok(answer) => Ok(answer),
+            Err(e) => {
+                console_error!(
+                    "rule {:?}: building the redirect failed ({}); passing to the origin",
+                    response.rule,
+                    describe(&e)
+                );
+                fetch_origin(req).await
+            }
+        },
+        Decision::Forward(forward) => {
+            let origin = fetch_origin(req).await?;
+            let location = origin.headers().get("location").ok().flatten();
+            match forward.respond(origin.status(), location.as_deref()) {
+                Some(response) => match edge_response(&response) {
+                    Ok(answer) => {
+                        if let Some(body) = origin.body() {
+                            // The origin's body is not needed once it is replaced by a 303.
+                            let _ = body.cancel();
+                        }
+                        Ok(answer)
+                    }
+                    Err(e) => {
+                        console_error!(
+                            "rule {:?}: building the 303 failed ({}); passing the origin's answer",
+                            response.rule,
+                            describe(&e)
+                        );
+                        Ok(origin)
+                    }
+                },
+                None => Ok(origin),
+            }
+        }
+        Decision::Origin(pass) => {
+            let origin = fetch_origin(req).await?;
+            if pass.headers.is_empty() {
+                return Ok(origin);
+            }
+            match with_added_headers(&origin, &pass.headers) {
+                Ok(answer) => Ok(answer),
+                Err(e) => {
+                    console_error!(
+                        "adding {} header(s) to the origin's answer failed ({}); sending it unchanged",
+                        pass.headers.len(),
+                        describe(&e)
+                    );
+                    Ok(origin)
+                }
+            }
+        }
+    }
+}
+
+/// The engine to use for this request: the KV bundle when one is bound and valid, else the
+/// embedded one. `None` only if the embedded bundle itself does not compile (a broken build).
+async fn current_engine(env: &Env) -> Option<Rc<Engine>> {
+    refresh_from_kv(env).await;
+    RULES.with(|cell| {
+        let mut rules = cell.borrow_mut();
+        if let Some((_, engine)) = &rules.from_kv {
+            return Some(Rc::clone(engine));
+        }
+        if rules.embedded.is_none() {
+            match Engine::compile(EMBEDDED_RULES) {
+                Ok(engine) => rules.embedded = Some(Rc::new(engine)),
+                Err(errors) => {
+                    console_error!("the embedded rules.json does not compile: {}", errors);
+                    return None;
+                }
+            }
+        }
+        rules.embedded.clone()
+    })
+}
+
+/// Reads the KV override if the binding exists and the last read is older than the refresh
+/// interval. Never fails: every problem is logged and the previous state kept.
+async fn refresh_from_kv(env: &Env) {
+    let now = js_sys::Date::now();
+    let due = RULES.with(|cell| {
+        let mut rules = cell.borrow_mut();
+        match rules.kv_read_at {
+            Some(at) if now - at < KV_REFRESH_MS && now >= at => false,
+            _ => {
+                // Claimed before the read, so concurrent requests do not all read KV.
+                rules.kv_read_at = Some(now);
+                true
+            }
+        }
+    });
+    if !due {
+        return;
+    }
+    let Ok(store) = env.kv(KV_BINDING) else {
+        return; // No namespace bound: the embedded bundle is the only one.
+    };
+    match store.get(KV_KEY).text().await {
+        Ok(Some(text)) => {
+            let unchanged = RULES.with(
+                |cell| matches!(&cell.borrow().from_kv, Some((current, _)) if *current == text),
+            );
+            if unchanged {
+                return;
+            }
+            match Engine::compile(&text) {
+                Ok(engine) => {
+                    console_log!("{KV_BINDING}/{KV_KEY}: new bundle in use");
+                    RULES.with(|cell| {
+                        cell.borrow_mut().from_kv = Some((text, Rc::new(engine)));
+                    });
+                }
+                Err(errors) => {
+                    console_error!(
+                        "{KV_BINDING}/{KV_KEY} ignored, keeping the last good bundle: {}",
+                        errors
+                    );
+                }
+            }
+        }
+        Ok(None) => {
+            let had_override = RULES.with(|cell| cell.borrow_mut().from_kv.take().is_some());
+            if had_override {
+                console_log!("{KV_BINDING}/{KV_KEY} removed: back to the embedded bundle");
+            }
+        }
+        Err(e) => {
+            console_error!(
+                "{KV_BINDING}/{KV_KEY} could not be read ({}); keeping the current bundle",
+                e
+            );
+        }
+    }
+}
+
+/// The request's headers as owned `(name, value)` pairs (names lower-case, as Fetch gives them).
+fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let Ok(Some(iter)) = js_sys::try_iter(headers) else {
+        return pairs;
+    };
+    for entry in iter.flatten() {
+        let entry: js_sys::Array = entry.unchecked_into();
+        if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            pairs.push((name, value));
+        }
+    }
+    pairs
+}
+
+/// The geolocation fields of `request.cf`, read defensively: a missing object or a field of
+/// the wrong type counts as absent.
+struct CfFields {
+    country: Option<String>,
+    continent: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+}
+
+impl CfFields {
+    fn of(req: &web_sys::Request) -> Self {
+        let cf = js_sys::Reflect::get(req, &JsValue::from_str("cf"))
+            .ok()
+            .filter(|v| v.is_object());
+        let field = |name: &str| {
+            cf.as_ref()
+                .and_then(|cf| js_sys::Reflect::get(cf, &JsValue::from_str(name)).ok())
+                .and_then(|v| v.as_string())
+        };
+        CfFields {
+            country: field("country"),
+            continent: field("continent"),
+            region: field("regionCode"),
+            city: field("city"),
+        }
+    }
+
+    fn geo(&self) -> Geo<'_> {
+        Geo {
+            country: self.country.as_deref(),
+            continent: self.continent.as_deref(),
+            region: self.region.as_deref(),
+            city: self.city.as_deref(),
+        }
+    }
+}
+
+/// Sends the request to the origin unchanged: method, headers and the body, streamed.
+async fn fetch_origin(req: &web_sys::Request) -> Result<web_sys::Response, JsValue> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let answer = JsFuture::from(global.fetch_with_request(req)).await?;
+    answer.dyn_into()
+}
+
+/// The answer when the origin cannot be reached at all.
+fn bad_gateway() -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(502);
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        Some("502 Bad Gateway: the origin could not be reached"),
+        &init,
+    )?)
+}
+
+/// The response the edge generates for a redirect decision.
+fn edge_response(response: &Response<'_>) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status);
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_str_and_init(response.body.as_deref(), &init)
+}
+
+/// The origin's response with `added` headers appended; its body is streamed, not copied.
+fn with_added_headers(
+    origin: &web_sys::Response,
+    added: &[(String, String)],
+) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new_with_headers(&origin.headers())?;
+    for (name, value) in added {
+        headers.append(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(origin.status());
+    init.set_status_text(&origin.status_text());
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_readable_stream_and_init(origin.body().as_ref(), &init)
+}
+
+/// A JavaScript error as text for the log.
+fn describe(error: &JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{error:?}"))
+}

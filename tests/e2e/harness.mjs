@@ -1,0 +1,102 @@
+// Runs the built worker (build/worker.js + build/index_bg.wasm, the files wrangler uploads) in
+// workerd through Miniflare, with a KV namespace and a recording mock origin.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The compatibility date from wrangler.toml, so the tests run what `wrangler deploy` runs. */
+function compatibilityDate() {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const match = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m);
+  if (!match) throw new Error("wrangler.toml has no compatibility_date");
+  return match[1];
+}
+
+/** The geolocation fields the worker reads; null means "not known". */
+const NO_GEO = { country: null, continent: null, regionCode: null, city: null };
+
+/**
+ * `request.cf` for a dispatched request. Miniflare fills fields a request does not set from a
+ * placeholder (an Austin, US visitor); the geo fields are cleared so only `cf` counts.
+ */
+export function cfFor(cf) {
+  return { ...NO_GEO, ...(cf ?? {}) };
+}
+
+/**
+ * The default mock origin: answers 200 with a JSON echo of what it received.
+ * Tests replace it per request through `worker.origin = async (request, seen) => Response`.
+ */
+export async function echoOrigin(request, seen) {
+  return new Response(JSON.stringify(seen), {
+    status: 200,
+    headers: { "content-type": "application/json", "x-origin": "mock" },
+  });
+}
+
+/**
+ * Starts the worker. Options:
+ *   kvRules: text stored under REDIRECT_RULES/rules.json before the first request
+ *            (undefined: the key is absent);
+ *   kv:      false to leave REDIRECT_RULES unbound (the embedded bundle only);
+ *   origin:  the mock origin, `(request, seen) => Response`;
+ *   port:    serve on 127.0.0.1:port (0 picks a free port) for a real browser;
+ *   network: instead of the mock origin, let the worker's fetches reach these loopback
+ *            addresses for real (workerd's own network stack).
+ */
+export async function startWorker({ kvRules, kv = true, origin = echoOrigin, port, network } = {}) {
+  const seen = [];
+  const worker = { seen, origin };
+  const options = {
+    modules: true,
+    scriptPath: path.join(ROOT, "build/worker.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: compatibilityDate(),
+    cf: {},
+    outboundService: async (request) => {
+      const body = request.body ? await request.text() : null;
+      const record = {
+        method: request.method,
+        url: request.url,
+        headers: Object.fromEntries(request.headers),
+        body,
+      };
+      seen.push(record);
+      return worker.origin(request, record);
+    },
+  };
+  if (network) options.outboundService = { network: { allow: network } };
+  if (kv) options.kvNamespaces = ["REDIRECT_RULES"];
+  if (port !== undefined) {
+    options.host = "127.0.0.1";
+    options.port = port;
+  }
+  const mf = new Miniflare(options);
+  try {
+    worker.url = await mf.ready;
+    if (kv && kvRules !== undefined) {
+      const ns = await mf.getKVNamespace("REDIRECT_RULES");
+      await ns.put("rules.json", kvRules);
+    }
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
+  worker.mf = mf;
+  /** dispatchFetch with manual redirects and the given geolocation. */
+  worker.fetch = (url, init = {}) =>
+    mf.dispatchFetch(url, { redirect: "manual", ...init, cf: cfFor(init.cf) });
+  worker.close = () => mf.dispose();
+  return worker;
+}
+
+/** Reads a JSON file relative to the repository root. */
+export function readJson(relative) {
+  return JSON.parse(readFileSync(path.join(ROOT, relative), "utf8"));
+}
