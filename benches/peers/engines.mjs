@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { match } from 'path-to-regexp';
 
 const require = createRequire(import.meta.url);
@@ -27,8 +28,8 @@ export const ENGINES = {
     label: 'ours (edge-redirects wasm)',
     expresses: ['exact', 'mixed'],
     file: 'rules.json',
-    load(dir) {
-      const { Engine } = require(path.join(OUR_PKG, 'edge_redirects.js'));
+    async load(dir) {
+      const { Engine } = await import(pathToFileURL(path.join(OUR_PKG, 'edge_redirects.js')).href);
       const text = readFileSync(path.join(dir, 'rules.json'), 'utf8');
       return { text, build: () => new Engine(text) };
     },

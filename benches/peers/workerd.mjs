@@ -1,0 +1,212 @@
+// The whole worker in workerd: our worker and the equivalent JS worker (js-worker/), each
+// served by workerd on 127.0.0.1 and driven by the same load generator (autocannon) for the
+// same number of requests; and cold start at each bundle size.
+//
+//   node workerd.mjs --ours-dir-pattern DIR/worker-{n} [--quick] [--out DIR]
+//
+// Each `worker-{n}` directory holds our worker built with the n-rule mixed bundle embedded,
+// and a `modules.json` naming its modules, entry first: [{ "name", "type" }], type one of
+// esModule, wasm. scripts/bench.sh builds them.
+
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { generateRequests, generateRules, toRoutes } from './ruleset.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const out = path.resolve(opt('--out', path.join(import.meta.dirname, '../../target/bench')));
+const oursPattern = opt('--ours-dir-pattern', path.join(out, 'worker-{n}'));
+const sizes = quick ? [10000] : [1000, 10000, 100000];
+const loadSize = 10000;
+const amount = quick ? 20000 : 100000;
+const connections = 32;
+const coldRepeats = quick ? 1 : 3;
+const workerdBin = path.join(import.meta.dirname, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+const here = import.meta.dirname;
+
+/** A directory holding one workerd config with its worker's modules beside it. */
+function stage(name, modules) {
+  const dir = path.join(out, 'workerd', name);
+  mkdirSync(dir, { recursive: true });
+  for (const m of [...modules, { name: 'origin.mjs', type: 'esModule', file: path.join(here, 'js-worker/origin.mjs') }]) {
+    mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
+    copyFileSync(m.file, path.join(dir, m.name));
+  }
+  const list = modules.map((m) => `(name = "${m.name}", ${m.type} = embed "${m.name}")`).join(',\n          ');
+  writeFileSync(
+    path.join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = (
+        modules = [
+          ${list}
+        ],
+        compatibilityDate = "2025-01-01",
+        globalOutbound = "origin",
+    )),
+    (name = "origin", worker = (
+        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
+        compatibilityDate = "2025-01-01",
+    )),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+`,
+  );
+  return dir;
+}
+
+function oursModules(n) {
+  const dir = oursPattern.replace('{n}', String(n));
+  return JSON.parse(readFileSync(path.join(dir, 'modules.json'), 'utf8')).map((m) => ({ ...m, file: path.join(dir, m.name) }));
+}
+
+function jsModules(n) {
+  const dir = path.join(out, 'js-worker', String(n));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'routes.json'), JSON.stringify(toRoutes(generateRules(n, 'mixed'))));
+  return [
+    { name: 'worker.mjs', type: 'esModule', file: path.join(here, 'js-worker/worker.mjs') },
+    { name: 'path-to-regexp', type: 'esModule', file: path.join(here, 'node_modules/path-to-regexp/dist/index.js') },
+    { name: 'routes.json', type: 'json', file: path.join(dir, 'routes.json') },
+  ];
+}
+
+const portFree = async () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Starts workerd on a free loopback port; resolves once it accepts connections. */
+async function start(dir) {
+  const port = await portFree();
+  const config = readFileSync(path.join(dir, 'config.capnp'), 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
+  writeFileSync(path.join(dir, 'config.capnp'), config);
+  const t0 = performance.now();
+  const proc = spawn(workerdBin, ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`workerd exited: ${stderr.trim()}`);
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.end(), resolve(true)));
+      c.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (performance.now() - t0 > 60000) throw new Error(`workerd did not start: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { proc, port, startMs: performance.now() - t0, stderr: () => stderr };
+}
+
+async function stop(server) {
+  server.proc.kill('SIGTERM');
+  await new Promise((r) => (server.proc.exitCode !== null ? r() : server.proc.once('exit', r)));
+}
+
+/** Cold start: process start to listening, then the first request (the bundle is compiled on first use), then warm requests. */
+async function coldStart(name, modules) {
+  const runs = [];
+  for (let i = 0; i < coldRepeats; i++) {
+    const server = await start(stage(name, modules));
+    const url = `http://127.0.0.1:${server.port}/legacy/c1/item-1.html`;
+    let t = performance.now();
+    const first = await fetch(url, { redirect: 'manual' });
+    await first.arrayBuffer();
+    const firstMs = performance.now() - t;
+    const warm = [];
+    for (let j = 0; j < 20; j++) {
+      t = performance.now();
+      const r = await fetch(url, { redirect: 'manual' });
+      await r.arrayBuffer();
+      warm.push(performance.now() - t);
+    }
+    warm.sort((a, b) => a - b);
+    runs.push({ startMs: server.startMs, firstMs, warmMs: warm[10], status: first.status });
+    await stop(server);
+  }
+  const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  return { startMs: med('startMs'), firstMs: med('firstMs'), warmMs: med('warmMs'), status: runs[0].status };
+}
+
+/** Drives one worker with autocannon over the request mix: same paths, same count, same connections. */
+async function load(name, modules, paths) {
+  const server = await start(stage(name, modules));
+  let k = 0;
+  const run = (count) =>
+    autocannon({
+      url: `http://127.0.0.1:${server.port}`,
+      connections,
+      amount: count,
+      requests: [{ setupRequest: (req) => ({ ...req, path: paths[k++ % paths.length] }) }],
+    });
+  await run(2000); // warm-up: the first request compiles the bundle
+  const r = await run(amount);
+  await stop(server);
+  return {
+    rps: r.requests.total / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    statuses: { '2xx': r['2xx'], '3xx': r['3xx'], '4xx': r['4xx'], '5xx': r['5xx'] },
+    total: r.requests.total,
+  };
+}
+
+const lines = [];
+const say = (s = '') => (lines.push(s), console.log(s));
+const f = (x, d = 1) => x.toFixed(d);
+
+say(`workerd ${readFileSync(path.join(here, 'node_modules/workerd/package.json'), 'utf8').match(/"version": "([^"]+)"/)[1]}, loopback.`);
+say();
+say('### Cold start (mixed rules; median of ' + coldRepeats + ')');
+say();
+say('| worker | rules | start to listening ms | first request ms | warm request ms | first status |');
+say('|---|---:|---:|---:|---:|---:|');
+const cold = [];
+for (const n of sizes) {
+  for (const [label, mods] of [['ours (Rust/wasm)', () => oursModules(n)], ['JS (Map + path-to-regexp)', () => jsModules(n)]]) {
+    try {
+      const c = await coldStart(`${label.startsWith('ours') ? 'ours' : 'js'}-${n}`, mods());
+      cold.push({ worker: label, n, ...c });
+      say(`| ${label} | ${n.toLocaleString('en')} | ${f(c.startMs)} | ${f(c.firstMs)} | ${f(c.warmMs, 2)} | ${c.status} |`);
+    } catch (e) {
+      say(`| ${label} | ${n.toLocaleString('en')} | failed: ${e.message.split('\n')[0]} | | | |`);
+    }
+  }
+}
+
+say();
+say(`### Throughput (${loadSize.toLocaleString('en')} mixed rules, ${amount.toLocaleString('en')} requests, ${connections} connections, autocannon)`);
+say();
+say('| worker | requests/s | latency p50 ms | latency p99 ms | errors | 2xx (origin) | 3xx (redirect) | 4xx/5xx |');
+say('|---|---:|---:|---:|---:|---:|---:|---:|');
+const paths = generateRequests(generateRules(loadSize, 'mixed'), 10000, 'mixed').map((r) => r.url.replace('https://example.com', ''));
+const thr = {};
+for (const [key, label, mods] of [['ours', 'ours (Rust/wasm)', () => oursModules(loadSize)], ['js', 'JS (Map + path-to-regexp)', () => jsModules(loadSize)]]) {
+  try {
+    const r = await load(`${key}-load`, mods(), paths);
+    thr[key] = r;
+    say(`| ${label} | ${f(r.rps, 0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.statuses['2xx']} | ${r.statuses['3xx']} | ${r.statuses['4xx'] + r.statuses['5xx']} |`);
+  } catch (e) {
+    say(`| ${label} | failed: ${e.message.split('\n')[0]} | | | | | | |`);
+  }
+}
+say();
+if (thr.ours && thr.js) {
+  const x = thr.ours.rps / thr.js.rps;
+  say(`Target: ${x >= 1 ? 'MET    ' : 'NOT MET'}  our worker's throughput >= the JS worker's: ${f(x, 2)}x`);
+} else {
+  say('Target: NOT MEASURED  our worker\'s throughput >= the JS worker\'s');
+}
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, 'workerd.json'), JSON.stringify({ cold, throughput: thr }, null, 2));
+writeFileSync(path.join(out, 'workerd.md'), lines.join('\n') + '\n');

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The benchmarks in one command; installs what they need, then prints every table.
+#
+#   bash scripts/bench.sh           # full: 1k/10k/100k rules, criterion, peers, workerd (~15 min)
+#   bash scripts/bench.sh --quick   # 1k/10k in Node, summary-only criterion, workerd at 10k
+#
+# 1. the engine alone, natively (criterion, benches/engine.rs): compile and evaluate at
+#    1k/10k/100k mixed rules, p50/p99 per request;
+# 2. the engine compiled to wasm (--features js-api) against the peers in one Node process
+#    each (benches/peers/run.mjs): Netlify's engine, a path-to-regexp scan, a JS Map;
+# 3. the whole worker in workerd (benches/peers/workerd.mjs): our worker and the equivalent JS
+#    worker under the same load, and cold start.
+# Results: target/bench/{peers,workerd}.{md,json}; BENCHMARKS.md holds a reading of them.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+quick=false
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=true ;;
+    *) die "unknown option: $arg (use --quick or nothing)" ;;
+  esac
+done
+out="$ROOT/target/bench"
+mkdir -p "$out"
+started=$(date +%s)
+
+# --- what the benchmarks need ----------------------------------------------------------------
+bash "$ROOT/scripts/setup"
+peers="$ROOT/benches/peers"
+if [ ! -f "$peers/node_modules/.package-lock.json" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then
+  log "npm ci (benches/peers: the peer engines, workerd, autocannon)"
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Compiles the engine alone to wasm for Node into $1/pkg (extra env: cargo profile overrides).
+build_js_api() {
+  local dir="$1"
+  local target=wasm32-unknown-unknown
+  case "$(wasm_toolchain)" in
+    rustup) CARGO_TARGET_DIR="$dir" cargo build --quiet --release --lib --target $target --features js-api ;;
+    debian)
+      RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$(command -v wasm-ld)" \
+        CARGO_TARGET_DIR="$dir" /usr/bin/cargo build --quiet --release --lib --target $target \
+        -Zbuild-std=std,panic_abort --features js-api ;;
+    *) die "no Rust toolchain for wasm32: run scripts/setup" ;;
+  esac
+  rm -rf "$dir/pkg"
+  "$ROOT/.tools/bin/wasm-bindgen" "$dir/$target/release/edge_redirects.wasm" --out-dir "$dir/pkg" \
+    --target experimental-nodejs-module --no-typescript
+  echo '{ "type": "module" }' > "$dir/pkg/package.json"
+}
+
+log "engine-only wasm for Node (release profile, as the worker ships)"
+build_js_api "$ROOT/target/js-api"
+if ! $quick; then
+  log "engine-only wasm for Node, opt-level 3 (for comparison)"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 build_js_api "$ROOT/target/js-api-o3"
+fi
+
+# Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
+# crate (the checkout's own rules.json and build/ stay untouched); the copy's target/ is shared
+# between sizes so only the crate itself is rebuilt. Skipped when nothing changed.
+build_worker() {
+  local n="$1"
+  local src="$out/worker-src" dest="$out/worker-$n"
+  local rules="$out/rules/mixed-$n/rules.json"
+  mkdir -p "$out/worker-target"
+  rm -rf "$src"
+  mkdir -p "$src"
+  tar -C "$ROOT" --exclude=./target --exclude=./node_modules --exclude=./build --exclude=./.tools \
+    --exclude=./.git --exclude=./.state --exclude=./dist --exclude=./fuzz --exclude=./benches/peers \
+    --exclude=./rules.json -cf - . | tar -C "$src" -xf -
+  ln -sfn "$out/worker-target" "$src/target"
+  ln -sfn "$ROOT/node_modules" "$src/node_modules"
+  ln -sfn "$ROOT/.tools" "$src/.tools"
+  cp "$rules" "$src/rules.json"
+  local key
+  key="$( (cd "$src" && find src Cargo.toml Cargo.lock scripts rules.json -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)"
+  if [ -f "$dest/.key" ] && [ "$(cat "$dest/.key")" = "$key" ]; then
+    log "worker with $n rules: up to date"
+    return
+  fi
+  log "worker with $n rules embedded"
+  bash "$src/scripts/build"
+  rm -rf "$dest"
+  cp -r "$src/build" "$dest"
+  (cd "$dest" && node -e '
+    const fs = require("fs"), path = require("path");
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+    const files = walk(".").filter((f) => /\.(m?js|wasm)$/.test(f)).sort((a, b) =>
+      (b === "worker.js") - (a === "worker.js"));
+    fs.writeFileSync("modules.json", JSON.stringify(files.map((name) =>
+      ({ name, type: name.endsWith(".wasm") ? "wasm" : "esModule" }))));')
+  echo "$key" > "$dest/.key"
+}
+
+# --- 1. criterion ----------------------------------------------------------------------------
+log "cargo bench --bench engine"
+if $quick; then
+  BENCH_QUICK=1 cargo bench --quiet --bench engine 2>&1 | grep -v '^warning: `panic` setting'
+else
+  cargo bench --quiet --bench engine 2>&1 | grep -v '^warning: `panic` setting'
+fi
+
+# --- 2. the engines side by side in Node -----------------------------------------------------
+log "peer engines in Node $(node --version)"
+if $quick; then node "$peers/run.mjs" --quick --out "$out"; else node "$peers/run.mjs" --out "$out"; fi
+
+# --- 3. the whole worker in workerd ----------------------------------------------------------
+if $quick; then sizes=(10000); else sizes=(1000 10000 100000); fi
+for n in "${sizes[@]}"; do
+  [ -f "$out/rules/mixed-$n/rules.json" ] || node -e "
+    import('$peers/ruleset.mjs').then((m) => {
+      const fs = require('fs');
+      fs.mkdirSync('$out/rules/mixed-$n', { recursive: true });
+      fs.writeFileSync('$out/rules/mixed-$n/rules.json', m.toOurBundle(m.generateRules($n, 'mixed')));
+    })"
+  build_worker "$n"
+done
+log "workers in workerd"
+if $quick; then node "$peers/workerd.mjs" --quick --out "$out"; else node "$peers/workerd.mjs" --out "$out"; fi
+
+log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md"
