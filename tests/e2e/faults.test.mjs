@@ -1,0 +1,327 @@
+// Faults around the worker, in workerd: the KV namespace unavailable, slow or holding garbage;
+// the origin refusing connections, hanging, dropping the connection, answering garbage or 5xx,
+// for a plain passthrough and for Post-Redirect-Get forwarding. For each, what the visitor gets
+// (documented in SECURITY.md). A visitor never sees a worker exception page.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import { ROOT, cfFor, startWorker } from "./harness.mjs";
+
+const BUNDLE = readFileSync(path.join(ROOT, "tests/hostile/bundle.json"), "utf8");
+const SITE = "https://example.com";
+
+function compatibilityDate() {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+}
+
+/** Fails on anything that looks like a runtime error page instead of an answer. */
+async function answer(res) {
+  const body = await res.text();
+  assert.ok(
+    !/Worker threw exception|Error 1101|Uncaught|internal error/i.test(body),
+    `an exception page reached the visitor: ${body.slice(0, 200)}`,
+  );
+  return body;
+}
+
+// The KV binding REDIRECT_RULES implemented in JavaScript so it can fail on demand: each read
+// asks the test (a Node function behind the CONTROL service) what to do.
+const FAULTY_KV = `
+class KvNamespace {
+  constructor(env) { this.control = env.CONTROL; }
+  async get(key, options) {
+    const res = await this.control.fetch("http://kv/" + encodeURIComponent(key));
+    const { mode, value } = await res.json();
+    switch (mode) {
+      case "throw": throw new Error("KV GET failed: 503 Service Unavailable");
+      case "reject-string": return Promise.reject("KV is down");
+      case "number": return 42;
+      case "object": return { version: 1, rules: [] };
+      case "bytes": return new Uint8Array([0xff, 0xfe, 0x00, 0x0a]).buffer;
+      default: return value;
+    }
+  }
+  async getWithMetadata(key, options) { return { value: await this.get(key, options), metadata: null }; }
+  async put() { throw new Error("read-only"); }
+  async list() { return { keys: [], list_complete: true }; }
+  async delete() { throw new Error("read-only"); }
+}
+export default function (env) { return new KvNamespace(env); }
+`;
+
+/** The worker with a faulty KV; `kv(key)` answers `{ mode, value, delayMs }` per read. */
+async function startWithFaultyKv(kv) {
+  let reads = 0;
+  const seen = [];
+  const mf = new Miniflare({
+    workers: [
+      {
+        name: "redirects",
+        modules: true,
+        scriptPath: path.join(ROOT, "build/worker.js"),
+        modulesRules: [
+          { type: "ESModule", include: ["**/*.js"] },
+          { type: "CompiledWasm", include: ["**/*.wasm"] },
+        ],
+        compatibilityDate: compatibilityDate(),
+        wrappedBindings: { REDIRECT_RULES: { scriptName: "faulty-kv" } },
+        outboundService: async (request) => {
+          seen.push(request.url);
+          return new Response("origin page", { status: 200, headers: { "x-origin": "mock" } });
+        },
+      },
+      {
+        name: "faulty-kv",
+        modules: true,
+        script: FAULTY_KV,
+        serviceBindings: {
+          async CONTROL(request) {
+            reads++;
+            const key = decodeURIComponent(new URL(request.url).pathname.slice(1));
+            const { delayMs = 0, ...rest } = await kv(key, reads);
+            if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+            return Response.json(rest);
+          },
+        },
+      },
+    ],
+  });
+  await mf.ready;
+  return {
+    mf,
+    seen,
+    reads: () => reads,
+    fetch: (url, init = {}) => mf.dispatchFetch(url, { redirect: "manual", ...init, cf: cfFor(init.cf) }),
+    close: () => mf.dispose(),
+  };
+}
+
+async function withFaultyKv(kv, body) {
+  const worker = await startWithFaultyKv(kv);
+  try {
+    await body(worker);
+  } finally {
+    await worker.close();
+  }
+}
+
+// The embedded rules.json redirects /blog/:slug to /posts/:slug; the KV bundle
+// (tests/hostile/bundle.json) redirects /docs/* to /documentation/:splat.
+async function servesEmbedded(worker) {
+  const res = await worker.fetch(`${SITE}/blog/hello`);
+  await answer(res);
+  assert.equal(res.status, 308);
+  assert.equal(res.headers.get("location"), `${SITE}/posts/hello`);
+}
+
+async function servesKvBundle(worker) {
+  const res = await worker.fetch(`${SITE}/docs/a/b`);
+  await answer(res);
+  assert.equal(res.status, 308);
+  assert.equal(res.headers.get("location"), `${SITE}/documentation/a/b`);
+}
+
+for (const mode of ["throw", "reject-string"]) {
+  test(`KV unavailable (${mode}): the embedded bundle serves, no 5xx`, () =>
+    withFaultyKv(() => ({ mode }), async (worker) => {
+      await servesEmbedded(worker);
+      const pass = await worker.fetch(`${SITE}/not-a-rule`);
+      assert.equal(await answer(pass), "origin page");
+      assert.equal(pass.status, 200);
+      assert.ok(worker.reads() >= 1, "the worker did try KV");
+    }));
+}
+
+for (const mode of ["number", "object", "bytes"]) {
+  test(`KV holding a non-text value (${mode}): treated as no override, the embedded bundle serves`, () =>
+    withFaultyKv(() => ({ mode }), servesEmbedded));
+}
+
+for (const [what, value] of [
+  ["binary junk", "\u0000\u00ff\ufffd{\"version\":1"],
+  ["JSON null", "null"],
+  ["a bundle with an error", JSON.stringify({ version: 1, rules: [{ id: "x", from: "/x", to: "//evil.example/" }] })],
+  ["30 MiB of spaces around a bundle", `${" ".repeat(30 * 1024 * 1024)}{"version":1,"rules":[]}${" ".repeat(3 * 1024 * 1024)}`],
+]) {
+  test(`KV holding garbage (${what}): ignored, the embedded bundle serves`, () =>
+    withFaultyKv(() => ({ mode: "value", value }), servesEmbedded));
+}
+
+test("KV slow: the request that reads it waits; requests meanwhile use the current bundle", () =>
+  withFaultyKv(
+    (_key, n) => (n === 1 ? { mode: "value", value: BUNDLE, delayMs: 1500 } : { mode: "value", value: BUNDLE }),
+    async (worker) => {
+      const started = Date.now();
+      const first = worker.fetch(`${SITE}/docs/a/b`);
+      await new Promise((r) => setTimeout(r, 200));
+      // While the first request waits for KV, another is answered from the embedded bundle.
+      const t = Date.now();
+      const meanwhile = await worker.fetch(`${SITE}/blog/hello`);
+      await answer(meanwhile);
+      assert.equal(meanwhile.status, 308);
+      assert.ok(Date.now() - t < 1000, `a concurrent request waited ${Date.now() - t} ms for KV`);
+      const res = await first;
+      await answer(res);
+      assert.ok(Date.now() - started >= 1400, "the first request waited for the slow read");
+      assert.equal(res.status, 308);
+      assert.equal(res.headers.get("location"), `${SITE}/documentation/a/b`);
+      await servesKvBundle(worker);
+      assert.equal(worker.reads(), 1, "KV was read once");
+    },
+  ));
+
+// --- The origin ------------------------------------------------------------------------------
+
+/** A loopback TCP server with `onConnection(socket)`; resolves to { port, close }. */
+function tcpServer(onConnection) {
+  return new Promise((resolve) => {
+    const sockets = new Set();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      onConnection(socket);
+    });
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: server.address().port,
+        close: () =>
+          new Promise((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
+/** A port nothing listens on. */
+function closedPort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Requests of every kind against an origin at 127.0.0.1:port. */
+function kinds(port) {
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    passthrough: () => [`${base}/not-a-rule`, {}],
+    forward: () => [`${base}/contact`, { method: "POST", body: "name=a", headers: { "content-type": "application/x-www-form-urlencoded" } }],
+    abStay: () => [`${base}/pricing`, { headers: { cookie: "ab_pricing=control" } }],
+    redirect: () => [`${base}/blog/x`, {}],
+  };
+}
+
+async function withOrigin(port, body) {
+  const worker = await startWorker({ kvRules: BUNDLE, network: ["127.0.0.1/32"] });
+  try {
+    await body(worker, kinds(port));
+  } finally {
+    await worker.close();
+  }
+}
+
+/** Each kind that needs the origin gets a 502 with a plain explanation; redirects still work. */
+async function expectBadGateway(worker, k) {
+  for (const kind of ["passthrough", "forward", "abStay"]) {
+    const [url, init] = k[kind]();
+    const res = await worker.fetch(url, init);
+    const body = await answer(res);
+    assert.equal(res.status, 502, `${kind}: ${res.status} ${body.slice(0, 100)}`);
+    assert.match(body, /origin could not be reached/);
+  }
+  const [url, init] = k.redirect();
+  const res = await worker.fetch(url, init);
+  await answer(res);
+  assert.equal(res.status, 308, "a redirect never needs the origin");
+}
+
+test("origin refusing connections: 502 for passthrough, PRG and A/B stay; redirects answer", async () => {
+  await withOrigin(await closedPort(), expectBadGateway);
+});
+
+test("origin dropping the connection after accepting it: 502", async () => {
+  const server = await tcpServer((socket) => setTimeout(() => socket.destroy(), 300));
+  try {
+    await withOrigin(server.port, expectBadGateway);
+  } finally {
+    await server.close();
+  }
+});
+
+test("origin answering bytes that are not HTTP: 502", async () => {
+  const server = await tcpServer((socket) => {
+    socket.once("data", () => socket.end("this is not HTTP\r\n\r\n"));
+  });
+  try {
+    await withOrigin(server.port, expectBadGateway);
+  } finally {
+    await server.close();
+  }
+});
+
+test("origin never answering: the visitor waits for the origin; redirects still answer at once", async () => {
+  const server = await tcpServer(() => {}); // accepts, reads nothing, answers nothing
+  try {
+    await withOrigin(server.port, async (worker, k) => {
+      for (const kind of ["passthrough", "forward"]) {
+        const [url, init] = k[kind]();
+        const pending = worker.fetch(url, init).then((r) => r.status, () => "aborted");
+        const outcome = await Promise.race([pending, new Promise((r) => setTimeout(() => r("waiting"), 1500))]);
+        assert.equal(outcome, "waiting", `${kind}: the worker does not invent an answer`);
+      }
+      const t = Date.now();
+      const [url, init] = k.redirect();
+      const res = await worker.fetch(url, init);
+      await answer(res);
+      assert.equal(res.status, 308);
+      assert.ok(Date.now() - t < 1000, "a redirect does not wait for a hanging origin");
+      // The origin gives up: the waiting visitors get a 502.
+      await server.close();
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+/** An HTTP origin answering `status` to everything. */
+function httpOrigin(status) {
+  return tcpServer((socket) => {
+    socket.once("data", () => {
+      const body = `origin error ${status}`;
+      socket.end(
+        `HTTP/1.1 ${status} Origin Trouble\r\ncontent-type: text/plain\r\nx-origin: real\r\n` +
+          `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
+  });
+}
+
+for (const status of [500, 502, 503, 504]) {
+  test(`origin answering ${status}: passed through unchanged for passthrough, PRG and A/B stay`, async () => {
+    const server = await httpOrigin(status);
+    try {
+      await withOrigin(server.port, async (worker, k) => {
+        for (const kind of ["passthrough", "forward", "abStay"]) {
+          const [url, init] = k[kind]();
+          const res = await worker.fetch(url, init);
+          const body = await answer(res);
+          assert.equal(res.status, status, kind);
+          assert.equal(res.headers.get("x-origin"), "real", `${kind}: the origin's own answer`);
+          assert.equal(body, `origin error ${status}`);
+          assert.equal(res.headers.get("location"), null, `${kind}: no redirect on an origin error`);
+        }
+      });
+    } finally {
+      await server.close();
+    }
+  });
+}
