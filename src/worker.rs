@@ -6,6 +6,11 @@
 //! once per isolate every [`KV_REFRESH_MS`] milliseconds). A value that does not compile is
 //! logged and ignored; a KV failure is logged and the last good bundle keeps serving.
 //!
+//! Requests go to the origin unchanged (`fetch(request)`), which on a Cloudflare route reaches
+//! the zone's origin server. When the variable `ORIGIN` is set (`https://origin.example.com`),
+//! they are sent to that scheme, host and port instead, path and query kept: for `workers.dev`
+//! deployments and local development, where the request's own host is the worker itself.
+//!
 //! Nothing a request contains can make the worker answer 500: an internal failure passes the
 //! request to the origin and logs why.
 
@@ -20,6 +25,9 @@ use crate::{random_from_fraction, Decision, Engine, Geo, Request, Response};
 
 /// The bundle deployed with the worker.
 const EMBEDDED_RULES: &str = include_str!("../rules.json");
+
+/// Name of the optional variable naming the origin server.
+const ORIGIN_VAR: &str = "ORIGIN";
 
 /// Name of the optional KV binding that overrides the embedded bundle.
 const KV_BINDING: &str = "REDIRECT_RULES";
@@ -63,9 +71,11 @@ async fn fetch(
 
 /// Decides and answers one request; an `Err` means the origin could not be reached.
 async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, JsValue> {
+    let origin = Origin::from_env(env);
+    let origin = &origin;
     let engine = match current_engine(env).await {
         Some(engine) => engine,
-        None => return fetch_origin(req).await,
+        None => return fetch_origin(req, origin).await,
     };
 
     let method = req.method();
@@ -93,11 +103,11 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
                     response.rule,
                     describe(&e)
                 );
-                fetch_origin(req).await
+                fetch_origin(req, origin).await
             }
         },
         Decision::Forward(forward) => {
-            let origin = fetch_origin(req).await?;
+            let origin = fetch_origin(req, origin).await?;
             let location = origin.headers().get("location").ok().flatten();
             match forward.respond(origin.status(), location.as_deref()) {
                 Some(response) => match edge_response(&response) {
@@ -121,7 +131,7 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
             }
         }
         Decision::Origin(pass) => {
-            let origin = fetch_origin(req).await?;
+            let origin = fetch_origin(req, origin).await?;
             if pass.headers.is_empty() {
                 return Ok(origin);
             }
@@ -273,11 +283,59 @@ impl CfFields {
     }
 }
 
+/// Where requests that are not answered at the edge go.
+enum Origin {
+    /// To the request's own URL: the zone's origin behind a Cloudflare route.
+    RequestUrl,
+    /// To this scheme, host and port (the `ORIGIN` variable), path and query kept.
+    Server(url::Url),
+}
+
+impl Origin {
+    fn from_env(env: &Env) -> Self {
+        let Ok(var) = env.var(ORIGIN_VAR) else {
+            return Origin::RequestUrl;
+        };
+        let value = var.to_string();
+        match url::Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                Origin::Server(url)
+            }
+            _ => {
+                console_error!("{ORIGIN_VAR}={value:?} is not an http(s) URL; ignored");
+                Origin::RequestUrl
+            }
+        }
+    }
+
+    /// The URL to fetch for `request_url`, or `None` to fetch the request as it is.
+    fn url_for(&self, request_url: &str) -> Option<String> {
+        let Origin::Server(server) = self else {
+            return None;
+        };
+        let request_url = url::Url::parse(request_url).ok()?;
+        let mut target = server.clone();
+        target.set_path(request_url.path());
+        target.set_query(request_url.query());
+        Some(target.into())
+    }
+}
+
 /// Sends the request to the origin unchanged: method, headers and the body, streamed.
-async fn fetch_origin(req: &web_sys::Request) -> Result<web_sys::Response, JsValue> {
+async fn fetch_origin(
+    req: &web_sys::Request,
+    origin: &Origin,
+) -> Result<web_sys::Response, JsValue> {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let answer = JsFuture::from(global.fetch_with_request(req)).await?;
-    answer.dyn_into()
+    let promise = match origin.url_for(&req.url()) {
+        // `new Request(url, request)`: the same method, headers, body and redirect mode.
+        Some(url) => {
+            let moved = web_sys::Request::new_with_str_and_init(&url, req.unchecked_ref())?;
+            global.fetch_with_request(&moved)
+        }
+        None => global.fetch_with_request(req),
+    };
+    JsFuture::from(promise).await?.dyn_into()
 }
 
 /// The answer when the origin cannot be reached at all.

@@ -45,9 +45,17 @@ export async function echoOrigin(request, seen) {
  *   origin:  the mock origin, `(request, seen) => Response`;
  *   port:    serve on 127.0.0.1:port (0 picks a free port) for a real browser;
  *   network: instead of the mock origin, let the worker's fetches reach these loopback
- *            addresses for real (workerd's own network stack).
+ *            addresses for real (workerd's own network stack);
+ *   vars:    plain-text variables (such as ORIGIN).
  */
-export async function startWorker({ kvRules, kv = true, origin = echoOrigin, port, network } = {}) {
+export async function startWorker({
+  kvRules,
+  kv = true,
+  origin = echoOrigin,
+  port,
+  network,
+  vars,
+} = {}) {
   const seen = [];
   const worker = { seen, origin };
   const options = {
@@ -71,6 +79,7 @@ export async function startWorker({ kvRules, kv = true, origin = echoOrigin, por
       return worker.origin(request, record);
     },
   };
+  if (vars) options.bindings = vars;
   if (network) options.outboundService = { network: { allow: network } };
   if (kv) options.kvNamespaces = ["REDIRECT_RULES"];
   if (port !== undefined) {

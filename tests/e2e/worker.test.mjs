@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { ROOT, startWorker } from "./harness.mjs";
@@ -222,4 +223,38 @@ test("an unreachable origin answers 502, not 500", async () => {
     await redirect.arrayBuffer();
     assert.equal(redirect.status, 308, "redirects still answer without an origin");
   });
+});
+
+test("ORIGIN variable: passthrough reaches that server for real, redirects keep the visitor's host", async () => {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ method: req.method, url: req.url, host: req.headers.host, body });
+      res.writeHead(201, { "x-served-by": "loopback-origin" });
+      res.end(`origin saw ${req.method} ${req.url}`);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  try {
+    await withWorker(
+      { kvRules: BUNDLE, network: ["127.0.0.1/32"], vars: { ORIGIN: `http://127.0.0.1:${port}` } },
+      async (worker) => {
+        const res = await worker.fetch(`${SITE}/orders/new?draft=1`, { method: "POST", body: "qty=2" });
+        assert.equal(res.status, 201);
+        assert.equal(res.headers.get("x-served-by"), "loopback-origin");
+        assert.equal(await res.text(), "origin saw POST /orders/new?draft=1");
+        assert.deepEqual(received, [
+          { method: "POST", url: "/orders/new?draft=1", host: `127.0.0.1:${port}`, body: "qty=2" },
+        ]);
+        const redirect = await worker.fetch(`${SITE}/old/a`);
+        await redirect.arrayBuffer();
+        assert.equal(redirect.headers.get("location"), `${SITE}/new/a`);
+      },
+    );
+  } finally {
+    server.close();
+  }
 });

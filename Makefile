@@ -1,0 +1,18 @@
+# The two commands: `make dev` serves the worker on http://127.0.0.1:8787, `make test` runs
+# every test. Both install what is missing first (scripts/setup).
+.PHONY: dev test setup build dry-run
+
+dev:
+	bash scripts/dev
+
+test:
+	bash scripts/test
+
+setup:
+	bash scripts/setup
+
+build: setup
+	bash scripts/build
+
+dry-run: setup
+	bash -c 'source scripts/env.sh && npx wrangler deploy --dry-run --outdir dist'
