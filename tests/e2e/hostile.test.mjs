@@ -65,7 +65,7 @@ function targetsOf(ruleId) {
 /** Visible ASCII, space and tab only. */
 const CLEAN_HEADER = /^[\t\x20-\x7e]*$/;
 
-/** Same resource as a browser compares it: origin, decoded path, decoded query. */
+/** Same resource: origin, path segment by segment (`%2F` is not `/`), decoded query. */
 function sameResource(a, b) {
   const dec = (s) => {
     try {
@@ -74,7 +74,8 @@ function sameResource(a, b) {
       return s;
     }
   };
-  return a.origin === b.origin && dec(a.pathname) === dec(b.pathname) && dec(a.search) === dec(b.search);
+  const segments = (u) => u.pathname.split("/").map(dec).join("\u0000");
+  return a.origin === b.origin && segments(a) === segments(b) && dec(a.search) === dec(b.search);
 }
 
 let worker;

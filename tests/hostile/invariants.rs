@@ -294,12 +294,13 @@ fn check_loop(
     Ok(())
 }
 
-/// Same scheme, host, port, percent-decoded path and query (an empty query equals none).
+/// Same scheme, host, port, path (segment by segment, percent-decoded: `%2F` is not a `/`) and
+/// percent-decoded query (an empty query equals none).
 fn same_resource(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
-        && decode(a.path()) == decode(b.path())
+        && a.path().split('/').map(decode).eq(b.path().split('/').map(decode))
         && decode(a.query().unwrap_or("")) == decode(b.query().unwrap_or(""))
 }
 
