@@ -1,6 +1,6 @@
 # The two commands: `make dev` serves the worker on http://127.0.0.1:8787, `make test` runs
 # every test. Both install what is missing first (scripts/setup).
-.PHONY: dev test setup build dry-run
+.PHONY: dev test setup build dry-run fuzz load
 
 dev:
 	bash scripts/dev
@@ -16,3 +16,11 @@ build: setup
 
 dry-run: setup
 	bash -c 'source scripts/env.sh && npx wrangler deploy --dry-run --outdir dist'
+
+# Each fuzz target for 10 minutes (FUZZ_SECONDS to change), one after the other.
+fuzz:
+	bash scripts/fuzz.sh $${FUZZ_SECONDS:-600}
+
+# 1,000,000 requests at concurrency 64 through the built worker in workerd, on loopback.
+load: build
+	bash scripts/load.sh
