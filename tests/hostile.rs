@@ -485,8 +485,16 @@ fn all_cases() -> Vec<Case> {
 
 #[test]
 fn at_least_200_hostile_requests() {
-    let n = all_cases().len();
-    assert!(n >= 200, "only {n} hostile requests");
+    let cases = all_cases();
+    let mut categories: Vec<(&str, usize)> = Vec::new();
+    for c in &cases {
+        match categories.iter_mut().find(|(name, _)| *name == c.category) {
+            Some((_, n)) => *n += 1,
+            None => categories.push((c.category, 1)),
+        }
+    }
+    println!("{} hostile requests: {categories:?}", cases.len());
+    assert!(cases.len() >= 200, "only {} hostile requests", cases.len());
 }
 
 #[test]

@@ -300,7 +300,10 @@ fn same_resource(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
-        && a.path().split('/').map(decode).eq(b.path().split('/').map(decode))
+        && a.path()
+            .split('/')
+            .map(decode)
+            .eq(b.path().split('/').map(decode))
         && decode(a.query().unwrap_or("")) == decode(b.query().unwrap_or(""))
 }
 
