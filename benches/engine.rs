@@ -86,6 +86,7 @@ fn bundle(n: usize) -> String {
 
 /// One request of the mix, owned; `hit` says whether a correct engine redirects it.
 struct Sample {
+    kind: &'static str,
     url: String,
     country: Option<&'static str>,
     hit: bool,
@@ -128,29 +129,57 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
                 2 => format!("{base}/blog/{j}/a-post?x=1"),
                 _ => format!("{base}/"),
             };
-            out.push(Sample { url, country: None, hit: false });
+            out.push(Sample {
+                url,
+                country: None,
+                hit: false,
+            });
             continue;
         }
         let roll = rng.unit();
         let sample = if roll < 0.6 {
             let i = of_kind(Kind::Exact, &mut rng);
-            let q = if rng.unit() < 0.25 { "?utm_source=news" } else { "" };
-            Sample { url: format!("{base}/legacy/c{}/item-{i}.html{q}", i % 50), country: None, hit: true }
+            let q = if rng.unit() < 0.25 {
+                "?utm_source=news"
+            } else {
+                ""
+            };
+            Sample {
+                url: format!("{base}/legacy/c{}/item-{i}.html{q}", i % 50),
+                country: None,
+                hit: true,
+            }
         } else if roll < 0.75 {
             let i = of_kind(Kind::Param, &mut rng);
-            Sample { url: format!("{base}/blog/{i}/post-{}", rng.below(1000)), country: None, hit: true }
+            Sample {
+                url: format!("{base}/blog/{i}/post-{}", rng.below(1000)),
+                country: None,
+                hit: true,
+            }
         } else if roll < 0.87 {
             let i = of_kind(Kind::Splat, &mut rng);
-            Sample { url: format!("{base}/docs/v{i}/guide/install/linux"), country: None, hit: true }
+            Sample {
+                url: format!("{base}/docs/v{i}/guide/install/linux"),
+                country: None,
+                hit: true,
+            }
         } else if roll < 0.93 {
             let i = of_kind(Kind::Query, &mut rng);
             let hit = rng.unit() < 0.7;
             let q = if hit { "?campaign=spring" } else { "?other=1" };
-            Sample { url: format!("{base}/promo/{i}{q}"), country: None, hit }
+            Sample {
+                url: format!("{base}/promo/{i}{q}"),
+                country: None,
+                hit,
+            }
         } else {
             let i = of_kind(Kind::Country, &mut rng);
             let hit = rng.unit() < 0.7;
-            Sample { url: format!("{base}/store/{i}"), country: Some(if hit { "DE" } else { "FR" }), hit }
+            Sample {
+                url: format!("{base}/store/{i}"),
+                country: Some(if hit { "DE" } else { "FR" }),
+                hit,
+            }
         };
         out.push(sample);
     }
@@ -172,6 +201,8 @@ struct Figures {
     p50_ns: f64,
     p99_ns: f64,
     agree: usize,
+    /// (kind of request, p50 ns, p99 ns)
+    by_kind: Vec<(&'static str, f64, f64)>,
 }
 
 /// Compile time (median of several) and the per-request distribution: requests are timed in
@@ -191,7 +222,10 @@ fn measure(n: usize, budget: Duration) -> Figures {
     compile.sort_by(f64::total_cmp);
     let engine = Engine::compile(&text).expect("the generated bundle compiles");
     let mix = requests(n, REQUESTS);
-    let agree = mix.iter().filter(|s| is_redirect(&engine.evaluate(&s.request())) == s.hit).count();
+    let agree = mix
+        .iter()
+        .filter(|s| is_redirect(&engine.evaluate(&s.request())) == s.hit)
+        .count();
 
     const BATCH: usize = 32;
     let mut samples = Vec::new();
@@ -206,25 +240,66 @@ fn measure(n: usize, budget: Duration) -> Figures {
         samples.push(start.elapsed().as_nanos() as f64 / BATCH as f64);
     }
     samples.sort_by(f64::total_cmp);
+
+    // Per kind of request: each request timed alone (8 evaluations), so a slow kind shows.
+    let mut by_kind: Vec<(&str, Vec<f64>)> = Vec::new();
+    for s in &mix {
+        let start = Instant::now();
+        for _ in 0..8 {
+            black_box(engine.evaluate(black_box(&s.request())));
+        }
+        let ns = start.elapsed().as_nanos() as f64 / 8.0;
+        match by_kind.iter_mut().find(|(k, _)| *k == s.kind) {
+            Some((_, v)) => v.push(ns),
+            None => by_kind.push((s.kind, vec![ns])),
+        }
+    }
+    let by_kind = by_kind
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (k, quantile(&v, 0.5), quantile(&v, 0.99))
+        })
+        .collect();
     Figures {
         n,
         compile_ms: compile[compile.len() / 2],
         p50_ns: quantile(&samples, 0.5),
         p99_ns: quantile(&samples, 0.99),
         agree,
+        by_kind,
     }
 }
 
 fn summary(quick: bool) {
     let budget = Duration::from_millis(if quick { 500 } else { 2000 });
     println!("edge-redirects engine: mixed rules (exact/param/splat/conditional), {REQUESTS} requests (80 % hits)");
-    println!("{:>8} {:>12} {:>14} {:>14} {:>22}", "rules", "compile ms", "evaluate p50", "evaluate p99", "answers as expected");
+    println!(
+        "{:>8} {:>12} {:>14} {:>14} {:>22}",
+        "rules", "compile ms", "evaluate p50", "evaluate p99", "answers as expected"
+    );
     let figures: Vec<Figures> = SIZES.iter().map(|&n| measure(n, budget)).collect();
     for f in &figures {
         println!(
             "{:>8} {:>12.2} {:>11.0} ns {:>11.0} ns {:>16}/{REQUESTS}",
             f.n, f.compile_ms, f.p50_ns, f.p99_ns, f.agree
         );
+    }
+    println!("by kind of request (each timed alone), p50 / p99 ns:");
+    print!("{:>20}", "");
+    for f in &figures {
+        print!(" {:>20}", format!("{} rules", f.n));
+    }
+    println!();
+    for (kind, _, _) in &figures[0].by_kind {
+        print!("{kind:>20}");
+        for f in &figures {
+            match f.by_kind.iter().find(|(k, _, _)| k == kind) {
+                Some((_, p50, p99)) => print!(" {:>20}", format!("{p50:.0} / {p99:.0}")),
+                None => print!(" {:>20}", "-"),
+            }
+        }
+        println!();
     }
     let small = &figures[0];
     let big = &figures[figures.len() - 1];

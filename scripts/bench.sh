@@ -8,9 +8,10 @@
 #    1k/10k/100k mixed rules, p50/p99 per request;
 # 2. the engine compiled to wasm (--features js-api) against the peers in one Node process
 #    each (benches/peers/run.mjs): Netlify's engine, a path-to-regexp scan, a JS Map;
+#    redirection.io's router natively against ours (benches/peers/native);
 # 3. the whole worker in workerd (benches/peers/workerd.mjs): our worker and the equivalent JS
 #    worker under the same load, and cold start.
-# Results: target/bench/{peers,workerd}.{md,json}; BENCHMARKS.md holds a reading of them.
+# Results: target/bench/{peers,native,workerd}.md (+ .json); BENCHMARKS.md holds a reading of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -108,6 +109,14 @@ fi
 # --- 2. the engines side by side in Node -----------------------------------------------------
 log "peer engines in Node $(node --version)"
 if $quick; then node "$peers/run.mjs" --quick --out "$out"; else node "$peers/run.mjs" --out "$out"; fi
+
+# --- 2b. redirection.io: its Rust crate against ours, natively ------------------------------
+# (its npm package is a client of its hosted service: no local router to load rules into)
+log "redirection.io's router (crate redirectionio) against ours, natively"
+CARGO_TARGET_DIR="$out/native-target" cargo build --quiet --release --manifest-path "$peers/native/Cargo.toml"
+if $quick; then native_sets=(exact-1000 exact-10000 mixed-1000 mixed-10000); budget=500
+else native_sets=(exact-1000 exact-10000 exact-100000 mixed-1000 mixed-10000 mixed-100000); budget=2000; fi
+"$out/native-target/release/peer-bench-native" "${native_sets[@]/#/$out/rules/}" --budget-ms "$budget" | tee "$out/native.md"
 
 # --- 3. the whole worker in workerd ----------------------------------------------------------
 if $quick; then sizes=(10000); else sizes=(1000 10000 100000); fi

@@ -102,6 +102,31 @@ export function toRoutes(rules) {
   });
 }
 
+/**
+ * redirection.io's rule format (the `redirectionio` crate's `api::Rule`): `@marker` placeholders
+ * with a regex each; the country as a condition on Cloudflare's `CF-IPCountry` request header,
+ * since its router has no geolocation of its own.
+ */
+export function toRedirectionIo(rules) {
+  return rules.map((r) => {
+    const out = { id: r.id, rank: 0, status_code: 301, source: { path: r.from }, target: r.to.replace(/:([A-Za-z_]\w*)/g, '@$1') };
+    if (r.kind === 'param') {
+      out.source.path = r.from.replace(':slug', '@slug');
+      out.markers = [{ name: 'slug', regex: '[^/]+' }];
+    } else if (r.kind === 'splat') {
+      out.source.path = r.from.replace('*', '@splat');
+      out.markers = [{ name: 'splat', regex: '.*' }];
+    } else if (r.kind === 'query') {
+      out.source.query = 'campaign=@c';
+      out.markers = [{ name: 'c', regex: '[^&]+' }];
+    } else if (r.kind === 'country') {
+      out.source.headers = [{ name: 'CF-IPCountry', type: 'match_regex', value: '@country' }];
+      out.markers = [{ name: 'country', regex: '(DE|AT)' }];
+    }
+    return out;
+  });
+}
+
 /** Exact rules only, as Cloudflare's bulk-redirects Worker example keeps them: path -> target. */
 export function toMapEntries(rules) {
   return rules.filter((r) => r.kind === 'exact').map((r) => [r.from, r.to]);

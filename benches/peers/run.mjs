@@ -3,7 +3,7 @@
 //
 //   node run.mjs [--quick] [--out DIR]
 //
-// --quick: 1k and 10k rules, shorter time budgets. Results also go to DIR/peers.json and
+// --quick: 1k and 10k rules, shorter time budgets. --rules-only: write the rule sets, measure nothing. Results also go to DIR/peers.json and
 // DIR/peers.md (default: target/bench).
 
 import { spawnSync } from 'node:child_process';
@@ -16,11 +16,13 @@ import {
   toMapEntries,
   toNetlify,
   toOurBundle,
+  toRedirectionIo,
   toRoutes,
 } from './ruleset.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const rulesOnly = args.includes('--rules-only');
 const outIdx = args.indexOf('--out');
 const out = path.resolve(outIdx >= 0 ? args[outIdx + 1] : path.join(import.meta.dirname, '../../target/bench'));
 const sizes = quick ? [1000, 10000] : [1000, 10000, 100000];
@@ -37,6 +39,7 @@ function writeRuleSet(workload, n) {
   writeFileSync(path.join(dir, 'rules.json'), toOurBundle(rules));
   writeFileSync(path.join(dir, '_redirects'), toNetlify(rules));
   writeFileSync(path.join(dir, 'routes.json'), JSON.stringify(toRoutes(rules)));
+  writeFileSync(path.join(dir, 'redirectionio.json'), JSON.stringify(toRedirectionIo(rules)));
   writeFileSync(path.join(dir, 'map.json'), JSON.stringify(toMapEntries(rules)));
   writeFileSync(path.join(dir, 'requests.json'), JSON.stringify(generateRequests(rules, requestCount, workload)));
   return dir;
@@ -69,6 +72,10 @@ const say = (s = '') => {
 
 say(`Node ${process.version}, ${quick ? 'quick' : 'full'} run: ${requestCount} requests per rule set, ` +
   `${budgetMs} ms timed per engine. Ratios are the engine's figure over ours (above 1x: we are faster).`);
+if (rulesOnly) {
+  for (const workload of workloads) for (const n of sizes) writeRuleSet(workload, n);
+  process.exit(0);
+}
 for (const workload of workloads) {
   for (const n of sizes) {
     const dir = writeRuleSet(workload, n);
