@@ -24,3 +24,9 @@ fuzz:
 # 1,000,000 requests at concurrency 64 through the built worker in workerd, on loopback.
 load: build
 	bash scripts/load.sh
+
+# The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
+# the workers in workerd. `make bench QUICK=1`: the smaller run.
+.PHONY: bench
+bench:
+	bash scripts/bench.sh $(if $(QUICK),--quick)
