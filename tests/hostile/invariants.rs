@@ -33,6 +33,21 @@ pub fn check_decision(
     request: &Request<'_>,
     decision: &Decision<'_>,
 ) -> Result<(), String> {
+    check_decision_inner(engine, request, decision).map_err(|e| {
+        let about_location = e.contains("does not parse") || e.contains("sent request");
+        if !is_known(&e) && about_location && Url::parse(request.url).is_err() {
+            format!("{KNOWN_UNPARSABLE_REQUEST}{e}")
+        } else {
+            e
+        }
+    })
+}
+
+fn check_decision_inner(
+    engine: &Engine,
+    request: &Request<'_>,
+    decision: &Decision<'_>,
+) -> Result<(), String> {
     match decision {
         Decision::Redirect(response) => {
             check_response(engine, request, response)?;
@@ -342,10 +357,17 @@ pub const KNOWN_DOT_SEGMENT_LOOP: &str = "known engine bug (dot-segment loop): "
 /// test in `tests/hostile.rs`; platforms never pass such a URL on.
 pub const KNOWN_BACKSLASH_AUTHORITY: &str = "known engine bug (backslash in authority): ";
 
+/// Prefix of a violation that is a known engine bug: a raw request URL that no URL parser
+/// accepts (`https://example.com:84432u/`, `https://a]b/`, `https://exa:mple.com/`) is
+/// redirected, with its authority copied into a `Location` that does not parse either.
+/// Demonstrated by an ignored test in `tests/hostile.rs`; platforms never pass such a URL on.
+pub const KNOWN_UNPARSABLE_REQUEST: &str = "known engine bug (unparsable request URL): ";
+
 /// Whether `violation` is a known engine bug, skipped by the fuzz targets.
 pub fn is_known(violation: &str) -> bool {
     violation.starts_with(KNOWN_DOT_SEGMENT_LOOP)
         || violation.starts_with(KNOWN_BACKSLASH_AUTHORITY)
+        || violation.starts_with(KNOWN_UNPARSABLE_REQUEST)
 }
 
 /// Whether the authority of a raw URL contains a backslash.
