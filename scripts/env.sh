@@ -49,6 +49,24 @@ wasm_toolchain() {
   echo none
 }
 
+# wasm_cargo SUBCOMMAND ARGS...: cargo for the wasm32 target with the detected toolchain,
+# in its own target directory (native builds use another rustc).
+wasm_cargo() {
+  local sub="$1"; shift
+  case "$(wasm_toolchain)" in
+    rustup)
+      CARGO_TARGET_DIR="$ROOT/target/wasm" cargo "$sub" --target wasm32-unknown-unknown "$@"
+      ;;
+    debian)
+      PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$(command -v wasm-ld)" \
+        CARGO_TARGET_DIR="$ROOT/target/wasm" \
+        /usr/bin/cargo "$sub" --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@"
+      ;;
+    *) die "no Rust toolchain for wasm32: run scripts/setup" ;;
+  esac
+}
+
 # Path of a Chromium or Chrome binary for the browser tests (CHROMIUM overrides).
 find_chromium() {
   if [ -n "${CHROMIUM:-}" ]; then echo "$CHROMIUM"; return; fi

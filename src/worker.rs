@@ -71,8 +71,7 @@ async fn fetch(
 
 /// Decides and answers one request; an `Err` means the origin could not be reached.
 async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, JsValue> {
-    let origin = Origin::from_env(env);
-    let origin = &origin;
+    let origin = &Origin::from_env(env);
     let engine = match current_engine(env).await {
         Some(engine) => engine,
         None => return fetch_origin(req, origin).await,
@@ -107,12 +106,12 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
             }
         },
         Decision::Forward(forward) => {
-            let origin = fetch_origin(req, origin).await?;
-            let location = origin.headers().get("location").ok().flatten();
-            match forward.respond(origin.status(), location.as_deref()) {
+            let upstream = fetch_origin(req, origin).await?;
+            let location = upstream.headers().get("location").ok().flatten();
+            match forward.respond(upstream.status(), location.as_deref()) {
                 Some(response) => match edge_response(&response) {
                     Ok(answer) => {
-                        if let Some(body) = origin.body() {
+                        if let Some(body) = upstream.body() {
                             // The origin's body is not needed once it is replaced by a 303.
                             let _ = body.cancel();
                         }
@@ -124,18 +123,18 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
                             response.rule,
                             describe(&e)
                         );
-                        Ok(origin)
+                        Ok(upstream)
                     }
                 },
-                None => Ok(origin),
+                None => Ok(upstream),
             }
         }
         Decision::Origin(pass) => {
-            let origin = fetch_origin(req, origin).await?;
+            let upstream = fetch_origin(req, origin).await?;
             if pass.headers.is_empty() {
-                return Ok(origin);
+                return Ok(upstream);
             }
-            match with_added_headers(&origin, &pass.headers) {
+            match with_added_headers(&upstream, &pass.headers) {
                 Ok(answer) => Ok(answer),
                 Err(e) => {
                     console_error!(
@@ -143,7 +142,7 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
                         pass.headers.len(),
                         describe(&e)
                     );
-                    Ok(origin)
+                    Ok(upstream)
                 }
             }
         }

@@ -149,6 +149,26 @@ test("PRG: origin 422 (form errors) passes through unchanged", () =>
     assert.equal(await res.text(), "origin answered 422 to POST /contact");
   }));
 
+test("PRG: an origin redirect (3xx) passes through unchanged, never followed", () =>
+  withWorker({ kvRules: BUNDLE }, async (worker) => {
+    worker.origin = originAnswering(302, { location: "/login" });
+    const res = await worker.fetch(`${SITE}/contact`, { method: "POST", body: "m=1" });
+    await res.arrayBuffer();
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get("location"), "/login");
+    assert.equal(worker.seen.length, 1, "the origin's redirect is the visitor's to follow");
+  }));
+
+test("passthrough: an origin redirect reaches the visitor as it is", () =>
+  withWorker({ kvRules: BUNDLE }, async (worker) => {
+    worker.origin = originAnswering(301, { location: `${SITE}/elsewhere` });
+    const res = await worker.fetch(`${SITE}/moved-by-origin`);
+    await res.arrayBuffer();
+    assert.equal(res.status, 301);
+    assert.equal(res.headers.get("location"), `${SITE}/elsewhere`);
+    assert.equal(worker.seen.length, 1);
+  }));
+
 test("HEAD: a redirect has no body", () =>
   withWorker({ kvRules: BUNDLE }, async (worker) => {
     const res = await worker.fetch(`${SITE}/old/page`, { method: "HEAD" });
@@ -232,6 +252,10 @@ test("ORIGIN variable: passthrough reaches that server for real, redirects keep 
     req.on("data", (chunk) => (body += chunk));
     req.on("end", () => {
       received.push({ method: req.method, url: req.url, host: req.headers.host, body });
+      if (req.url === "/go-away") {
+        res.writeHead(302, { location: "/elsewhere" });
+        return res.end();
+      }
       res.writeHead(201, { "x-served-by": "loopback-origin" });
       res.end(`origin saw ${req.method} ${req.url}`);
     });
@@ -252,6 +276,10 @@ test("ORIGIN variable: passthrough reaches that server for real, redirects keep 
         const redirect = await worker.fetch(`${SITE}/old/a`);
         await redirect.arrayBuffer();
         assert.equal(redirect.headers.get("location"), `${SITE}/new/a`);
+        const away = await worker.fetch(`${SITE}/go-away`);
+        await away.arrayBuffer();
+        assert.equal(away.status, 302, "the origin's redirect is passed on, not followed");
+        assert.equal(received.length, 2);
       },
     );
   } finally {
