@@ -123,13 +123,17 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
         let x = rng.unit();
         if x < 0.2 {
             let j = n + rng.below(n);
-            let url = match rng.below(4) {
-                0 => format!("{base}/legacy/c{}/item-{j}.html", j % 50),
-                1 => format!("{base}/about/team/page-{j}"),
-                2 => format!("{base}/blog/{j}/a-post?x=1"),
-                _ => format!("{base}/"),
+            let (kind, url) = match rng.below(4) {
+                0 => (
+                    "miss: exact-like",
+                    format!("{base}/legacy/c{}/item-{j}.html", j % 50),
+                ),
+                1 => ("miss: unrelated", format!("{base}/about/team/page-{j}")),
+                2 => ("miss: param-like", format!("{base}/blog/{j}/a-post?x=1")),
+                _ => ("miss: root", format!("{base}/")),
             };
             out.push(Sample {
+                kind,
                 url,
                 country: None,
                 hit: false,
@@ -145,6 +149,7 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
                 ""
             };
             Sample {
+                kind: "exact",
                 url: format!("{base}/legacy/c{}/item-{i}.html{q}", i % 50),
                 country: None,
                 hit: true,
@@ -152,6 +157,7 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
         } else if roll < 0.75 {
             let i = of_kind(Kind::Param, &mut rng);
             Sample {
+                kind: "param",
                 url: format!("{base}/blog/{i}/post-{}", rng.below(1000)),
                 country: None,
                 hit: true,
@@ -159,6 +165,7 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
         } else if roll < 0.87 {
             let i = of_kind(Kind::Splat, &mut rng);
             Sample {
+                kind: "splat",
                 url: format!("{base}/docs/v{i}/guide/install/linux"),
                 country: None,
                 hit: true,
@@ -168,6 +175,7 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
             let hit = rng.unit() < 0.7;
             let q = if hit { "?campaign=spring" } else { "?other=1" };
             Sample {
+                kind: "query condition",
                 url: format!("{base}/promo/{i}{q}"),
                 country: None,
                 hit,
@@ -176,6 +184,7 @@ fn requests(n: usize, count: usize) -> Vec<Sample> {
             let i = of_kind(Kind::Country, &mut rng);
             let hit = rng.unit() < 0.7;
             Sample {
+                kind: "country condition",
                 url: format!("{base}/store/{i}"),
                 country: Some(if hit { "DE" } else { "FR" }),
                 hit,

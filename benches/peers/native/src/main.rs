@@ -82,6 +82,26 @@ fn distribution(n: usize, budget: Duration, mut eval: impl FnMut(usize) -> bool)
     (q(0.5), q(0.99))
 }
 
+/// Checks every answer against the generator's, then times the mix.
+fn figures<T>(
+    load_ms: f64,
+    live_bytes: isize,
+    mix: &[Sample],
+    budget: Duration,
+    eval: impl Fn(&Sample) -> Option<T>,
+) -> Figures {
+    let agree = mix.iter().filter(|s| eval(s).is_some() == s.hit).count();
+    let (p50_ns, p99_ns) = distribution(mix.len(), budget, |k| eval(&mix[k]).is_some());
+    Figures {
+        load_ms,
+        live_bytes,
+        p50_ns,
+        p99_ns,
+        agree,
+        checked: mix.len(),
+    }
+}
+
 fn ours(dir: &str, mix: &[Sample], budget: Duration) -> Figures {
     let text = std::fs::read_to_string(format!("{dir}/rules.json")).expect("rules.json");
     let before = LIVE.load(Ordering::Relaxed);
@@ -105,16 +125,7 @@ fn ours(dir: &str, mix: &[Sample], budget: Duration) -> Figures {
             _ => None,
         }
     };
-    let agree = mix.iter().filter(|s| eval(s).is_some() == s.hit).count();
-    let (p50_ns, p99_ns) = distribution(mix.len(), budget, |k| eval(&mix[k]).is_some());
-    Figures {
-        load_ms,
-        live_bytes,
-        p50_ns,
-        p99_ns,
-        agree,
-        checked: mix.len(),
-    }
+    figures(load_ms, live_bytes, mix, budget, eval)
 }
 
 fn redirectionio(dir: &str, mix: &[Sample], budget: Duration) -> Figures {
@@ -166,16 +177,7 @@ fn redirectionio(dir: &str, mix: &[Sample], budget: Duration) -> Figures {
             .map(|h| h.value);
         (status != 0).then_some((status, location))
     };
-    let agree = mix.iter().filter(|s| eval(s).is_some() == s.hit).count();
-    let (p50_ns, p99_ns) = distribution(mix.len(), budget, |k| eval(&mix[k]).is_some());
-    Figures {
-        load_ms,
-        live_bytes,
-        p50_ns,
-        p99_ns,
-        agree,
-        checked: mix.len(),
-    }
+    figures(load_ms, live_bytes, mix, budget, eval)
 }
 
 fn main() {
