@@ -35,7 +35,11 @@ pub fn check_decision(
 ) -> Result<(), String> {
     check_decision_inner(engine, request, decision).map_err(|e| {
         let about_location = e.contains("does not parse") || e.contains("sent request");
-        if !is_known(&e) && about_location && Url::parse(request.url).is_err() {
+        if is_known(&e) || !about_location {
+            e
+        } else if backslash_in_authority(request.url) {
+            format!("{KNOWN_BACKSLASH_AUTHORITY}{e}")
+        } else if Url::parse(request.url).is_err() {
             format!("{KNOWN_UNPARSABLE_REQUEST}{e}")
         } else {
             e
@@ -201,13 +205,8 @@ pub fn check_location(
             return Ok(());
         }
     }
-    let known = if backslash_in_authority(request.url) {
-        KNOWN_BACKSLASH_AUTHORITY
-    } else {
-        ""
-    };
     Err(format!(
-        "{known}rule {rule_id:?} (targets {targets:?}) sent request {:?} to host {host:?} port {port:?}: {:?}",
+        "rule {rule_id:?} (targets {targets:?}) sent request {:?} to host {host:?} port {port:?}: {:?}",
         truncate(request.url),
         truncate(location)
     ))
