@@ -3,14 +3,17 @@
 use crate::condition::{Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::host::normalize_rule_host;
-use crate::limits::{MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_RULES, MAX_TEXT_BYTES};
+use crate::json::{Object, Value};
+use crate::limits::{
+    MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS, MAX_RULES,
+    MAX_TEXT_BYTES,
+};
 use crate::pattern::{is_name, Pattern};
 use crate::rule::{Action, Rule};
 use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A bundle that passed validation.
 pub(crate) struct Bundle {
@@ -84,7 +87,7 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             column: None,
         }]));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let value: Value<'_> = serde_json::from_str(text).map_err(|e| {
         CompileErrors(vec![CompileError {
             kind: ErrorKind::Syntax,
             rule_index: None,
@@ -102,7 +105,7 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
 }
 
 /// Validates a parsed bundle.
-pub(crate) fn compile_value(value: &Value) -> Result<Bundle, CompileErrors> {
+pub(crate) fn compile_value(value: &Value<'_>) -> Result<Bundle, CompileErrors> {
     let mut cx = Cx::default();
     let settings = cx.top(value);
     let mut rules = Vec::new();
@@ -115,7 +118,8 @@ pub(crate) fn compile_value(value: &Value) -> Result<Bundle, CompileErrors> {
                 "split the rules over several bundles by host, or replace runs of exact rules with patterns",
             ),
             Some(list) => {
-                let mut ids: HashMap<&str, usize> = HashMap::with_capacity(list.len());
+                let mut ids: HashMap<&str, usize> = HashMap::default();
+                ids.reserve(list.len());
                 rules.reserve(list.len());
                 for (i, raw) in list.iter().enumerate() {
                     if let Some(rule) = cx.rule(i, raw, &settings, &mut ids) {
@@ -201,9 +205,9 @@ impl Cx {
     }
 
     /// Reports keys of `object` not in `known`; a close match is suggested.
-    fn unknown_keys(&mut self, object: &Map<String, Value>, known: &[&str], at: &str) {
+    fn unknown_keys(&mut self, object: &Object<'_>, known: &[&str], at: &str) {
         for key in object.keys() {
-            if known.contains(&key.as_str()) {
+            if known.contains(&key) {
                 continue;
             }
             let close = known
@@ -224,22 +228,22 @@ impl Cx {
         }
     }
 
-    fn boolean(&mut self, v: &Value, pointer: String) -> Option<bool> {
+    fn boolean(&mut self, v: &Value, pointer: impl FnOnce() -> String) -> Option<bool> {
         match v {
             Value::Bool(b) => Some(*b),
             _ => {
-                self.type_err(pointer, "`true` or `false`", v);
+                self.type_err(pointer(), "`true` or `false`", v);
                 None
             }
         }
     }
 
-    fn string<'v>(&mut self, v: &'v Value, pointer: String) -> Option<&'v str> {
+    fn string<'v>(&mut self, v: &'v Value, pointer: impl FnOnce() -> String) -> Option<&'v str> {
         match v {
             Value::String(s) if s.len() > MAX_TEXT_BYTES => {
                 self.err(
                     ErrorKind::Limit,
-                    pointer,
+                    pointer(),
                     format!("{} bytes long; the limit is {MAX_TEXT_BYTES}", s.len()),
                     "shorten it",
                 );
@@ -247,7 +251,7 @@ impl Cx {
             }
             Value::String(s) => Some(s),
             _ => {
-                self.type_err(pointer, "a string", v);
+                self.type_err(pointer(), "a string", v);
                 None
             }
         }
@@ -288,14 +292,14 @@ impl Cx {
         settings
     }
 
-    fn settings(&mut self, s: &Map<String, Value>, out: &mut Settings) {
+    fn settings(&mut self, s: &Object<'_>, out: &mut Settings) {
         self.unknown_keys(s, SETTINGS_KEYS, "/settings");
-        for (key, v) in s {
+        for (key, v) in s.iter() {
             let p = format!("/settings/{}", pointer_token(key));
-            match key.as_str() {
-                "preserve_query" => out.preserve_query = self.boolean(v, p).unwrap_or(true),
-                "case_sensitive" => out.case_sensitive = self.boolean(v, p).unwrap_or(true),
-                "debug_header" => out.debug_header = self.boolean(v, p).unwrap_or(false),
+            match key {
+                "preserve_query" => out.preserve_query = self.boolean(v, || p).unwrap_or(true),
+                "case_sensitive" => out.case_sensitive = self.boolean(v, || p).unwrap_or(true),
+                "debug_header" => out.debug_header = self.boolean(v, || p).unwrap_or(false),
                 "trailing_slash" => match v.as_str() {
                     Some("ignore") => out.trailing_slash_strict = false,
                     Some("strict") => out.trailing_slash_strict = true,
@@ -310,7 +314,7 @@ impl Cx {
                     Some(list) => {
                         for (j, h) in list.iter().enumerate() {
                             let hp = format!("{p}/{j}");
-                            if let Some(text) = self.string(h, hp.clone()) {
+                            if let Some(text) = self.string(h, || hp.clone()) {
                                 match normalize_rule_host(text) {
                                     Ok(h) => out.allowed_hosts.push(h),
                                     Err(m) => self.err(
@@ -326,7 +330,7 @@ impl Cx {
                     None => self.type_err(p, "an array of host names", v),
                 },
                 "permanent_cache_control" => {
-                    if let Some(text) = self.string(v, p.clone()) {
+                    if let Some(text) = self.string(v, || p.clone()) {
                         if text.is_empty() || !header_value_ok(text) {
                             self.err(
                                 ErrorKind::Setting,
@@ -378,7 +382,7 @@ impl Cx {
                 );
                 None
             }
-            Some(v) => match self.string(v, format!("{at}/id")) {
+            Some(v) => match self.string(v, || format!("{at}/id")) {
                 Some("") => {
                     self.err(
                         ErrorKind::Id,
@@ -427,7 +431,17 @@ impl Cx {
                 );
                 None
             }
-            Some(v) => self.string(v, format!("{at}/from")).and_then(|text| {
+            Some(v) => self.string(v, || format!("{at}/from")).and_then(|text| {
+                let segments = text.bytes().filter(|&b| b == b'/').count();
+                if segments > MAX_PATTERN_SEGMENTS {
+                    self.err(
+                        ErrorKind::Limit,
+                        format!("{at}/from"),
+                        format!("the pattern has {segments} segments; the limit is {MAX_PATTERN_SEGMENTS}"),
+                        "match the tail with `:rest*` instead of spelling out every segment",
+                    );
+                    return None;
+                }
                 match Pattern::parse(text, settings.case_sensitive, settings.trailing_slash_strict) {
                     Ok(p) => Some((text, p)),
                     Err(m) => {
@@ -444,7 +458,7 @@ impl Cx {
         };
 
         let host = obj.get("host").and_then(|v| {
-            let text = self.string(v, format!("{at}/host"))?;
+            let text = self.string(v, || format!("{at}/host"))?;
             match normalize_rule_host(text) {
                 Ok(h) => Some(h),
                 Err(m) => {
@@ -470,14 +484,14 @@ impl Cx {
             .unwrap_or_default();
         let to = obj
             .get("to")
-            .and_then(|v| self.string(v, format!("{at}/to")));
+            .and_then(|v| self.string(v, || format!("{at}/to")));
         let forward = obj
             .get("forward")
-            .and_then(|v| self.boolean(v, format!("{at}/forward")))
+            .and_then(|v| self.boolean(v, || format!("{at}/forward")))
             .unwrap_or(false);
         let preserve_query = obj
             .get("preserve_query")
-            .and_then(|v| self.boolean(v, format!("{at}/preserve_query")))
+            .and_then(|v| self.boolean(v, || format!("{at}/preserve_query")))
             .unwrap_or(settings.preserve_query);
         let explicit_status =
             obj.get("status")
@@ -572,7 +586,7 @@ impl Cx {
             (None, Some(s), false) => self
                 .split(s, &at, id.unwrap_or(""), &known)
                 .map(Action::Split),
-            (Some(t), None, fwd) => self.target(t, &format!("{at}/to"), &known).map(|t| {
+            (Some(t), None, fwd) => self.target(t, || format!("{at}/to"), &known).map(|t| {
                 if fwd {
                     Action::Forward(Some(t))
                 } else {
@@ -634,7 +648,7 @@ impl Cx {
         }
         let mut out = Vec::with_capacity(list.len());
         for (j, m) in list.iter().enumerate() {
-            if let Some(text) = self.string(m, format!("{p}/{j}")) {
+            if let Some(text) = self.string(m, || format!("{p}/{j}")) {
                 if text.is_empty() || !text.bytes().all(is_token_byte) {
                     self.err(
                         ErrorKind::Method,
@@ -658,7 +672,7 @@ impl Cx {
         };
         self.unknown_keys(obj, CONDITION_KEYS, at);
         for key in CONDITION_KEYS {
-            let Some(v) = obj.get(*key) else { continue };
+            let Some(v) = obj.get(key) else { continue };
             let p = format!("{at}/{key}");
             match *key {
                 "query" | "header" | "cookie" => {
@@ -675,9 +689,9 @@ impl Cx {
                         );
                         continue;
                     }
-                    for (name, value) in map {
+                    for (name, value) in map.iter() {
                         let vp = format!("{p}/{}", pointer_token(name));
-                        let Some(text) = self.string(value, vp.clone()) else {
+                        let Some(text) = self.string(value, || vp.clone()) else {
                             continue;
                         };
                         if name.is_empty() {
@@ -706,7 +720,7 @@ impl Cx {
                                     }
                                     _ => QueryTest::Glob(Glob::new(text)),
                                 };
-                                out.list.push(Condition::Query(name.clone(), test));
+                                out.list.push(Condition::Query(name.to_string(), test));
                             }
                             "header" => {
                                 if !name.bytes().all(is_token_byte) {
@@ -725,7 +739,7 @@ impl Cx {
                             }
                             _ => out
                                 .list
-                                .push(Condition::Cookie(name.clone(), Glob::new(text))),
+                                .push(Condition::Cookie(name.to_string(), Glob::new(text))),
                         }
                     }
                 }
@@ -755,7 +769,7 @@ impl Cx {
                     let mut values = Vec::with_capacity(list.len());
                     for (j, item) in list.iter().enumerate() {
                         let ip = format!("{p}/{j}");
-                        let Some(text) = self.string(item, ip.clone()) else {
+                        let Some(text) = self.string(item, || ip.clone()) else {
                             continue;
                         };
                         let (ok, hint) = match *key {
@@ -803,11 +817,16 @@ impl Cx {
         out
     }
 
-    fn target(&mut self, text: &str, pointer: &str, known: &[&str]) -> Option<Target> {
+    fn target(
+        &mut self,
+        text: &str,
+        pointer: impl FnOnce() -> String,
+        known: &[&str],
+    ) -> Option<Target> {
         match Target::parse(text, known) {
             Ok(t) => Some(t),
             Err(TargetError::Malformed(m, h)) => {
-                self.err(ErrorKind::Target, pointer.into(), m, &h);
+                self.err(ErrorKind::Target, pointer(), m, &h);
                 None
             }
             Err(TargetError::Unknown(names)) => {
@@ -830,7 +849,7 @@ impl Cx {
                 };
                 self.err(
                     ErrorKind::Placeholder,
-                    pointer.into(),
+                    pointer(),
                     format!("unknown placeholder {list} in {text:?}; {have}"),
                     "capture it in `from` (`/blog/:slug`) or with `when.query` (`\"id\": \":id\"`), or write `%3A` for a literal colon",
                 );
@@ -848,7 +867,7 @@ impl Cx {
         self.unknown_keys(obj, SPLIT_KEYS, &p);
         let cookie = match obj.get("cookie") {
             Some(c) => {
-                let text = self.string(c, format!("{p}/cookie"))?;
+                let text = self.string(c, || format!("{p}/cookie"))?;
                 if text.is_empty() || !text.bytes().all(is_token_byte) {
                     self.err(
                         ErrorKind::Split,
@@ -885,15 +904,24 @@ impl Cx {
             self.type_err(format!("{p}/variants"), "an array of variants", list);
             return None;
         };
-        if list.is_empty() || list.len() > MAX_LIST_ENTRIES {
+        if list.is_empty() {
             self.err(
                 ErrorKind::Split,
                 format!("{p}/variants"),
+                "the split has no variants".into(),
+                "list the variants with their weights",
+            );
+            return None;
+        }
+        if list.len() > MAX_LIST_ENTRIES {
+            self.err(
+                ErrorKind::Limit,
+                format!("{p}/variants"),
                 format!(
-                    "a split needs between 1 and {MAX_LIST_ENTRIES} variants; it has {}",
+                    "the split has {} variants; the limit is {MAX_LIST_ENTRIES}",
                     list.len()
                 ),
-                "list the variants with their weights",
+                "use fewer variants",
             );
             return None;
         }
@@ -908,7 +936,7 @@ impl Cx {
             };
             self.unknown_keys(vo, VARIANT_KEYS, &vp);
             let name = match vo.get("name") {
-                Some(n) => self.string(n, format!("{vp}/name")).map(str::to_string),
+                Some(n) => self.string(n, || format!("{vp}/name")).map(str::to_string),
                 None => {
                     self.err(
                         ErrorKind::MissingKey,
@@ -968,10 +996,10 @@ impl Cx {
             };
             let (to, target) = match vo.get("to") {
                 None | Some(Value::Null) => (None, None),
-                Some(t) => match self.string(t, format!("{vp}/to")) {
+                Some(t) => match self.string(t, || format!("{vp}/to")) {
                     Some(text) => (
                         Some(text.to_string()),
-                        self.target(text, &format!("{vp}/to"), known),
+                        self.target(text, || format!("{vp}/to"), known),
                     ),
                     None => (None, None),
                 },
@@ -1009,9 +1037,9 @@ impl Cx {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(obj.len());
-        for (name, value) in obj {
+        for (name, value) in obj.iter() {
             let hp = format!("{p}/{}", pointer_token(name));
-            let Some(text) = self.string(value, hp.clone()) else {
+            let Some(text) = self.string(value, || hp.clone()) else {
                 continue;
             };
             if name.is_empty() || !name.bytes().all(is_token_byte) {
@@ -1036,7 +1064,7 @@ impl Cx {
                     "use visible ASCII only; percent-encode anything else",
                 );
             } else {
-                out.push((name.clone(), text.to_string()));
+                out.push((name.to_string(), text.to_string()));
             }
         }
         out

@@ -98,19 +98,23 @@ fn is_escape(bytes: &[u8], i: usize) -> bool {
 pub(crate) fn push_normalized(out: &mut String, text: &str, part: Part) {
     let bytes = text.as_bytes();
     let mut i = 0;
+    let mut run = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' && is_escape(bytes, i) {
-            out.push_str(&text[i..i + 3]);
-            i += 3;
+        if keep(b, part) || (b == b'%' && is_escape(bytes, i)) {
+            i += if b == b'%' { 3 } else { 1 };
             continue;
         }
-        if keep(b, part) {
-            out.push(b as char);
-        } else {
-            push_escaped(out, b);
+        // A non-empty run holds only ASCII, so both ends are character boundaries.
+        if run < i {
+            out.push_str(&text[run..i]);
         }
+        push_escaped(out, b);
         i += 1;
+        run = i;
+    }
+    if run < bytes.len() {
+        out.push_str(&text[run..]);
     }
 }
 
@@ -188,7 +192,10 @@ pub(crate) fn decode_query(text: &str) -> Cow<'_, str> {
 }
 
 /// Escapes text for an HTML attribute or element body.
-pub(crate) fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -200,7 +207,7 @@ pub(crate) fn html_escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Makes arbitrary text safe as a header value: visible ASCII and spaces stay, every other

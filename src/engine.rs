@@ -35,7 +35,7 @@ impl Engine {
 
     /// Validates an already parsed bundle, returning every error at once.
     pub fn from_value(value: &serde_json::Value) -> Result<Engine, CompileErrors> {
-        compile_value(value).map(Engine::build)
+        compile_value(&crate::json::Value::from_serde(value)).map(Engine::build)
     }
 
     fn build(bundle: Bundle) -> Engine {
@@ -136,15 +136,11 @@ impl Engine {
                 return Outcome::Skipped(Verdict::UnlessHeld(c.describe_one()));
             }
         }
-        let mut raw = Vec::new();
-        if !rule.pattern.captures(path, &mut raw) {
+        let mut captures: Vec<(&str, Captured<'r>)> = Vec::new();
+        if !rule.pattern.captures(path, &mut captures, Captured::Raw) {
             // The index only offers rules whose pattern matches; kept as a guard.
             return Outcome::Skipped(Verdict::HostMismatch);
         }
-        let mut captures: Vec<(&str, Captured<'r>)> = raw
-            .into_iter()
-            .map(|(n, v)| (n, Captured::Raw(v)))
-            .collect();
         captures.extend(
             rule.when
                 .capture_names()

@@ -4,10 +4,33 @@
 
 use crate::pattern::{Pattern, Segment};
 use crate::request_url::PathSegments;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Rule indexes (positions in `rules`), ascending.
 type Ids = Vec<u32>;
+
+/// The rules of one exact path: almost always one, so it is stored inline.
+#[derive(Debug)]
+enum ExactIds {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl ExactIds {
+    fn push(&mut self, rule: u32) {
+        match self {
+            ExactIds::One(first) => *self = ExactIds::Many(vec![*first, rule]),
+            ExactIds::Many(v) => v.push(rule),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            ExactIds::One(r) => std::slice::from_ref(r),
+            ExactIds::Many(v) => v,
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Node {
@@ -22,14 +45,14 @@ struct Node {
 /// Exact map plus segment trie for one host restriction.
 #[derive(Debug)]
 struct PathIndex {
-    exact: HashMap<Box<str>, Ids>,
+    exact: HashMap<Box<str>, ExactIds>,
     nodes: Vec<Node>,
 }
 
 impl Default for PathIndex {
     fn default() -> Self {
         PathIndex {
-            exact: HashMap::new(),
+            exact: HashMap::default(),
             nodes: vec![Node::default()],
         }
     }
@@ -40,8 +63,8 @@ impl PathIndex {
         if pattern.is_exact() {
             self.exact
                 .entry(pattern.exact_key().into_boxed_str())
-                .or_default()
-                .push(rule);
+                .and_modify(|ids| ids.push(rule))
+                .or_insert(ExactIds::One(rule));
             return;
         }
         let mut node = 0usize;
@@ -81,7 +104,7 @@ impl PathIndex {
 
     fn collect(&self, path: &PathSegments<'_>, key: &str, out: &mut Vec<u32>) {
         if let Some(ids) = self.exact.get(key) {
-            out.extend_from_slice(ids);
+            out.extend_from_slice(ids.as_slice());
         }
         if self.nodes.len() > 1 || !self.nodes[0].splat.is_empty() {
             self.walk(0, path, 0, out);

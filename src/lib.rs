@@ -33,6 +33,7 @@ mod host;
 mod index;
 #[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub mod js_api;
+mod json;
 pub mod limits;
 mod pattern;
 mod request;

@@ -132,10 +132,11 @@ impl Pattern {
     }
 
     /// Matches the request's segments and appends the captures (raw, as sent) to `out`.
-    pub(crate) fn captures<'p, 'a>(
+    pub(crate) fn captures<'p, 'a, T>(
         &'p self,
         path: &PathSegments<'a>,
-        out: &mut Vec<(&'p str, &'a str)>,
+        out: &mut Vec<(&'p str, T)>,
+        wrap: impl Fn(&'a str) -> T,
     ) -> bool {
         let mut i = 0;
         for seg in &self.segments {
@@ -148,13 +149,13 @@ impl Pattern {
                 }
                 Segment::Param(n) => match path.decoded.get(i) {
                     Some(d) if !d.is_empty() => {
-                        out.push((n, path.raw_segment(i)));
+                        out.push((n, wrap(path.raw_segment(i))));
                         i += 1;
                     }
                     _ => return false,
                 },
                 Segment::Splat(n) => {
-                    out.push((n, path.raw_rest(i)));
+                    out.push((n, wrap(path.raw_rest(i))));
                     return true;
                 }
             }
@@ -172,11 +173,11 @@ mod tests {
         let p = Pattern::parse("/blog/:year/:slug", true, false).unwrap();
         let path = PathSegments::new("/blog/2024/hello%20world/", true, false);
         let mut caps = Vec::new();
-        assert!(p.captures(&path, &mut caps));
+        assert!(p.captures(&path, &mut caps, |s| s));
         assert_eq!(caps, vec![("year", "2024"), ("slug", "hello%20world")]);
         let p = Pattern::parse("/docs/*", true, false).unwrap();
         let mut caps = Vec::new();
-        assert!(p.captures(&PathSegments::new("/docs", true, false), &mut caps));
+        assert!(p.captures(&PathSegments::new("/docs", true, false), &mut caps, |s| s));
         assert_eq!(caps, vec![("splat", "")]);
         assert!(Pattern::parse("/a/*/b", true, false).is_err());
         assert!(Pattern::parse("a", true, false).is_err());

@@ -20,39 +20,100 @@ pub(crate) struct RequestUrl<'a> {
 
 impl<'a> RequestUrl<'a> {
     /// Splits `url`; `None` for anything that is not a plausible absolute http(s) URL.
+    /// One pass over the bytes: this runs for every request.
     pub fn split(url: &'a str) -> Option<Self> {
-        let (scheme, rest) = url.split_once("://")?;
-        if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
-            return None;
-        }
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let mut authority = &rest[..end];
-        if let Some(at) = authority.rfind('@') {
-            authority = &authority[at + 1..];
-        }
-        if authority.is_empty()
-            || !authority
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~:[]".contains(&b))
+        let bytes = url.as_bytes();
+        let colon = bytes.iter().take(6).position(|&b| b == b':')?;
+        let scheme = &url[..colon];
+        if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http"))
+            || bytes.get(colon + 1..colon + 3) != Some(b"//")
         {
             return None;
         }
-        let host = if authority.starts_with('[') {
-            &authority[..authority.find(']')? + 1]
+        let start = colon + 3;
+        let mut auth_start = start;
+        let mut end = bytes.len();
+        for (i, &b) in bytes[start..].iter().enumerate() {
+            match b {
+                b'/' | b'?' | b'#' => {
+                    end = start + i;
+                    break;
+                }
+                b'@' => auth_start = start + i + 1,
+                // WHATWG parsers end the authority at `\` for http(s); such a URL never comes
+                // from the platform, so it is not worth guessing: pass it to the origin.
+                b'\\' => return None,
+                _ => {}
+            }
+        }
+        let authority = &url[auth_start..end];
+        if authority.is_empty()
+            || !authority.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']')
+            })
+        {
+            return None;
+        }
+        let (host, port) = if authority.starts_with('[') {
+            let close = authority.find(']')?;
+            (&authority[..close + 1], &authority[close + 1..])
         } else {
-            authority.split(':').next().unwrap_or(authority)
+            match authority.bytes().position(|b| b == b':') {
+                Some(i) => (&authority[..i], &authority[i..]),
+                None => (authority, ""),
+            }
         };
+        // A host with a stray `[`, `]` or `:`, or a port that is not a number a URL parser
+        // accepts, would be copied into a Location nobody can follow.
+        let bracketed = host.starts_with('[');
+        if host[usize::from(bracketed)..host.len() - usize::from(bracketed)]
+            .bytes()
+            .any(|b| b == b'[' || b == b']' || (!bracketed && b == b':'))
+        {
+            return None;
+        }
+        if let Some(digits) = port.strip_prefix(':') {
+            if !digits.is_empty()
+                && (digits.len() > 5
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                    || digits.parse::<u32>().map_or(true, |p| p > 65_535))
+            {
+                return None;
+            }
+        } else if !port.is_empty() {
+            return None;
+        }
         let host = host.strip_suffix('.').unwrap_or(host);
         if host.is_empty() {
             return None;
         }
-        let rest = &rest[end..];
-        let rest = rest.split('#').next().unwrap_or("");
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (rest, None),
+        let mut path_end = bytes.len();
+        let mut query = None;
+        for (i, &b) in bytes[end..].iter().enumerate() {
+            match b {
+                b'?' => {
+                    path_end = end + i;
+                    let q_start = path_end + 1;
+                    let q_end = bytes[q_start..]
+                        .iter()
+                        .position(|&b| b == b'#')
+                        .map_or(bytes.len(), |j| q_start + j);
+                    query = Some(&url[q_start..q_end]);
+                    break;
+                }
+                b'#' => {
+                    path_end = end + i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let path = if path_end == end {
+            "/"
+        } else {
+            &url[end..path_end]
         };
-        let path = if path.is_empty() { "/" } else { path };
         Some(RequestUrl {
             scheme,
             authority,
@@ -81,34 +142,53 @@ impl<'a> RequestUrl<'a> {
     /// them, path compared after percent-decoding, query compared as written (an empty query
     /// equals none).
     pub fn same_resource(&self, other: &RequestUrl<'_>) -> bool {
-        self.scheme.eq_ignore_ascii_case(other.scheme)
-            && self.host.eq_ignore_ascii_case(other.host)
-            && self.port() == other.port()
-            && same_path(self.path, other.path)
+        // The path differs for almost every redirect, so it is compared first.
+        same_path(self.path, other.path)
             && same_query(self.query.unwrap_or(""), other.query.unwrap_or(""))
+            && self.host.eq_ignore_ascii_case(other.host)
+            && self.scheme.eq_ignore_ascii_case(other.scheme)
+            && self.port() == other.port()
     }
 }
 
 fn same_path(a: &str, b: &str) -> bool {
-    a == b || {
-        let mut xs = a.split('/');
-        let mut ys = b.split('/');
-        loop {
-            match (xs.next(), ys.next()) {
-                (None, None) => return true,
-                (Some(x), Some(y)) if decode_segment(x) == decode_segment(y) => {}
-                _ => return false,
-            }
+    if a == b {
+        return true;
+    }
+    if !(a.contains('%') || b.contains('%') || a.contains("/.") || b.contains("/.")) {
+        return false;
+    }
+    resolved_segments(a) == resolved_segments(b)
+}
+
+/// The decoded segments of a path after removing `.` and `..` segments (RFC 3986 §5.2.4, with
+/// `%2E` counted as `.` as browsers do): the path a browser actually requests.
+fn resolved_segments(path: &str) -> Vec<Cow<'_, str>> {
+    let mut out: Vec<Cow<'_, str>> = Vec::new();
+    let body = path.strip_prefix('/').unwrap_or(path);
+    let mut parts = body.split('/').peekable();
+    while let Some(raw) = parts.next() {
+        let seg = decode_segment(raw);
+        let last = parts.peek().is_none();
+        let dots = match seg.as_ref() {
+            "." => 1,
+            ".." => 2,
+            _ => 0,
+        };
+        if dots == 2 {
+            out.pop();
+        }
+        if dots == 0 {
+            out.push(seg);
+        } else if last {
+            out.push(Cow::Borrowed(""));
         }
     }
+    out
 }
 
 fn same_query(a: &str, b: &str) -> bool {
-    a == b || decode_all(a) == decode_all(b)
-}
-
-fn decode_all(s: &str) -> Cow<'_, str> {
-    decode_segment(s)
+    a == b || (a.contains('%') || b.contains('%')) && decode_segment(a) == decode_segment(b)
 }
 
 /// A request path cut into segments for matching.
@@ -127,15 +207,20 @@ impl<'a> PathSegments<'a> {
     /// Cuts `path` (starting with `/`). With `strict_slash` false, a trailing empty segment is
     /// dropped, so `/a/` and `/a` are the same; `/` always has no segments.
     pub fn new(path: &'a str, case_sensitive: bool, strict_slash: bool) -> Self {
-        let body = path.strip_prefix('/').unwrap_or(path);
+        let body_start = usize::from(path.starts_with('/'));
         let mut decoded = Vec::new();
         let mut raw = Vec::new();
-        if !body.is_empty() {
-            let mut start = path.len() - body.len();
-            for seg in body.split('/') {
-                raw.push((start, start + seg.len()));
-                start += seg.len() + 1;
-                decoded.push(comparable(seg, case_sensitive));
+        if body_start < path.len() {
+            decoded.reserve(8);
+            raw.reserve(8);
+            let bytes = path.as_bytes();
+            let mut start = body_start;
+            for i in body_start..=bytes.len() {
+                if i == bytes.len() || bytes[i] == b'/' {
+                    raw.push((start, i));
+                    decoded.push(comparable(&path[start..i], case_sensitive));
+                    start = i + 1;
+                }
             }
             if !strict_slash && decoded.len() > 1 && raw.last().is_some_and(|(s, e)| s == e) {
                 decoded.pop();

@@ -17,10 +17,13 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Cache-Control for a status: shared caching only for permanent moves.
-fn cache_control(status: u16, settings: &Settings) -> String {
+/// Cache-Control for a rule's answer: shared caching only for permanent moves that are the same
+/// for every visitor. An answer that depends on geolocation, language, cookies, headers or an
+/// A/B draw is `private, no-store` whatever its status, so no cache hands one visitor's
+/// redirect to another.
+fn cache_control(rule: &Rule, status: u16, settings: &Settings) -> String {
     match status {
-        301 | 308 => settings.permanent_cache_control.clone(),
+        301 | 308 if !rule.per_visitor() => settings.permanent_cache_control.clone(),
         _ => "private, no-store".to_string(),
     }
 }
@@ -28,10 +31,33 @@ fn cache_control(status: u16, settings: &Settings) -> String {
 /// The short HTML note that carries a link to the target (RFC 9110 §15.4).
 fn body(status: u16, location: &str) -> String {
     let href = html_escape(location);
-    format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{status} {r}</title></head>\n<body><h1>{status} {r}</h1><p>Redirecting to <a href=\"{href}\">{href}</a>.</p></body></html>\n",
-        r = reason(status)
-    )
+    let title = reason(status);
+    let mut out = String::with_capacity(200 + 2 * href.len());
+    let code = match status {
+        301 => "301",
+        302 => "302",
+        303 => "303",
+        307 => "307",
+        _ => "308",
+    };
+    for piece in [
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
+        code,
+        " ",
+        title,
+        "</title></head>\n<body><h1>",
+        code,
+        " ",
+        title,
+        "</h1><p>Redirecting to <a href=\"",
+        &href,
+        "\">",
+        &href,
+        "</a>.</p></body></html>\n",
+    ] {
+        out.push_str(piece);
+    }
+    out
 }
 
 /// Appends `extra`, where a `Cache-Control` or `Content-Type` replaces the engine's own.
@@ -86,7 +112,10 @@ pub(crate) fn redirect<'e>(
 ) -> Response<'e> {
     let mut headers = Vec::with_capacity(4 + rule.headers.len());
     headers.push(("Location".to_string(), location.clone()));
-    headers.push(("Cache-Control".to_string(), cache_control(status, settings)));
+    headers.push((
+        "Cache-Control".to_string(),
+        cache_control(rule, status, settings),
+    ));
     headers.push((
         "Content-Type".to_string(),
         "text/html; charset=utf-8".to_string(),

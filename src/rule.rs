@@ -35,6 +35,14 @@ pub struct Rule {
     pub(crate) headers: Vec<(String, String)>,
 }
 
+impl Conditions {
+    /// Whether the answer depends on who asks (geolocation, language, cookies, headers), as
+    /// opposed to what the URL says.
+    pub(crate) fn per_visitor(&self) -> bool {
+        self.has_geo() || self.has_language() || self.has_cookie() || self.has_header()
+    }
+}
+
 impl Rule {
     /// Position in the bundle's `rules`.
     pub fn index(&self) -> usize {
@@ -99,6 +107,15 @@ impl Rule {
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
+    /// Whether the answer varies per visitor: a split, or a geo, language, cookie or header
+    /// condition in `when` or `unless`. Such answers are never cacheable by shared caches,
+    /// whatever their status.
+    pub fn per_visitor(&self) -> bool {
+        matches!(self.action, Action::Split(_))
+            || self.when.per_visitor()
+            || self.unless.per_visitor()
+    }
+
     /// Whether the method `method` (any case) is allowed by `methods`.
     pub(crate) fn allows_method(&self, method: &str) -> bool {
         self.methods

@@ -182,7 +182,7 @@ impl Target {
                 } else {
                     "http://"
                 });
-                out.push_str(&url.authority.to_ascii_lowercase());
+                out.extend(url.authority.chars().map(|c| c.to_ascii_lowercase()));
             }
             Origin::Fixed(o) => out.push_str(o),
             Origin::Templated(scheme, pieces) => {

@@ -759,7 +759,6 @@ fn geo_language_and_split_answers_are_private() {
 /// shared `permanent_cache_control` (`public, max-age=86400`) and no `Vary`, so a shared cache
 /// serves one visitor's redirect to every other visitor.
 #[test]
-#[ignore = "engine bug: per-visitor redirects (unless geo, cookie, header, explicit 308 with geo) are sent with a public Cache-Control"]
 fn every_per_visitor_answer_is_private() {
     let de = Geo {
         country: Some("FR"),
@@ -817,7 +816,6 @@ fn every_per_visitor_answer_is_private() {
 /// segment) that renders such a segment can send the visitor back to the very URL requested,
 /// forever.
 #[test]
-#[ignore = "engine bug: loop guard misses Locations with dot segments (`/.`, `/..`, `?lang=.` captured into a segment)"]
 fn dot_segments_cannot_make_a_redirect_loop() {
     let cases = [
         (
@@ -850,7 +848,6 @@ fn dot_segments_cannot_make_a_redirect_loop() {
 /// Workers runtime always hands over a normalised URL, so only other adapters (the CLI, a
 /// library user) can feed it such a URL.
 #[test]
-#[ignore = "engine bug: a backslash in a raw URL's authority is not treated as a path separator"]
 fn a_backslash_in_the_authority_ends_it_as_browsers_do() {
     let url = "https://evil.example\\@example.com/blog/x";
     let request = Request::get(url);
@@ -862,7 +859,6 @@ fn a_backslash_in_the_authority_ends_it_as_browsers_do() {
 /// and copies it into the `Location` of a path target, which then does not parse either. The
 /// Workers runtime always hands over a valid URL, so only other callers can feed it one.
 #[test]
-#[ignore = "engine bug: raw request URLs with an invalid authority are redirected to an unparsable Location"]
 fn an_invalid_authority_is_passed_to_the_origin() {
     let mut redirected = Vec::new();
     for url in [

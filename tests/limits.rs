@@ -100,7 +100,6 @@ fn pattern_segments_over_is_rejected() {
 /// The pattern-segment limit is reported as a `Pattern` error, not as the `Limit` error
 /// `edge_redirects::limits` promises for every limit.
 #[test]
-#[ignore = "engine bug: too many pattern segments is reported as ErrorKind::Pattern, not ErrorKind::Limit"]
 fn pattern_segments_over_is_a_limit_error() {
     let over =
         one_rule(json!({ "id": "a", "from": segments(MAX_PATTERN_SEGMENTS + 1), "to": "/" }));
@@ -227,7 +226,6 @@ fn split_variants() {
 
 /// Too many split variants is reported as a `Split` error, not as `Limit`.
 #[test]
-#[ignore = "engine bug: too many split variants is reported as ErrorKind::Split, not ErrorKind::Limit"]
 fn split_variants_over_is_a_limit_error() {
     expect_limit(
         Engine::from_value(&split(MAX_LIST_ENTRIES + 1)),
