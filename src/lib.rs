@@ -44,7 +44,7 @@ mod settings;
 mod split;
 mod target;
 mod trace;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "js-api")))]
 mod worker;
 
 pub use condition::Conditions;
