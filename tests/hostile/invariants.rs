@@ -34,14 +34,7 @@ pub fn check_decision(
     decision: &Decision<'_>,
 ) -> Result<(), String> {
     check_decision_inner(engine, request, decision).map_err(|e| {
-        let about_location = e.contains("does not parse") || e.contains("sent request");
-        if is_known(&e) || !about_location {
-            e
-        } else if backslash_in_authority(request.url) {
-            format!("{KNOWN_BACKSLASH_AUTHORITY}{e}")
-        } else if Url::parse(request.url).is_err() {
-            format!("{KNOWN_UNPARSABLE_REQUEST}{e}")
-        } else if e.contains("does not parse") && decided_by_host_placeholder(engine, decision) {
+        if e.contains("does not parse") && decided_by_host_placeholder(engine, decision) {
             format!("{KNOWN_INVALID_HOST_VALUE}{e}")
         } else {
             e
@@ -262,13 +255,8 @@ fn check_loop(
         if let Ok(requested) = Url::parse(request.url) {
             // Only for URLs in the form a browser or the platform sends them.
             if requested.as_str() == request.url && same_resource(&requested, &location) {
-                let known = if has_dot_segment(&response.location) {
-                    KNOWN_DOT_SEGMENT_LOOP
-                } else {
-                    ""
-                };
                 return Err(format!(
-                    "{known}rule {:?} redirects {:?} to itself: {:?}",
+                    "rule {:?} redirects {:?} to itself: {:?}",
                     response.rule,
                     truncate(request.url),
                     truncate(&response.location)
@@ -294,13 +282,8 @@ fn check_loop(
             && !method.eq_ignore_ascii_case("GET")
             && !method.eq_ignore_ascii_case("HEAD");
         if !exempt && same_resource(&location, &again_url) {
-            let known = if has_dot_segment(&again.location) {
-                KNOWN_DOT_SEGMENT_LOOP
-            } else {
-                ""
-            };
             return Err(format!(
-                "{known}following {:?} yields rule {:?} redirecting to the same URL {:?}",
+                "following {:?} yields rule {:?} redirecting to the same URL {:?}",
                 truncate(&response.location),
                 again.rule,
                 truncate(&again.location)
@@ -348,22 +331,6 @@ fn percent_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Prefix of a violation that is a known engine bug, already demonstrated by an ignored test
-/// in `tests/hostile.rs`; the fuzz targets skip it so they can look for new ones.
-pub const KNOWN_DOT_SEGMENT_LOOP: &str = "known engine bug (dot-segment loop): ";
-
-/// Prefix of a violation that is a known engine bug: a raw request URL with `\\` before the
-/// path (`https://evil.example\\@example.com/`) is split differently by the engine (host
-/// `example.com`) than by a WHATWG URL parser (host `evil.example`). Demonstrated by an ignored
-/// test in `tests/hostile.rs`; platforms never pass such a URL on.
-pub const KNOWN_BACKSLASH_AUTHORITY: &str = "known engine bug (backslash in authority): ";
-
-/// Prefix of a violation that is a known engine bug: a raw request URL that no URL parser
-/// accepts (`https://example.com:84432u/`, `https://a]b/`, `https://exa:mple.com/`) is
-/// redirected, with its authority copied into a `Location` that does not parse either.
-/// Demonstrated by an ignored test in `tests/hostile.rs`; platforms never pass such a URL on.
-pub const KNOWN_UNPARSABLE_REQUEST: &str = "known engine bug (unparsable request URL): ";
-
 /// Prefix of a violation that is a known engine bug: a value substituted into a target's host
 /// (`https://:lang.example.com/`) is checked for its characters and against `allowed_hosts`,
 /// not for being a valid host name, so `/lang/xn--` yields `https://xn--.example.com/`, which
@@ -372,10 +339,7 @@ pub const KNOWN_INVALID_HOST_VALUE: &str = "known engine bug (invalid host from 
 
 /// Whether `violation` is a known engine bug, skipped by the fuzz targets.
 pub fn is_known(violation: &str) -> bool {
-    violation.starts_with(KNOWN_DOT_SEGMENT_LOOP)
-        || violation.starts_with(KNOWN_BACKSLASH_AUTHORITY)
-        || violation.starts_with(KNOWN_UNPARSABLE_REQUEST)
-        || violation.starts_with(KNOWN_INVALID_HOST_VALUE)
+    violation.starts_with(KNOWN_INVALID_HOST_VALUE)
 }
 
 /// Whether the deciding rule has a target with a placeholder in its host.
@@ -393,30 +357,10 @@ fn decided_by_host_placeholder(engine: &Engine, decision: &Decision<'_>) -> bool
     targets.iter().any(|t| {
         t.split_once("://").is_some_and(|(_, after)| {
             let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-            after[..end]
-                .as_bytes()
+            after.as_bytes()[..end]
                 .windows(2)
                 .any(|w| w[0] == b':' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
         })
-    })
-}
-
-/// Whether the authority of a raw URL contains a backslash.
-fn backslash_in_authority(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    rest[..end].contains('\\')
-}
-
-/// Whether the raw path of `location` has a `.` or `..` segment (also as `%2e`), which a
-/// browser removes before it requests the URL.
-fn has_dot_segment(location: &str) -> bool {
-    let rest = location.split_once("://").map_or(location, |(_, r)| r);
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    path.split('/').any(|seg| {
-        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-        seg == "." || seg == ".."
     })
 }
 
