@@ -73,6 +73,9 @@ impl<'a> RequestUrl<'a> {
         {
             return None;
         }
+        if host_needs_parsing(host) && url::Host::parse(host).is_err() {
+            return None;
+        }
         if let Some(digits) = port.strip_prefix(':') {
             if !digits.is_empty()
                 && (digits.len() > 5
@@ -149,6 +152,20 @@ impl<'a> RequestUrl<'a> {
             && self.scheme.eq_ignore_ascii_case(other.scheme)
             && self.port() == other.port()
     }
+}
+
+/// Whether a host has a shape a URL parser treats specially, and so must be checked by one: an
+/// IP address literal (a bracketed IPv6 address, or a last label starting with a digit, which
+/// WHATWG parsers read as IPv4) or a punycode label (`xn--`). Plain names need no check.
+pub(crate) fn host_needs_parsing(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    let last = name.rsplit('.').next().unwrap_or(name);
+    host.starts_with('[')
+        || last.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        || host
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"xn--"))
 }
 
 fn same_path(a: &str, b: &str) -> bool {

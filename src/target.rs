@@ -212,7 +212,11 @@ impl Target {
                 let authority = &out[start..];
                 let host = authority.split(':').next().unwrap_or(authority);
                 let host = host.strip_suffix('.').unwrap_or(host);
-                if host.starts_with('.') || host.contains("..") || !settings.host_allowed(host) {
+                if host.starts_with('.')
+                    || host.contains("..")
+                    || !settings.host_allowed(host)
+                    || url::Host::parse(host).is_err()
+                {
                     return None;
                 }
             }

@@ -1002,7 +1002,6 @@ fn cost_of_pathological_requests() {
 /// which no URL parser accepts (`xn--` is not valid punycode). Found by the `evaluate` fuzz
 /// target. Not an open redirect (the host is still under an allowed suffix), but a broken one.
 #[test]
-#[ignore = "engine bug: a host placeholder can produce an invalid host name (xn--), so the Location does not parse"]
 fn a_host_placeholder_never_yields_an_invalid_host() {
     let mut broken = Vec::new();
     for path in [
@@ -1027,7 +1026,6 @@ fn a_host_placeholder_never_yields_an_invalid_host() {
 /// the `Location`, which then does not parse. Found by the `evaluate` fuzz target. The Workers
 /// runtime always hands over a valid URL, so only other callers can feed it one.
 #[test]
-#[ignore = "engine bug: a raw URL with an invalid IPv4-like host is redirected to an unparsable Location"]
 fn an_invalid_ipv4_host_is_passed_to_the_origin() {
     let mut redirected = Vec::new();
     for url in [
