@@ -24,59 +24,19 @@ fn keep(b: u8, part: Part) -> bool {
     if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
         return true;
     }
+    // pchar: sub-delims plus `:` and `@`.
+    let pchar = matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@'
+    );
     match part {
-        Part::Segment => matches!(
-            b,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-        ),
-        Part::Path => matches!(
-            b,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'/'
-        ),
-        Part::Query | Part::Fragment => matches!(
-            b,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'/'
-                | b'?'
-        ),
-        Part::QueryComponent => matches!(
-            b,
-            b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b';' | b':' | b'@' | b'/' | b'?'
-        ),
+        Part::Segment => pchar,
+        Part::Path => pchar || b == b'/',
+        Part::Query | Part::Fragment => pchar || b == b'/' || b == b'?',
+        // Inside one name or value, the pair separators `&`, `=` and `+` (a space) are escaped.
+        Part::QueryComponent => {
+            (pchar && !matches!(b, b'&' | b'=' | b'+')) || b == b'/' || b == b'?'
+        }
     }
 }
 
