@@ -56,4 +56,5 @@ pub use request::{random_from_fraction, Geo, Request};
 pub use rule::Rule;
 pub use settings::Settings;
 pub use split::{Split, Variant};
+pub use target::placeholder_names;
 pub use trace::{Explanation, TraceStep, Verdict};

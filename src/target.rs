@@ -3,7 +3,6 @@
 
 use crate::condition::query_pairs;
 use crate::encode::{decode_query, push_encoded, push_normalized, Part};
-use crate::pattern::is_name;
 use crate::request_url::RequestUrl;
 use crate::settings::Settings;
 use std::borrow::Cow;
@@ -293,47 +292,64 @@ fn scan(
 ) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut lit = String::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
     let mut flushed = 0;
-    while i < bytes.len() {
-        if bytes[i] == b':'
-            && i + 1 < bytes.len()
-            && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_')
-        {
-            let start = i + 1;
-            let mut end = start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
-                end += 1;
-            }
-            let name = &text[start..end];
-            debug_assert!(is_name(name));
-            push_lit(&mut lit, &text[flushed..i], part, host);
-            if !lit.is_empty() {
-                pieces.push(Piece::Lit(std::mem::take(&mut lit)));
-            }
-            if !known.contains(&name) && !unknown.iter().any(|u| u == name) {
-                unknown.push(name.to_string());
-            }
-            pieces.push(if host {
-                Piece::HostVar(name.to_string())
-            } else {
-                Piece::Var(name.to_string(), part)
-            });
-            i = end;
-            if i < bytes.len() && bytes[i] == b'*' {
-                i += 1;
-            }
-            flushed = i;
-        } else {
-            i += 1;
+    while let Some((colon, end)) = next_placeholder(text, flushed) {
+        let name = &text[colon + 1..end];
+        push_lit(&mut lit, &text[flushed..colon], part, host);
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(std::mem::take(&mut lit)));
         }
+        if !known.contains(&name) && !unknown.iter().any(|u| u == name) {
+            unknown.push(name.to_string());
+        }
+        pieces.push(if host {
+            Piece::HostVar(name.to_string())
+        } else {
+            Piece::Var(name.to_string(), part)
+        });
+        // `:name*` is the same placeholder as `:name`.
+        flushed = if text[end..].starts_with('*') {
+            end + 1
+        } else {
+            end
+        };
     }
     push_lit(&mut lit, &text[flushed..], part, host);
     if !lit.is_empty() {
         pieces.push(Piece::Lit(lit));
     }
     pieces
+}
+
+/// The next placeholder at or after byte `from`: the position of its `:` and the end of its
+/// name. A name is `[A-Za-z_][A-Za-z0-9_]*` and ends at the first other character, so `:8080`
+/// and the `:` of `https:` are not placeholders.
+fn next_placeholder(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b':' && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_') {
+            let end = bytes[i + 1..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .map_or(bytes.len(), |n| i + 1 + n);
+            return Some((i, end));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The placeholder names a `to` target uses, in order (`:name`, `:name*`, `:splat`), as the
+/// engine reads them when it compiles the target.
+pub fn placeholder_names(target: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut from = 0;
+    while let Some((colon, end)) = next_placeholder(target, from) {
+        names.push(&target[colon + 1..end]);
+        from = end;
+    }
+    names
 }
 
 fn push_lit(out: &mut String, text: &str, part: Part, host: bool) {

@@ -233,34 +233,11 @@ pub fn run(format: Format, input: &Path) -> CmdResult {
 
 /// Placeholders a target uses that nothing in `captures` provides.
 pub(crate) fn uncaptured(to: &str, captures: &[String]) -> Vec<String> {
-    target_placeholders(to)
+    edge_redirects::placeholder_names(to)
         .into_iter()
-        .filter(|p| !captures.contains(p))
+        .filter(|p| !captures.iter().any(|c| c == p))
+        .map(str::to_string)
         .collect()
-}
-
-/// Placeholder names used in a target (`:name`, `:name*`), in order.
-fn target_placeholders(to: &str) -> Vec<String> {
-    let bytes = to.as_bytes();
-    let mut names = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b':'
-            && i + 1 < bytes.len()
-            && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_')
-        {
-            let start = i + 1;
-            let mut end = start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
-                end += 1;
-            }
-            names.push(to[start..end].to_string());
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    names
 }
 
 /// Splits `https://host/path?query` (scheme optional when `scheme_optional`) into
