@@ -1,5 +1,7 @@
 //! What the engine decides for a request, in terms any adapter can turn into a response.
 
+use std::borrow::Cow;
+
 /// The outcome of evaluating one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision<'e> {
@@ -14,24 +16,72 @@ pub enum Decision<'e> {
 }
 
 /// A response generated at the edge.
+///
+/// Evaluation keeps it cheap: only the `Location` is built as a new string. The headers are
+/// read on demand ([`Response::headers`]) and the HTML note is written when asked for
+/// ([`Response::body`]), so an adapter pays for each only once, as it copies them out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response<'e> {
     /// The id of the rule that produced it.
     pub rule: &'e str,
     /// 301, 302, 303, 307 or 308.
     pub status: u16,
-    /// The absolute, percent-encoded target; also present in `headers` as `Location`.
+    /// The absolute, percent-encoded target; also the first of [`Response::headers`].
     pub location: String,
-    /// Every response header in the order it is sent, starting with `Location`.
-    pub headers: Vec<(String, String)>,
-    /// The short HTML note linking to the target; `None` for `HEAD` requests.
-    pub body: Option<String>,
+    pub(crate) head: bool,
+    /// The engine's Cache-Control, before the rule's own headers.
+    pub(crate) cache_control: &'e str,
+    /// The rule's `headers`, as written.
+    pub(crate) rule_headers: &'e [(String, String)],
+    pub(crate) set_cookie: Option<String>,
+    /// The `X-Redirect-Rule` value, when the debug header is on.
+    pub(crate) debug: Option<Cow<'e, str>>,
 }
 
+/// Header names whose engine default a rule's own header replaces instead of adding to.
+const REPLACEABLE: [&str; 2] = ["cache-control", "content-type"];
+
 impl Response<'_> {
+    /// Every response header in the order it is sent: `Location`, `Cache-Control`,
+    /// `Content-Type` (a rule's own `Cache-Control` or `Content-Type` replaces the engine's, the
+    /// last one written winning), the rule's other headers in order, `Set-Cookie` for a fresh
+    /// A/B assignment, then `X-Redirect-Rule` when the debug header is on.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let own = |name, default| last_value(self.rule_headers, name).unwrap_or(default);
+        [
+            ("Location", self.location.as_str()),
+            ("Cache-Control", own("cache-control", self.cache_control)),
+            (
+                "Content-Type",
+                own("content-type", "text/html; charset=utf-8"),
+            ),
+        ]
+        .into_iter()
+        .chain(
+            self.rule_headers
+                .iter()
+                .filter(|(n, _)| !REPLACEABLE.iter().any(|r| n.eq_ignore_ascii_case(r)))
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        )
+        .chain(self.set_cookie.as_deref().map(|c| ("Set-Cookie", c)))
+        .chain(self.debug.as_deref().map(|d| ("X-Redirect-Rule", d)))
+    }
+
     /// The first value of header `name` (case-insensitive), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether the response has a body: every method but `HEAD`.
+    pub fn has_body(&self) -> bool {
+        !self.head
+    }
+
+    /// The short HTML note linking to the target (RFC 9110 §15.4); `None` for `HEAD` requests.
+    pub fn body(&self) -> Option<String> {
+        (!self.head).then(|| crate::response::body(self.status, &self.location))
     }
 }
 
@@ -44,7 +94,8 @@ pub struct Forward<'e> {
     pub location: Option<String>,
     pub(crate) request_url: String,
     pub(crate) head: bool,
-    pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) rule_headers: &'e [(String, String)],
+    pub(crate) debug: Option<Cow<'e, str>>,
 }
 
 impl<'e> Forward<'e> {
@@ -68,6 +119,20 @@ pub struct Passthrough<'e> {
 }
 
 impl Decision<'_> {
+    /// The headers this decision sends or adds, in order: a redirect's response headers, the
+    /// headers added to the origin's answer, none for a forward (see [`Forward::respond`]).
+    pub fn headers(&self) -> Vec<(&str, &str)> {
+        match self {
+            Decision::Redirect(r) => r.headers().collect(),
+            Decision::Forward(_) => Vec::new(),
+            Decision::Origin(p) => p
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect(),
+        }
+    }
+
     /// The id of the rule that decided, if any.
     pub fn rule(&self) -> Option<&str> {
         match self {
@@ -78,9 +143,11 @@ impl Decision<'_> {
     }
 }
 
-pub(crate) fn find_header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+/// The value of the last header `name` (case-insensitive) in `headers`.
+fn last_value<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
         .iter()
+        .rev()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
 }

@@ -2,15 +2,16 @@
 
 use crate::bundle::{compile_text, compile_value, Bundle};
 use crate::decision::{Decision, Forward, Passthrough};
-use crate::index::Index;
+use crate::index::{Candidates, Index};
 use crate::request::Request;
 use crate::request_url::{PathSegments, RequestUrl};
-use crate::response::{assignment_cookie, debug_header, forward_extras, redirect};
+use crate::response::{assignment_cookie, debug_value, redirect};
 use crate::rule::{Action, Rule};
 use crate::settings::Settings;
 use crate::target::{Captured, Target};
 use crate::trace::{Explanation, TraceStep, Verdict};
 use crate::CompileErrors;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
@@ -92,7 +93,7 @@ impl Engine {
             self.settings.case_sensitive,
             self.settings.trailing_slash_strict,
         );
-        let mut candidates = Vec::new();
+        let mut candidates = Candidates::new();
         self.index.candidates(&host, &path, &mut candidates);
         for &i in &candidates {
             let rule = &self.rules[i as usize];
@@ -136,7 +137,7 @@ impl Engine {
                 return Outcome::Skipped(Verdict::UnlessHeld(c.describe_one()));
             }
         }
-        let mut captures: Vec<(&str, Captured<'r>)> = Vec::new();
+        let mut captures: SmallVec<[(&str, Captured<'r>); 4]> = SmallVec::new();
         if !rule.pattern.captures(path, &mut captures, Captured::Raw) {
             // The index only offers rules whose pattern matches; kept as a guard.
             return Outcome::Skipped(Verdict::HostMismatch);
@@ -180,7 +181,8 @@ impl Engine {
                     location,
                     request_url: request.url.to_string(),
                     head,
-                    extra_headers: forward_extras(rule, &self.settings),
+                    rule_headers: &rule.headers,
+                    debug: debug_value(rule, &self.settings),
                 }))
             }
             Action::Split(split) => {
@@ -195,7 +197,9 @@ impl Engine {
                         if let Some(c) = cookie {
                             headers.push(("Set-Cookie".to_string(), c));
                         }
-                        headers.extend(debug_header(rule, &self.settings));
+                        if let Some(d) = debug_value(rule, &self.settings) {
+                            headers.push(("X-Redirect-Rule".to_string(), d.into_owned()));
+                        }
                         Outcome::Applied(Decision::Origin(Passthrough {
                             rule: Some(&rule.id),
                             headers,
@@ -231,6 +235,8 @@ impl Engine {
         let method_changes = rule.status == 303
             && !request.method.eq_ignore_ascii_case("GET")
             && !request.method.eq_ignore_ascii_case("HEAD");
-        !method_changes && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
+        !method_changes
+            && url.may_share_path(RequestUrl::path_of(location))
+            && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
     }
 }

@@ -5,6 +5,10 @@
 use crate::pattern::{Pattern, Segment};
 use crate::request_url::PathSegments;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
+
+/// The candidate rules of one request (rarely more than a few).
+pub(crate) type Candidates = SmallVec<[u32; 8]>;
 
 /// Rule indexes (positions in `rules`), ascending.
 type Ids = Vec<u32>;
@@ -102,7 +106,7 @@ impl PathIndex {
         self.nodes[node].end.push(rule);
     }
 
-    fn collect(&self, path: &PathSegments<'_>, key: &str, out: &mut Vec<u32>) {
+    fn collect(&self, path: &PathSegments<'_>, key: &str, out: &mut Candidates) {
         if let Some(ids) = self.exact.get(key) {
             out.extend_from_slice(ids.as_slice());
         }
@@ -111,7 +115,7 @@ impl PathIndex {
         }
     }
 
-    fn walk(&self, node: usize, path: &PathSegments<'_>, i: usize, out: &mut Vec<u32>) {
+    fn walk(&self, node: usize, path: &PathSegments<'_>, i: usize, out: &mut Candidates) {
         let n = &self.nodes[node];
         out.extend_from_slice(&n.splat);
         let Some(seg) = path.decoded.get(i) else {
@@ -151,7 +155,7 @@ impl Index {
     }
 
     /// Candidate rules for a host (lower-case) and path, ascending by file order.
-    pub(crate) fn candidates(&self, host: &str, path: &PathSegments<'_>, out: &mut Vec<u32>) {
+    pub(crate) fn candidates(&self, host: &str, path: &PathSegments<'_>, out: &mut Candidates) {
         let key = path.key();
         self.any_host.collect(path, &key, out);
         if !self.exact_host.is_empty() {

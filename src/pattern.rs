@@ -2,6 +2,7 @@
 
 use crate::limits::MAX_PATTERN_SEGMENTS;
 use crate::request_url::{comparable, PathSegments};
+use smallvec::SmallVec;
 
 /// One segment of a compiled `from` pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +114,15 @@ impl Pattern {
         if self.segments.is_empty() {
             return "/".into();
         }
-        let mut key = String::new();
+        let len = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(l) => l.len() + 1,
+                _ => 1,
+            })
+            .sum();
+        let mut key = String::with_capacity(len);
         for s in &self.segments {
             key.push('/');
             if let Segment::Literal(l) = s {
@@ -132,10 +141,10 @@ impl Pattern {
     }
 
     /// Matches the request's segments and appends the captures (raw, as sent) to `out`.
-    pub(crate) fn captures<'p, 'a, T>(
+    pub(crate) fn captures<'p, 'a, T, const N: usize>(
         &'p self,
         path: &PathSegments<'a>,
-        out: &mut Vec<(&'p str, T)>,
+        out: &mut SmallVec<[(&'p str, T); N]>,
         wrap: impl Fn(&'a str) -> T,
     ) -> bool {
         let mut i = 0;
@@ -172,13 +181,16 @@ mod tests {
     fn parses_and_matches() {
         let p = Pattern::parse("/blog/:year/:slug", true, false).unwrap();
         let path = PathSegments::new("/blog/2024/hello%20world/", true, false);
-        let mut caps = Vec::new();
+        let mut caps: SmallVec<[_; 4]> = SmallVec::new();
         assert!(p.captures(&path, &mut caps, |s| s));
-        assert_eq!(caps, vec![("year", "2024"), ("slug", "hello%20world")]);
+        assert_eq!(
+            caps.as_slice(),
+            [("year", "2024"), ("slug", "hello%20world")]
+        );
         let p = Pattern::parse("/docs/*", true, false).unwrap();
-        let mut caps = Vec::new();
+        let mut caps: SmallVec<[_; 4]> = SmallVec::new();
         assert!(p.captures(&PathSegments::new("/docs", true, false), &mut caps, |s| s));
-        assert_eq!(caps, vec![("splat", "")]);
+        assert_eq!(caps.as_slice(), [("splat", "")]);
         assert!(Pattern::parse("/a/*/b", true, false).is_err());
         assert!(Pattern::parse("a", true, false).is_err());
         assert!(Pattern::parse("/:1x", true, false).is_err());

@@ -1,6 +1,7 @@
 //! Splitting a request URL into the parts rules look at, without a full URL parse per request.
 
 use crate::encode::decode_segment;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// The parts of an absolute http(s) request URL.
@@ -126,6 +127,28 @@ impl<'a> RequestUrl<'a> {
         })
     }
 
+    /// The path of an absolute URL (up to `?` or `#`, `/` when empty), found without checking
+    /// the rest: a cheap first test before [`RequestUrl::split`].
+    pub fn path_of(url: &str) -> &str {
+        let Some(after) = url.find("://").map(|i| &url[i + 3..]) else {
+            return url;
+        };
+        let start = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let rest = &after[start..];
+        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        if end == 0 {
+            "/"
+        } else {
+            &rest[..end]
+        }
+    }
+
+    /// Whether `other`'s path may name the same resource as `self`'s: false only when it
+    /// surely does not (see [`RequestUrl::same_resource`]).
+    pub fn may_share_path(&self, other_path: &str) -> bool {
+        same_path(self.path, other_path)
+    }
+
     /// The port written in the authority, or the scheme's default.
     pub fn port(&self) -> &'a str {
         let after_host = &self.authority[self.authority.len().min(
@@ -216,8 +239,8 @@ fn same_query(a: &str, b: &str) -> bool {
 #[derive(Debug)]
 pub(crate) struct PathSegments<'a> {
     pub path: &'a str,
-    pub decoded: Vec<Cow<'a, str>>,
-    pub raw: Vec<(usize, usize)>,
+    pub decoded: SmallVec<[Cow<'a, str>; 8]>,
+    pub raw: SmallVec<[(usize, usize); 8]>,
 }
 
 impl<'a> PathSegments<'a> {
@@ -225,11 +248,9 @@ impl<'a> PathSegments<'a> {
     /// dropped, so `/a/` and `/a` are the same; `/` always has no segments.
     pub fn new(path: &'a str, case_sensitive: bool, strict_slash: bool) -> Self {
         let body_start = usize::from(path.starts_with('/'));
-        let mut decoded = Vec::new();
-        let mut raw = Vec::new();
+        let mut decoded: SmallVec<[Cow<'a, str>; 8]> = SmallVec::new();
+        let mut raw: SmallVec<[(usize, usize); 8]> = SmallVec::new();
         if body_start < path.len() {
-            decoded.reserve(8);
-            raw.reserve(8);
             let bytes = path.as_bytes();
             let mut start = body_start;
             for i in body_start..=bytes.len() {
@@ -287,7 +308,16 @@ impl<'a> PathSegments<'a> {
 /// The comparable form of one segment: decoded, and lower-cased unless case-sensitive.
 pub(crate) fn comparable(segment: &str, case_sensitive: bool) -> Cow<'_, str> {
     let decoded = decode_segment(segment);
-    if case_sensitive || !decoded.chars().any(|c| c.is_uppercase()) {
+    if case_sensitive {
+        return decoded;
+    }
+    if decoded.is_ascii() {
+        if !decoded.bytes().any(|b| b.is_ascii_uppercase()) {
+            return decoded;
+        }
+        return Cow::Owned(decoded.to_ascii_lowercase());
+    }
+    if !decoded.chars().any(char::is_uppercase) {
         return decoded;
     }
     Cow::Owned(decoded.to_lowercase())
@@ -316,10 +346,10 @@ mod tests {
     #[test]
     fn segments_and_trailing_slash() {
         let p = PathSegments::new("/a/b/", true, false);
-        assert_eq!(p.decoded, vec!["a", "b"]);
+        assert_eq!(p.decoded.as_slice(), ["a", "b"]);
         assert_eq!(p.key(), "/a/b");
         let p = PathSegments::new("/a/b/", true, true);
-        assert_eq!(p.decoded, vec!["a", "b", ""]);
+        assert_eq!(p.decoded.as_slice(), ["a", "b", ""]);
         assert_eq!(p.key(), "/a/b/");
         let p = PathSegments::new("/", true, true);
         assert!(p.decoded.is_empty());

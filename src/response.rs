@@ -5,6 +5,7 @@ use crate::encode::{header_safe, html_escape};
 use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::{Forward, Response};
+use std::borrow::Cow;
 
 /// The reason phrase of a redirect status.
 pub(crate) fn reason(status: u16) -> &'static str {
@@ -21,15 +22,18 @@ pub(crate) fn reason(status: u16) -> &'static str {
 /// for every visitor. An answer that depends on geolocation, language, cookies, headers or an
 /// A/B draw is `private, no-store` whatever its status, so no cache hands one visitor's
 /// redirect to another.
-fn cache_control(rule: &Rule, status: u16, settings: &Settings) -> String {
+fn cache_control<'s>(rule: &Rule, status: u16, settings: &'s Settings) -> &'s str {
     match status {
-        301 | 308 if !rule.per_visitor() => settings.permanent_cache_control.clone(),
-        _ => "private, no-store".to_string(),
+        301 | 308 if !rule.per_visitor() => &settings.permanent_cache_control,
+        _ => PRIVATE,
     }
 }
 
+/// Cache-Control of every answer that must not be shared.
+const PRIVATE: &str = "private, no-store";
+
 /// The short HTML note that carries a link to the target (RFC 9110 §15.4).
-fn body(status: u16, location: &str) -> String {
+pub(crate) fn body(status: u16, location: &str) -> String {
     let href = html_escape(location);
     let title = reason(status);
     let mut out = String::with_capacity(200 + 2 * href.len());
@@ -60,23 +64,6 @@ fn body(status: u16, location: &str) -> String {
     out
 }
 
-/// Appends `extra`, where a `Cache-Control` or `Content-Type` replaces the engine's own.
-fn apply(headers: &mut Vec<(String, String)>, extra: &[(String, String)]) {
-    for (name, value) in extra {
-        let replaced = ["cache-control", "content-type"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h))
-            && headers
-                .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|slot| slot.1 = value.clone())
-                .is_some();
-        if !replaced {
-            headers.push((name.clone(), value.clone()));
-        }
-    }
-}
-
 /// The assignment cookie for a freshly assigned A/B variant.
 pub(crate) fn assignment_cookie(
     cookie: &str,
@@ -91,54 +78,30 @@ pub(crate) fn assignment_cookie(
     )
 }
 
-/// The debug header for a rule, when enabled.
-pub(crate) fn debug_header(rule: &Rule, settings: &Settings) -> Option<(String, String)> {
-    settings.debug_header.then(|| {
-        (
-            "X-Redirect-Rule".to_string(),
-            header_safe(&rule.id).into_owned(),
-        )
-    })
+/// The `X-Redirect-Rule` value for a rule, when the debug header is on.
+pub(crate) fn debug_value<'e>(rule: &'e Rule, settings: &Settings) -> Option<Cow<'e, str>> {
+    settings.debug_header.then(|| header_safe(&rule.id))
 }
 
 /// A redirect answered at the edge.
 pub(crate) fn redirect<'e>(
     rule: &'e Rule,
-    settings: &Settings,
+    settings: &'e Settings,
     status: u16,
     location: String,
     head: bool,
     set_cookie: Option<String>,
 ) -> Response<'e> {
-    let mut headers = Vec::with_capacity(4 + rule.headers.len());
-    headers.push(("Location".to_string(), location.clone()));
-    headers.push((
-        "Cache-Control".to_string(),
-        cache_control(rule, status, settings),
-    ));
-    headers.push((
-        "Content-Type".to_string(),
-        "text/html; charset=utf-8".to_string(),
-    ));
-    apply(&mut headers, &rule.headers);
-    if let Some(c) = set_cookie {
-        headers.push(("Set-Cookie".to_string(), c));
-    }
-    headers.extend(debug_header(rule, settings));
     Response {
         rule: &rule.id,
         status,
-        body: (!head).then(|| body(status, &location)),
         location,
-        headers,
+        head,
+        cache_control: cache_control(rule, status, settings),
+        rule_headers: &rule.headers,
+        set_cookie,
+        debug: debug_value(rule, settings),
     }
-}
-
-/// The extra headers a forwarded rule's 303 carries: the rule's headers and the debug header.
-pub(crate) fn forward_extras(rule: &Rule, settings: &Settings) -> Vec<(String, String)> {
-    let mut extra = rule.headers.clone();
-    extra.extend(debug_header(rule, settings));
-    extra
 }
 
 pub(crate) fn forward_response<'e>(
@@ -160,20 +123,14 @@ pub(crate) fn forward_response<'e>(
             target.to_string()
         }
     };
-    let mut headers = vec![
-        ("Location".to_string(), location.clone()),
-        ("Cache-Control".to_string(), "private, no-store".to_string()),
-        (
-            "Content-Type".to_string(),
-            "text/html; charset=utf-8".to_string(),
-        ),
-    ];
-    apply(&mut headers, &forward.extra_headers);
     Some(Response {
         rule: forward.rule,
         status: 303,
-        body: (!forward.head).then(|| body(303, &location)),
         location,
-        headers,
+        head: forward.head,
+        cache_control: PRIVATE,
+        rule_headers: forward.rule_headers,
+        set_cookie: None,
+        debug: forward.debug.clone(),
     })
 }

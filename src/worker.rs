@@ -350,13 +350,13 @@ fn bad_gateway() -> worker::Result<web_sys::Response> {
 /// The response the edge generates for a redirect decision.
 fn edge_response(response: &Response<'_>) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new()?;
-    for (name, value) in &response.headers {
+    for (name, value) in response.headers() {
         headers.append(name, value)?;
     }
     let init = web_sys::ResponseInit::new();
     init.set_status(response.status);
     init.set_headers(&headers);
-    web_sys::Response::new_with_opt_str_and_init(response.body.as_deref(), &init)
+    web_sys::Response::new_with_opt_str_and_init(response.body().as_deref(), &init)
 }
 
 /// The origin's response with `added` headers appended; its body is streamed, not copied.

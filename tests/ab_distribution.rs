@@ -38,15 +38,11 @@ impl SplitMix64 {
 
 /// The variant a decision assigned, read from its `Set-Cookie` (`<cookie>=<variant>; ...`).
 fn assigned(decision: &Decision<'_>, cookie: &str) -> Option<String> {
-    let headers = match decision {
-        Decision::Redirect(r) => &r.headers,
-        Decision::Origin(p) => &p.headers,
-        Decision::Forward(_) => return None,
-    };
-    let value = headers
-        .iter()
+    let value = decision
+        .headers()
+        .into_iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.as_str())?;
+        .map(|(_, v)| v)?;
     let pair = value.split(';').next()?;
     let (name, variant) = pair.split_once('=')?;
     (name == cookie).then(|| variant.to_string())

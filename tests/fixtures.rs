@@ -353,7 +353,7 @@ struct Actual<'d> {
     status: Option<u16>,
     location: Option<&'d str>,
     rule: Option<&'d str>,
-    headers: &'d [(String, String)],
+    headers: Vec<(&'d str, &'d str)>,
     body: Option<bool>,
 }
 
@@ -365,15 +365,15 @@ impl<'d> Actual<'d> {
                 status: Some(r.status),
                 location: Some(&r.location),
                 rule: Some(r.rule),
-                headers: &r.headers,
-                body: Some(r.body.is_some()),
+                headers: r.headers().collect(),
+                body: Some(r.has_body()),
             },
             Decision::Forward(f) => Actual {
                 outcome: "forward",
                 status: None,
                 location: f.location.as_deref(),
                 rule: Some(f.rule),
-                headers: &[],
+                headers: Vec::new(),
                 body: None,
             },
             Decision::Origin(p) => Actual {
@@ -381,7 +381,11 @@ impl<'d> Actual<'d> {
                 status: None,
                 location: None,
                 rule: p.rule,
-                headers: &p.headers,
+                headers: p
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect(),
                 body: None,
             },
         }
@@ -391,7 +395,7 @@ impl<'d> Actual<'d> {
         self.headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|&(_, v)| v)
             .collect()
     }
 
@@ -407,7 +411,7 @@ impl<'d> Actual<'d> {
         if let Some(b) = self.body {
             s.push_str(&format!(" body={b}"));
         }
-        for (n, v) in self.headers {
+        for (n, v) in &self.headers {
             s.push_str(&format!("\n          {n}: {v:?}"));
         }
         s
@@ -510,10 +514,14 @@ fn check_expect(actual: &Actual<'_>, expect: &Map<String, Value>) -> Result<Vec<
 /// What every decision must satisfy, whatever the fixture says.
 fn check_invariants(d: &Decision<'_>, method: &str) -> Vec<String> {
     let mut bad = Vec::new();
-    let headers: &[(String, String)] = match d {
-        Decision::Redirect(r) => &r.headers,
-        Decision::Origin(p) => &p.headers,
-        Decision::Forward(_) => &[],
+    let headers: Vec<(&str, &str)> = match d {
+        Decision::Redirect(r) => r.headers().collect(),
+        Decision::Origin(p) => p
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        Decision::Forward(_) => Vec::new(),
     };
     for (n, v) in headers {
         if n.is_empty() || n.bytes().any(|c| !c.is_ascii_graphic() || c == b':') {
@@ -527,15 +535,15 @@ fn check_invariants(d: &Decision<'_>, method: &str) -> Vec<String> {
     }
     let location = match d {
         Decision::Redirect(r) => {
-            match r.headers.first() {
-                Some((n, v)) if n.eq_ignore_ascii_case("location") && *v == r.location => {}
+            match r.headers().next() {
+                Some((n, v)) if n.eq_ignore_ascii_case("location") && v == r.location => {}
                 first => bad.push(format!(
                     "invariant: first header must be Location: {:?}, got {first:?}",
                     r.location
                 )),
             }
             let head = method.eq_ignore_ascii_case("HEAD");
-            if r.body.is_some() == head {
+            if r.has_body() == head || r.body().is_some() == head {
                 bad.push(format!(
                     "invariant: body must be present exactly when the method is not HEAD (method {method})"
                 ));

@@ -584,8 +584,8 @@ fn the_checker_catches_an_off_site_location() {
     )
     .unwrap();
     assert!(invariants::check_location(&strict, &request, "away", &r.location).is_err());
-    assert!(invariants::check_headers(&[("X".into(), "a\r\nb".into())]).is_err());
-    assert!(invariants::check_headers(&[("X".into(), "caf\u{e9}".into())]).is_err());
+    assert!(invariants::check_headers([("X", "a\r\nb")]).is_err());
+    assert!(invariants::check_headers([("X", "caf\u{e9}")]).is_err());
 }
 
 /// Specific answers, so a regression that turns a trick into an origin pass (or worse) shows.

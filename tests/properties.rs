@@ -77,10 +77,11 @@ fn check_decision(
     url: &str,
     author_wrote: impl Fn(&str) -> bool,
 ) -> Result<(), TestCaseError> {
-    let (headers, location): (&[(String, String)], Option<&str>) = match decision {
-        Decision::Redirect(r) => (&r.headers, Some(&r.location)),
-        Decision::Forward(f) => (&[], f.location.as_deref()),
-        Decision::Origin(p) => (&p.headers, None),
+    let headers = decision.headers();
+    let location = match decision {
+        Decision::Redirect(r) => Some(r.location.as_str()),
+        Decision::Forward(f) => f.location.as_deref(),
+        Decision::Origin(_) => None,
     };
     for (name, value) in headers {
         prop_assert!(

@@ -137,10 +137,7 @@ fn curl_on_local_development_shows_a_308() {
         Decision::Redirect(r) => {
             assert_eq!(r.status, 308);
             assert_eq!(r.location, "http://127.0.0.1:8787/posts/hello");
-            assert!(r
-                .body
-                .as_deref()
-                .is_some_and(|b| b.contains("/posts/hello")));
+            assert!(r.body().is_some_and(|b| b.contains("/posts/hello")));
         }
         other => panic!("expected a 308, got {other:?}"),
     }

@@ -49,7 +49,7 @@ pub fn check_decision(
                     if response.status != 303 {
                         return Err(format!("forward answered {}", response.status));
                     }
-                    check_headers(&response.headers)?;
+                    check_headers(response.headers())?;
                     check_location_text(&response.location)?;
                     if forward.location.is_some() {
                         check_location(engine, request, forward.rule, &response.location)?;
@@ -62,7 +62,9 @@ pub fn check_decision(
             }
             Ok(())
         }
-        Decision::Origin(pass) => check_headers(&pass.headers),
+        Decision::Origin(pass) => {
+            check_headers(pass.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        }
     }
 }
 
@@ -92,7 +94,9 @@ fn token_ok(name: &str) -> bool {
 }
 
 /// Header names are tokens; values are visible ASCII, space or tab: no CR, LF, NUL or non-ASCII.
-pub fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
+pub fn check_headers<'h>(
+    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+) -> Result<(), String> {
     for (name, value) in headers {
         if !token_ok(name) {
             return Err(format!("header name {name:?} is not a token"));
@@ -143,12 +147,11 @@ fn check_response(
     if ![301, 302, 303, 307, 308].contains(&response.status) {
         return Err(format!("redirect status {}", response.status));
     }
-    check_headers(&response.headers)?;
+    check_headers(response.headers())?;
     let locations: Vec<&str> = response
-        .headers
-        .iter()
+        .headers()
         .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
         .collect();
     if locations != [response.location.as_str()] {
         return Err(format!(
@@ -156,7 +159,7 @@ fn check_response(
             truncate(&response.location)
         ));
     }
-    if request.method.eq_ignore_ascii_case("HEAD") != response.body.is_none() {
+    if request.method.eq_ignore_ascii_case("HEAD") != response.body().is_none() {
         return Err("body present for HEAD or missing for another method".into());
     }
     check_location(engine, request, response.rule, &response.location)

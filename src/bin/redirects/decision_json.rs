@@ -11,10 +11,10 @@ pub fn decision_json(decision: &Decision<'_>) -> Map<String, Value> {
             "redirect",
             Some(r.status),
             Some(r.location.clone()),
-            r.headers.as_slice(),
+            r.headers().collect(),
         ),
-        Decision::Forward(f) => ("forward", Some(303), f.location.clone(), &[][..]),
-        Decision::Origin(p) => ("origin", None, None, p.headers.as_slice()),
+        Decision::Forward(f) => ("forward", Some(303), f.location.clone(), Vec::new()),
+        Decision::Origin(p) => ("origin", None, None, pairs(&p.headers)),
     };
     let mut map = Map::new();
     map.insert("outcome".into(), json!(outcome));
@@ -26,7 +26,7 @@ pub fn decision_json(decision: &Decision<'_>) -> Map<String, Value> {
 }
 
 /// Headers as an object with lower-case names.
-pub fn headers_json(headers: &[(String, String)]) -> Map<String, Value> {
+pub fn headers_json(headers: Vec<(&str, &str)>) -> Map<String, Value> {
     let mut map = Map::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -41,4 +41,12 @@ pub fn headers_json(headers: &[(String, String)]) -> Map<String, Value> {
         }
     }
     map
+}
+
+/// Owned header pairs as borrowed ones.
+pub fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
 }

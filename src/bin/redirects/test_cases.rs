@@ -190,7 +190,7 @@ fn check_case(engine: &Engine, index: usize, case: &Value) -> Result<CaseResult,
     }
     if let Some(expected) = expect.get("body") {
         let has_body = match &decision {
-            Decision::Redirect(r) => json!(r.body.is_some()),
+            Decision::Redirect(r) => json!(r.has_body()),
             _ => Value::Null,
         };
         compare("body", expected.clone(), has_body);
