@@ -9,7 +9,7 @@ use crate::limits::{
     MAX_TEXT_BYTES,
 };
 use crate::pattern::{is_name, Pattern};
-use crate::rule::{Action, Rule};
+use crate::rule::{Action, Rare, Rule};
 use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
@@ -585,7 +585,7 @@ impl Cx {
             }
             (None, Some(s), false) => self
                 .split(s, &at, id.unwrap_or(""), &known)
-                .map(Action::Split),
+                .map(|s| Action::Split(Box::new(s))),
             (Some(t), None, fwd) => self.target(t, || format!("{at}/to"), &known).map(|t| {
                 if fwd {
                     Action::Forward(Some(t))
@@ -614,20 +614,23 @@ impl Cx {
             },
         );
         Some(Rule {
-            index: i,
-            id: id?.to_string(),
-            from: from.to_string(),
-            pattern,
-            host,
-            methods,
-            when,
-            unless,
-            to: to.map(str::to_string),
-            action,
+            index: i as u32,
             status,
             explicit_status,
             preserve_query,
-            headers,
+            id: id?.into(),
+            from: from.into(),
+            to: to.map(Into::into),
+            pattern,
+            action,
+            rare: Rare {
+                host,
+                methods,
+                when,
+                unless,
+                headers,
+            }
+            .boxed(),
         })
     }
 

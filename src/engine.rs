@@ -42,7 +42,7 @@ impl Engine {
     fn build(bundle: Bundle) -> Engine {
         let mut index = Index::default();
         for (i, rule) in bundle.rules.iter().enumerate() {
-            index.insert(rule.host.as_deref(), &rule.pattern, i as u32);
+            index.insert(rule.host(), &rule.pattern, i as u32);
         }
         Engine {
             settings: bundle.settings,
@@ -100,7 +100,7 @@ impl Engine {
             let outcome = self.try_rule(rule, request, &url, &path);
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStep {
-                    rule_index: rule.index,
+                    rule_index: rule.index(),
                     rule_id: &rule.id,
                     verdict: match &outcome {
                         Outcome::Applied(_) => Verdict::Applied,
@@ -126,13 +126,13 @@ impl Engine {
             return Outcome::Skipped(Verdict::MethodMismatch);
         }
         let mut query_values: Vec<Cow<'r, str>> = Vec::new();
-        for c in &rule.when.list {
+        for c in &rule.when().list {
             if !c.holds(request, url.query, &mut query_values) {
                 return Outcome::Skipped(Verdict::WhenFailed(c.describe_one()));
             }
         }
         let mut scratch = Vec::new();
-        for c in &rule.unless.list {
+        for c in &rule.unless().list {
             if c.holds(request, url.query, &mut scratch) {
                 return Outcome::Skipped(Verdict::UnlessHeld(c.describe_one()));
             }
@@ -143,7 +143,7 @@ impl Engine {
             return Outcome::Skipped(Verdict::HostMismatch);
         }
         captures.extend(
-            rule.when
+            rule.when()
                 .capture_names()
                 .zip(query_values)
                 .map(|(n, v)| (n, Captured::Decoded(v))),
@@ -181,7 +181,7 @@ impl Engine {
                     location,
                     request_url: request.url.to_string(),
                     head,
-                    rule_headers: &rule.headers,
+                    rule_headers: rule.headers(),
                     debug: debug_value(rule, &self.settings),
                 }))
             }

@@ -130,12 +130,20 @@ impl<'a> RequestUrl<'a> {
     /// The path of an absolute URL (up to `?` or `#`, `/` when empty), found without checking
     /// the rest: a cheap first test before [`RequestUrl::split`].
     pub fn path_of(url: &str) -> &str {
-        let Some(after) = url.find("://").map(|i| &url[i + 3..]) else {
+        let bytes = url.as_bytes();
+        let Some(colon) = bytes.iter().take(6).position(|&b| b == b':') else {
             return url;
         };
-        let start = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let after = &url[(colon + 3).min(url.len())..];
+        let start = after
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
         let rest = &after[start..];
-        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        let end = rest
+            .bytes()
+            .position(|b| matches!(b, b'?' | b'#'))
+            .unwrap_or(rest.len());
         if end == 0 {
             "/"
         } else {
@@ -195,10 +203,21 @@ fn same_path(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    if !(a.contains('%') || b.contains('%') || a.contains("/.") || b.contains("/.")) {
+    if !(needs_resolving(a) || needs_resolving(b)) {
         return false;
     }
     resolved_segments(a) == resolved_segments(b)
+}
+
+/// Whether a path may read differently once decoded and resolved: it has a `%` or a segment
+/// starting with `.`.
+fn needs_resolving(path: &str) -> bool {
+    let mut prev = 0u8;
+    path.bytes().any(|b| {
+        let hit = b == b'%' || (b == b'.' && prev == b'/');
+        prev = b;
+        hit
+    })
 }
 
 /// The decoded segments of a path after removing `.` and `..` segments (RFC 3986 §5.2.4, with

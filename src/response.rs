@@ -98,7 +98,7 @@ pub(crate) fn redirect<'e>(
         location,
         head,
         cache_control: cache_control(rule, status, settings),
-        rule_headers: &rule.headers,
+        rule_headers: rule.headers(),
         set_cookie,
         debug: debug_value(rule, settings),
     }

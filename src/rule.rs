@@ -11,29 +11,47 @@ pub(crate) enum Action {
     /// Redirect to a target.
     To(Target),
     /// A/B split between variants.
-    Split(Split),
+    Split(Box<Split>),
     /// Post-Redirect-Get through the origin, with an optional 303 target.
     Forward(Option<Target>),
 }
 
 /// One validated rule of a bundle.
+///
+/// Kept small: a bundle may hold 100,000 of them. What most rules do not have (a host or
+/// method restriction, conditions, extra headers) lives in one optional box.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub(crate) index: usize,
-    pub(crate) id: String,
-    pub(crate) from: String,
-    pub(crate) pattern: Pattern,
-    pub(crate) host: Option<String>,
-    pub(crate) methods: Option<Vec<String>>,
-    pub(crate) when: Conditions,
-    pub(crate) unless: Conditions,
-    pub(crate) to: Option<String>,
-    pub(crate) action: Action,
+    pub(crate) index: u32,
     pub(crate) status: u16,
     pub(crate) explicit_status: Option<u16>,
     pub(crate) preserve_query: bool,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) id: Box<str>,
+    pub(crate) from: Box<str>,
+    pub(crate) to: Option<Box<str>>,
+    pub(crate) pattern: Pattern,
+    pub(crate) action: Action,
+    pub(crate) rare: Option<Box<Rare>>,
 }
+
+/// The parts of a rule most rules leave out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Rare {
+    pub host: Option<String>,
+    pub methods: Option<Vec<String>>,
+    pub when: Conditions,
+    pub unless: Conditions,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Rare {
+    /// `None` when every part is empty.
+    pub(crate) fn boxed(self) -> Option<Box<Rare>> {
+        (self != Rare::default()).then(|| Box::new(self))
+    }
+}
+
+static NO_CONDITIONS: Conditions = Conditions { list: Vec::new() };
 
 impl Conditions {
     /// Whether the answer depends on who asks (geolocation, language, cookies, headers), as
@@ -46,7 +64,7 @@ impl Conditions {
 impl Rule {
     /// Position in the bundle's `rules`.
     pub fn index(&self) -> usize {
-        self.index
+        self.index as usize
     }
     /// The rule's id.
     pub fn id(&self) -> &str {
@@ -62,11 +80,11 @@ impl Rule {
     }
     /// The `host` restriction (lower-case, `*.` prefix for subdomains), if any.
     pub fn host(&self) -> Option<&str> {
-        self.host.as_deref()
+        self.rare.as_ref()?.host.as_deref()
     }
     /// The `methods` restriction, upper-case, if any.
     pub fn methods(&self) -> Option<&[String]> {
-        self.methods.as_deref()
+        self.rare.as_ref()?.methods.as_deref()
     }
     /// The `to` as written, if any.
     pub fn to(&self) -> Option<&str> {
@@ -93,11 +111,11 @@ impl Rule {
     }
     /// Conditions that must all hold.
     pub fn when(&self) -> &Conditions {
-        &self.when
+        self.rare.as_ref().map_or(&NO_CONDITIONS, |r| &r.when)
     }
     /// Conditions of which none may hold.
     pub fn unless(&self) -> &Conditions {
-        &self.unless
+        self.rare.as_ref().map_or(&NO_CONDITIONS, |r| &r.unless)
     }
     /// Whether the query string is carried over to the target.
     pub fn preserve_query(&self) -> bool {
@@ -105,21 +123,20 @@ impl Rule {
     }
     /// Extra response headers, in order.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+        self.rare.as_ref().map_or(&[], |r| &r.headers)
     }
     /// Whether the answer varies per visitor: a split, or a geo, language, cookie or header
     /// condition in `when` or `unless`. Such answers are never cacheable by shared caches,
     /// whatever their status.
     pub fn per_visitor(&self) -> bool {
         matches!(self.action, Action::Split(_))
-            || self.when.per_visitor()
-            || self.unless.per_visitor()
+            || self.when().per_visitor()
+            || self.unless().per_visitor()
     }
 
     /// Whether the method `method` (any case) is allowed by `methods`.
     pub(crate) fn allows_method(&self, method: &str) -> bool {
-        self.methods
-            .as_ref()
+        self.methods()
             .is_none_or(|m| m.iter().any(|x| x.eq_ignore_ascii_case(method)))
     }
 }

@@ -31,18 +31,18 @@ enum Origin {
     /// Relative target: the request's own scheme and host.
     Request,
     /// Absolute target: `scheme://host[:port]` exactly as the author wrote it (normalised).
-    Fixed(String),
+    Fixed(Box<str>),
     /// Absolute target with placeholders in the host: scheme, then authority pieces.
-    Templated(String, Vec<Piece>),
+    Templated(Box<(String, Vec<Piece>)>),
 }
 
 /// A compiled `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
     origin: Origin,
-    rest: Vec<Piece>,
+    rest: Box<[Piece]>,
     has_query: bool,
-    query_names: Vec<String>,
+    query_names: Box<[String]>,
 }
 
 /// What is wrong with a `to`.
@@ -119,9 +119,9 @@ impl Target {
                 );
             }
             let origin = if templated {
-                Origin::Templated(scheme, pieces)
+                Origin::Templated(Box::new((scheme, pieces)))
             } else {
-                Origin::Fixed(parsed.origin().ascii_serialization())
+                Origin::Fixed(parsed.origin().ascii_serialization().into_boxed_str())
             };
             (origin, rest)
         };
@@ -158,9 +158,9 @@ impl Target {
         }
         Ok(Target {
             origin,
-            rest: merge(pieces),
+            rest: merge(pieces).into_boxed_slice(),
             has_query: query.is_some(),
-            query_names,
+            query_names: query_names.into_boxed_slice(),
         })
     }
 
@@ -184,7 +184,8 @@ impl Target {
                 out.extend(url.authority.chars().map(|c| c.to_ascii_lowercase()));
             }
             Origin::Fixed(o) => out.push_str(o),
-            Origin::Templated(scheme, pieces) => {
+            Origin::Templated(templated) => {
+                let (scheme, pieces) = &**templated;
                 out.push_str(scheme);
                 out.push_str("://");
                 let start = out.len();
