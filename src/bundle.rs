@@ -619,7 +619,7 @@ impl Cx {
             explicit_status,
             preserve_query,
             id: id?.into(),
-            from: from.into(),
+            from: (!pattern.is_exact() || pattern.exact_key() != from).then(|| from.into()),
             to: to.map(Into::into),
             pattern,
             action,

@@ -17,13 +17,13 @@ type Ids = Vec<u32>;
 #[derive(Debug)]
 enum ExactIds {
     One(u32),
-    Many(Vec<u32>),
+    Many(Box<Vec<u32>>),
 }
 
 impl ExactIds {
     fn push(&mut self, rule: u32) {
         match self {
-            ExactIds::One(first) => *self = ExactIds::Many(vec![*first, rule]),
+            ExactIds::One(first) => *self = ExactIds::Many(Box::new(vec![*first, rule])),
             ExactIds::Many(v) => v.push(rule),
         }
     }
@@ -66,7 +66,7 @@ impl PathIndex {
     fn insert(&mut self, pattern: &Pattern, rule: u32) {
         if pattern.is_exact() {
             self.exact
-                .entry(pattern.exact_key().into_boxed_str())
+                .entry(pattern.exact_key().into())
                 .and_modify(|ids| ids.push(rule))
                 .or_insert(ExactIds::One(rule));
             return;
@@ -76,10 +76,7 @@ impl PathIndex {
             match seg {
                 Segment::Literal(l) => {
                     let next = self.nodes.len() as u32;
-                    let child = *self.nodes[node]
-                        .literal
-                        .entry(l.clone().into_boxed_str())
-                        .or_insert(next);
+                    let child = *self.nodes[node].literal.entry(l.into()).or_insert(next);
                     if child == next {
                         self.nodes.push(Node::default());
                     }

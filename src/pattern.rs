@@ -3,22 +3,48 @@
 use crate::limits::MAX_PATTERN_SEGMENTS;
 use crate::request_url::{comparable, PathSegments};
 use smallvec::SmallVec;
+use std::borrow::Cow;
+use std::ops::Range;
+
+fn range(s: &Seg) -> Range<usize> {
+    s.start as usize..s.end as usize
+}
 
 /// One segment of a compiled `from` pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'p> {
     /// Matches exactly this text (already decoded, lower-cased when matching ignores case).
-    Literal(String),
+    Literal(&'p str),
     /// `:name` — exactly one non-empty segment.
-    Param(String),
+    Param(&'p str),
     /// `:name*` or `*` (named `splat`) — zero or more segments; always last.
-    Splat(String),
+    Splat(&'p str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Literal,
+    Param,
+    Splat,
+}
+
+/// A segment as stored: its kind and the range of its text (literal or name) in `text`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seg {
+    kind: Kind,
+    start: u32,
+    end: u32,
 }
 
 /// A compiled `from` pattern.
+///
+/// Stored as one string and a list of ranges: `text` is each segment's text (the comparable
+/// literal, or the placeholder's name) behind a `/`, so for a pattern without placeholders
+/// it is exactly the exact-path key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
-    segments: Vec<Segment>,
+    text: Box<str>,
+    segs: Box<[Seg]>,
 }
 
 /// Whether `name` is a valid placeholder name: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -55,17 +81,18 @@ impl Pattern {
                 cut.raw.len()
             ));
         }
-        let mut segments = Vec::with_capacity(cut.raw.len());
+        let mut text = String::with_capacity(text.len());
+        let mut segs: Vec<Seg> = Vec::with_capacity(cut.raw.len());
         let count = cut.raw.len();
         for i in 0..count {
             let raw = cut.raw_segment(i);
             let last = i + 1 == count;
-            let segment = if raw == "*" {
-                Segment::Splat("splat".into())
+            let (kind, value) = if raw == "*" {
+                (Kind::Splat, Cow::Borrowed("splat"))
             } else if let Some(name) = raw.strip_prefix(':') {
                 match name.strip_suffix('*') {
-                    Some(n) if is_name(n) => Segment::Splat(n.into()),
-                    _ if is_name(name) => Segment::Param(name.into()),
+                    Some(n) if is_name(n) => (Kind::Splat, Cow::Borrowed(n)),
+                    _ if is_name(name) => (Kind::Param, Cow::Borrowed(name)),
                     _ => {
                         return Err(format!(
                             "`{raw}` is not a valid placeholder: names are letters, digits and `_`, not starting with a digit"
@@ -77,65 +104,67 @@ impl Pattern {
                     "`*` must be a whole segment (`/docs/*`), not part of `{raw}`"
                 ));
             } else {
-                Segment::Literal(comparable(raw, case_sensitive).into_owned())
+                (Kind::Literal, comparable(raw, case_sensitive))
             };
-            if matches!(segment, Segment::Splat(_)) && !last {
+            if kind == Kind::Splat && !last {
                 return Err(format!(
                     "`{raw}` matches the rest of the path, so it must be the last segment"
                 ));
             }
-            if let Segment::Param(n) | Segment::Splat(n) = &segment {
-                let dup = segments
+            if kind != Kind::Literal {
+                let dup = segs
                     .iter()
-                    .any(|s| matches!(s, Segment::Param(m) | Segment::Splat(m) if m == n));
+                    .any(|s| s.kind != Kind::Literal && text[range(s)] == *value);
                 if dup {
-                    return Err(format!("placeholder `{n}` is captured twice"));
+                    return Err(format!("placeholder `{value}` is captured twice"));
                 }
             }
-            segments.push(segment);
+            text.push('/');
+            let start = text.len();
+            text.push_str(&value);
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(text.len())) else {
+                return Err("pattern is too long".into());
+            };
+            segs.push(Seg { kind, start, end });
         }
-        Ok(Pattern { segments })
+        Ok(Pattern {
+            text: text.into_boxed_str(),
+            segs: segs.into_boxed_slice(),
+        })
+    }
+
+    fn segment(&self, s: &Seg) -> Segment<'_> {
+        let t = &self.text[range(s)];
+        match s.kind {
+            Kind::Literal => Segment::Literal(t),
+            Kind::Param => Segment::Param(t),
+            Kind::Splat => Segment::Splat(t),
+        }
     }
 
     /// The segments in order.
-    pub fn segments(&self) -> &[Segment] {
-        &self.segments
+    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
+        self.segs.iter().map(|s| self.segment(s))
     }
 
     /// Whether the pattern has no placeholders (it goes into the exact-path map).
     pub fn is_exact(&self) -> bool {
-        self.segments
-            .iter()
-            .all(|s| matches!(s, Segment::Literal(_)))
+        self.segs.iter().all(|s| s.kind == Kind::Literal)
     }
 
     /// The exact-path key of a pattern without placeholders.
-    pub(crate) fn exact_key(&self) -> String {
-        if self.segments.is_empty() {
-            return "/".into();
+    pub(crate) fn exact_key(&self) -> &str {
+        if self.segs.is_empty() {
+            "/"
+        } else {
+            &self.text
         }
-        let len = self
-            .segments
-            .iter()
-            .map(|s| match s {
-                Segment::Literal(l) => l.len() + 1,
-                _ => 1,
-            })
-            .sum();
-        let mut key = String::with_capacity(len);
-        for s in &self.segments {
-            key.push('/');
-            if let Segment::Literal(l) = s {
-                key.push_str(l);
-            }
-        }
-        key
     }
 
     /// Names the pattern captures, in order.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.segments.iter().filter_map(|s| match s {
-            Segment::Param(n) | Segment::Splat(n) => Some(n.as_str()),
+        self.segments().filter_map(|s| match s {
+            Segment::Param(n) | Segment::Splat(n) => Some(n),
             Segment::Literal(_) => None,
         })
     }
@@ -148,10 +177,10 @@ impl Pattern {
         wrap: impl Fn(&'a str) -> T,
     ) -> bool {
         let mut i = 0;
-        for seg in &self.segments {
+        for seg in self.segments() {
             match seg {
                 Segment::Literal(l) => {
-                    if path.decoded.get(i).map(|d| d.as_ref()) != Some(l.as_str()) {
+                    if path.decoded.get(i).map(|d| d.as_ref()) != Some(l) {
                         return false;
                     }
                     i += 1;

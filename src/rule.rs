@@ -27,7 +27,8 @@ pub struct Rule {
     pub(crate) explicit_status: Option<u16>,
     pub(crate) preserve_query: bool,
     pub(crate) id: Box<str>,
-    pub(crate) from: Box<str>,
+    /// The `from` as written; `None` when it is the pattern's exact-path key itself.
+    pub(crate) from: Option<Box<str>>,
     pub(crate) to: Option<Box<str>>,
     pub(crate) pattern: Pattern,
     pub(crate) action: Action,
@@ -72,10 +73,12 @@ impl Rule {
     }
     /// The `from` pattern as written.
     pub fn from(&self) -> &str {
-        &self.from
+        self.from
+            .as_deref()
+            .unwrap_or_else(|| self.pattern.exact_key())
     }
     /// The compiled pattern's segments.
-    pub fn segments(&self) -> &[Segment] {
+    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
         self.pattern.segments()
     }
     /// The `host` restriction (lower-case, `*.` prefix for subdomains), if any.

@@ -177,9 +177,8 @@ enum Shape {
 
 fn shape(rule: &Rule) -> Vec<Shape> {
     rule.segments()
-        .iter()
         .map(|s| match s {
-            Segment::Literal(l) => Shape::Lit(l.clone()),
+            Segment::Literal(l) => Shape::Lit(l.to_string()),
             Segment::Param(_) => Shape::Param,
             Segment::Splat(_) => Shape::Splat,
         })
@@ -401,7 +400,7 @@ fn sample_request(
                 }
                 Segment::Param(n) | Segment::Splat(n) => {
                     path.push(&marker(n));
-                    names.push(n.clone());
+                    names.push(n.to_string());
                 }
             }
         }
