@@ -17,14 +17,18 @@ type Ids = Vec<u32>;
 #[derive(Debug)]
 enum ExactIds {
     One(u32),
-    Many(Box<Vec<u32>>),
+    Many(Box<[u32]>),
 }
 
 impl ExactIds {
     fn push(&mut self, rule: u32) {
         match self {
-            ExactIds::One(first) => *self = ExactIds::Many(Box::new(vec![*first, rule])),
-            ExactIds::Many(v) => v.push(rule),
+            ExactIds::One(first) => *self = ExactIds::Many(Box::new([*first, rule])),
+            ExactIds::Many(v) => {
+                let mut all = std::mem::take(v).into_vec();
+                all.push(rule);
+                *v = all.into_boxed_slice();
+            }
         }
     }
 
