@@ -55,10 +55,6 @@ build_js_api() {
 
 log "engine-only wasm for Node (release profile, as the worker ships)"
 build_js_api "$ROOT/target/js-api"
-if ! $quick; then
-  log "engine-only wasm for Node, opt-level 3 (for comparison)"
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 build_js_api "$ROOT/target/js-api-o3"
-fi
 
 # Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
 # crate (the checkout's own rules.json and build/ stay untouched); the copy's target/ is shared
