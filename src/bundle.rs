@@ -14,6 +14,10 @@ use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
 use rustc_hash::FxHashMap as HashMap;
+use serde::de::{Deserialize, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
 
 /// A bundle that passed validation.
 pub(crate) struct Bundle {
@@ -87,7 +91,7 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             column: None,
         }]));
     }
-    let value: Value<'_> = serde_json::from_str(text).map_err(|e| {
+    let syntax = |e: serde_json::Error| {
         CompileErrors(vec![CompileError {
             kind: ErrorKind::Syntax,
             rule_index: None,
@@ -100,8 +104,147 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             line: Some(e.line()),
             column: Some(e.column()),
         }])
-    })?;
-    compile_value(&value)
+    };
+    if !text.trim_start().starts_with('{') {
+        let value: Value<'_> = serde_json::from_str(text).map_err(syntax)?;
+        return compile_value(&value);
+    }
+    // The usual case, an object: the top level is read with `rules` left as raw text, then the
+    // rules are read one at a time once the settings are known, so the whole bundle never
+    // exists as a tree in memory next to the compiled rules.
+    // On a syntax error the whole text is read again as a tree: that parser's message names
+    // the mistake better ("trailing comma" rather than "key must be a string").
+    let reread = |e: serde_json::Error| match serde_json::from_str::<Value<'_>>(text) {
+        Err(better) => syntax(better),
+        Ok(_) => syntax(e),
+    };
+    let top: TopLevel<'_> = serde_json::from_str(text).map_err(reread)?;
+    let mut cx = Cx::default();
+    let settings = cx.top(&top.rest);
+    let mut rules = Vec::new();
+    match top.rules.map(RawValue::get) {
+        None => cx.missing_rules(),
+        Some(raw) if raw.starts_with('[') => {
+            let count = count_elements(raw);
+            if count > MAX_RULES {
+                cx.too_many_rules(count);
+            } else {
+                rules.reserve_exact(count);
+                let mut ids = HashMap::default();
+                ids.reserve(count);
+                let mut de = serde_json::Deserializer::from_str(raw);
+                serde::Deserializer::deserialize_seq(
+                    &mut de,
+                    RulesVisitor {
+                        cx: &mut cx,
+                        settings: &settings,
+                        ids: &mut ids,
+                        rules: &mut rules,
+                    },
+                )
+                .map_err(reread)?;
+            }
+        }
+        Some(raw) => {
+            let value: Value<'_> = serde_json::from_str(raw).map_err(syntax)?;
+            cx.type_err("/rules".into(), "an array of rules", &value);
+        }
+    }
+    cx.finish(settings, rules)
+}
+
+/// The top level of a bundle object: `rules` as raw text, every other key as a tree.
+struct TopLevel<'a> {
+    rest: Value<'a>,
+    rules: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = TopLevel<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bundle object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel<'de>, A::Error> {
+                let mut rest = Vec::new();
+                let mut rules = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "rules" {
+                        // On a repeated key the last one counts, as everywhere in a bundle.
+                        rules = Some(map.next_value::<&'de RawValue>()?);
+                        rest.push((key, Value::Null));
+                    } else {
+                        rest.push((key, map.next_value::<Value<'de>>()?));
+                    }
+                }
+                Ok(TopLevel {
+                    rest: Value::Object(Object::from_entries(rest)),
+                    rules,
+                })
+            }
+        }
+        d.deserialize_map(TopVisitor)
+    }
+}
+
+/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time.
+struct RulesVisitor<'c, 'a> {
+    cx: &'c mut Cx,
+    settings: &'c Settings,
+    ids: &'c mut HashMap<Cow<'a, str>, usize>,
+    rules: &'c mut Vec<Rule>,
+}
+
+impl<'de> Visitor<'de> for RulesVisitor<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rules")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(raw) = seq.next_element::<Value<'de>>()? {
+            if let Some(rule) = self.cx.rule(i, &raw, self.settings, self.ids) {
+                self.rules.push(rule);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The number of elements of a JSON array given as valid JSON text starting with `[`.
+fn count_elements(array: &str) -> usize {
+    let (mut depth, mut count, mut in_string, mut escaped, mut any) =
+        (0usize, 0, false, false, false);
+    for &b in array.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                any |= depth == 1;
+            }
+            b'[' | b'{' => {
+                any |= depth == 1;
+                depth += 1;
+            }
+            b']' | b'}' => depth -= 1,
+            b',' if depth == 1 => count += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => any |= depth == 1,
+        }
+    }
+    count + usize::from(any)
 }
 
 /// Validates a parsed bundle.
@@ -111,14 +254,9 @@ pub(crate) fn compile_value(value: &Value<'_>) -> Result<Bundle, CompileErrors> 
     let mut rules = Vec::new();
     if let Some(list) = value.get("rules") {
         match list.as_array() {
-            Some(list) if list.len() > MAX_RULES => cx.err(
-                ErrorKind::Limit,
-                "/rules".into(),
-                format!("{} rules; the limit is {MAX_RULES}", list.len()),
-                "split the rules over several bundles by host, or replace runs of exact rules with patterns",
-            ),
+            Some(list) if list.len() > MAX_RULES => cx.too_many_rules(list.len()),
             Some(list) => {
-                let mut ids: HashMap<&str, usize> = HashMap::default();
+                let mut ids = HashMap::default();
                 ids.reserve(list.len());
                 rules.reserve(list.len());
                 for (i, raw) in list.iter().enumerate() {
@@ -130,17 +268,18 @@ pub(crate) fn compile_value(value: &Value<'_>) -> Result<Bundle, CompileErrors> 
             None => cx.type_err("/rules".into(), "an array of rules", list),
         }
     } else if value.is_object() {
-        cx.err(
-            ErrorKind::MissingKey,
-            "/rules".into(),
-            "the bundle has no `rules`".into(),
-            "add `\"rules\": []` and put rule objects in it",
-        );
+        cx.missing_rules();
     }
-    if cx.errors.is_empty() {
-        Ok(Bundle { settings, rules })
-    } else {
-        Err(CompileErrors(cx.errors))
+    cx.finish(settings, rules)
+}
+
+/// The JSON pointer of rule `i`, `/rules/<i>`, written only when an error needs it.
+#[derive(Debug, Clone, Copy)]
+struct RulePointer(usize);
+
+impl fmt::Display for RulePointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/rules/{}", self.0)
     }
 }
 
@@ -148,6 +287,34 @@ pub(crate) fn compile_value(value: &Value<'_>) -> Result<Bundle, CompileErrors> 
 struct Cx {
     errors: Vec<CompileError>,
     rule: Option<(usize, Option<String>)>,
+}
+
+impl Cx {
+    fn missing_rules(&mut self) {
+        self.err(
+            ErrorKind::MissingKey,
+            "/rules".into(),
+            "the bundle has no `rules`".into(),
+            "add `\"rules\": []` and put rule objects in it",
+        );
+    }
+
+    fn too_many_rules(&mut self, count: usize) {
+        self.err(
+            ErrorKind::Limit,
+            "/rules".into(),
+            format!("{count} rules; the limit is {MAX_RULES}"),
+            "split the rules over several bundles by host, or replace runs of exact rules with patterns",
+        );
+    }
+
+    fn finish(self, settings: Settings, rules: Vec<Rule>) -> Result<Bundle, CompileErrors> {
+        if self.errors.is_empty() {
+            Ok(Bundle { settings, rules })
+        } else {
+            Err(CompileErrors(self.errors))
+        }
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -205,7 +372,7 @@ impl Cx {
     }
 
     /// Reports keys of `object` not in `known`; a close match is suggested.
-    fn unknown_keys(&mut self, object: &Object<'_>, known: &[&str], at: &str) {
+    fn unknown_keys(&mut self, object: &Object<'_>, known: &[&str], at: impl fmt::Display) {
         for key in object.keys() {
             if known.contains(&key) {
                 continue;
@@ -357,18 +524,18 @@ impl Cx {
         }
     }
 
-    fn rule<'v>(
+    fn rule<'a>(
         &mut self,
         i: usize,
-        raw: &'v Value,
+        raw: &Value<'a>,
         settings: &Settings,
-        ids: &mut HashMap<&'v str, usize>,
+        ids: &mut HashMap<Cow<'a, str>, usize>,
     ) -> Option<Rule> {
-        let at = format!("/rules/{i}");
+        let at = RulePointer(i);
         self.rule = Some((i, None));
         let before = self.errors.len();
         let Some(obj) = raw.as_object() else {
-            self.type_err(at, "a rule object", raw);
+            self.type_err(at.to_string(), "a rule object", raw);
             return None;
         };
         // The id first, so every later error names it.
@@ -410,8 +577,8 @@ impl Cx {
                             format!("duplicate id {id:?}: rule {first} has the same id"),
                             "give each rule its own id",
                         );
-                    } else {
-                        ids.insert(id, i);
+                    } else if let Some(Value::String(text)) = obj.get("id") {
+                        ids.insert(text.clone(), i);
                     }
                     Some(id)
                 }
@@ -419,7 +586,7 @@ impl Cx {
             },
         };
         self.rule = Some((i, id.map(str::to_string)));
-        self.unknown_keys(obj, RULE_KEYS, &at);
+        self.unknown_keys(obj, RULE_KEYS, at);
 
         let pattern = match obj.get("from") {
             None => {
@@ -473,7 +640,7 @@ impl Cx {
             }
         });
 
-        let methods = obj.get("methods").and_then(|v| self.methods(v, &at));
+        let methods = obj.get("methods").and_then(|v| self.methods(v, at));
         let when = obj
             .get("when")
             .map(|v| self.conditions(v, &format!("{at}/when"), true))
@@ -509,7 +676,7 @@ impl Cx {
                 });
         let headers = obj
             .get("headers")
-            .map(|v| self.headers(v, &at))
+            .map(|v| self.headers(v, at))
             .unwrap_or_default();
 
         let mut known: Vec<&str> = Vec::new();
@@ -577,14 +744,14 @@ impl Cx {
             (None, None, false) => {
                 self.err(
                     ErrorKind::Action,
-                    at.clone(),
+                    at.to_string(),
                     "the rule does nothing: it has no `to`, `split` or `forward`".into(),
                     "add `\"to\": \"/new-path\"`, a `split`, or `\"forward\": true`",
                 );
                 None
             }
             (None, Some(s), false) => self
-                .split(s, &at, id.unwrap_or(""), &known)
+                .split(s, at, id.unwrap_or(""), &known)
                 .map(|s| Action::Split(Box::new(s))),
             (Some(t), None, fwd) => self.target(t, || format!("{at}/to"), &known).map(|t| {
                 if fwd {
@@ -634,7 +801,7 @@ impl Cx {
         })
     }
 
-    fn methods(&mut self, v: &Value, at: &str) -> Option<Vec<String>> {
+    fn methods(&mut self, v: &Value, at: RulePointer) -> Option<Vec<String>> {
         let p = format!("{at}/methods");
         let Some(list) = v.as_array() else {
             self.type_err(p, "an array of methods such as [\"POST\"]", v);
@@ -861,7 +1028,7 @@ impl Cx {
         }
     }
 
-    fn split(&mut self, v: &Value, at: &str, id: &str, known: &[&str]) -> Option<Split> {
+    fn split(&mut self, v: &Value, at: RulePointer, id: &str, known: &[&str]) -> Option<Split> {
         let p = format!("{at}/split");
         let Some(obj) = v.as_object() else {
             self.type_err(p, "a split object with `variants`", v);
@@ -1033,7 +1200,7 @@ impl Cx {
         })
     }
 
-    fn headers(&mut self, v: &Value, at: &str) -> Vec<(String, String)> {
+    fn headers(&mut self, v: &Value, at: RulePointer) -> Vec<(String, String)> {
         let p = format!("{at}/headers");
         let Some(obj) = v.as_object() else {
             self.type_err(p, "an object of header name → value", v);

@@ -30,6 +30,10 @@ pub(crate) enum Value<'a> {
 pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Value<'a>)>);
 
 impl<'a> Object<'a> {
+    /// An object of these entries, in order.
+    pub fn from_entries(entries: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
+        Object(entries)
+    }
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
