@@ -3,7 +3,7 @@
 use crate::condition::{Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::host::normalize_rule_host;
-use crate::json::{Object, Value};
+use crate::json::{Number, Object, Value};
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS, MAX_RULES,
     MAX_TEXT_BYTES,
@@ -14,7 +14,8 @@ use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
 use rustc_hash::FxHashMap as HashMap;
-use serde::de::{Deserialize, MapAccess, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -109,48 +110,188 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
         let value: Value<'_> = serde_json::from_str(text).map_err(syntax)?;
         return compile_value(&value);
     }
-    // The usual case, an object: the top level is read with `rules` left as raw text, then the
-    // rules are read one at a time once the settings are known, so the whole bundle never
-    // exists as a tree in memory next to the compiled rules.
     // On a syntax error the whole text is read again as a tree: that parser's message names
     // the mistake better ("trailing comma" rather than "key must be a string").
     let reread = |e: serde_json::Error| match serde_json::from_str::<Value<'_>>(text) {
         Err(better) => syntax(better),
         Ok(_) => syntax(e),
     };
+    // The usual case, an object with `settings` (if any) before `rules`: one pass, each rule
+    // compiled as soon as it is read, so the bundle never exists as a whole tree next to the
+    // compiled rules. A `settings` after the rules means reading the rules again once it is
+    // known.
+    let mut rules = Vec::new();
+    let mut ids = HashMap::default();
+    let mut rule_cx = Cx::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = TopSeed {
+        rules: RulesSeed {
+            cx: &mut rule_cx,
+            settings: Settings::default(),
+            ids: &mut ids,
+            rules: &mut rules,
+            expected: count_rules(text),
+        },
+    }
+    .deserialize(&mut de)
+    .and_then(|top| de.end().map(|()| top))
+    .map_err(reread)?;
+    if let TopPass::Done { rest, rules_seen } = top {
+        let mut cx = Cx::default();
+        let settings = cx.top(&rest);
+        if !rules_seen {
+            cx.missing_rules();
+        }
+        cx.errors.append(&mut rule_cx.errors);
+        return cx.finish(settings, rules);
+    }
+    drop(rules);
+    drop(ids);
     let top: TopLevel<'_> = serde_json::from_str(text).map_err(reread)?;
     let mut cx = Cx::default();
     let settings = cx.top(&top.rest);
     let mut rules = Vec::new();
-    match top.rules.map(RawValue::get) {
+    match top.rules {
         None => cx.missing_rules(),
-        Some(raw) if raw.starts_with('[') => {
-            let count = count_elements(raw);
-            if count > MAX_RULES {
-                cx.too_many_rules(count);
-            } else {
-                rules.reserve_exact(count);
-                let mut ids = HashMap::default();
-                ids.reserve(count);
-                let mut de = serde_json::Deserializer::from_str(raw);
-                serde::Deserializer::deserialize_seq(
-                    &mut de,
-                    RulesVisitor {
-                        cx: &mut cx,
-                        settings: &settings,
-                        ids: &mut ids,
-                        rules: &mut rules,
-                    },
-                )
-                .map_err(reread)?;
-            }
-        }
         Some(raw) => {
-            let value: Value<'_> = serde_json::from_str(raw).map_err(syntax)?;
-            cx.type_err("/rules".into(), "an array of rules", &value);
+            let mut ids = HashMap::default();
+            RulesSeed {
+                cx: &mut cx,
+                settings: settings.clone(),
+                ids: &mut ids,
+                rules: &mut rules,
+                expected: count_rules(text),
+            }
+            .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+            .map_err(reread)?;
         }
     }
     cx.finish(settings, rules)
+}
+
+/// The number of elements of the top-level `rules` array of a bundle's text (the last one, as
+/// parsing takes it), found by a scan of the bytes without parsing; 0 when there is none. Only
+/// a size hint: a bundle that fools it compiles all the same.
+fn count_rules(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    let (mut key_is_rules, mut after_colon) = (false, false);
+    let (mut counting, mut count, mut found) = (false, 0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && !after_colon {
+                    key_is_rules = bytes.get(start..i) == Some(b"rules");
+                }
+                if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+            }
+            b':' if depth == 1 => after_colon = true,
+            b',' if depth == 1 => {
+                after_colon = false;
+                key_is_rules = false;
+            }
+            b',' if counting && depth == 2 => count += 1,
+            b'[' | b'{' => {
+                if depth == 1 && after_colon && key_is_rules && b == b'[' {
+                    counting = true;
+                    count = 0;
+                } else if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+                depth += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if counting && depth == 1 {
+                    counting = false;
+                    found = count;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => {
+                if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// How the one-pass read of a bundle object ended.
+enum TopPass<'a> {
+    /// The rules are compiled; `rest` is the top level with `rules` as `null`.
+    Done { rest: Value<'a>, rules_seen: bool },
+    /// A `settings` (or a second `rules`) came after the rules: read again in two passes.
+    Again,
+}
+
+/// Reads a bundle object, compiling `rules` with the `settings` written before it.
+struct TopSeed<'c, 'a> {
+    rules: RulesSeed<'c, 'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
+    type Value = TopPass<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<TopPass<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
+    type Value = TopPass<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a bundle object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<TopPass<'de>, A::Error> {
+        let mut rest = Vec::new();
+        let mut rules_seen = false;
+        let mut again = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "rules" {
+                if rules_seen {
+                    again = true;
+                    map.next_value::<IgnoredAny>()?;
+                } else {
+                    rules_seen = true;
+                    map.next_value_seed(self.rules.by_ref())?;
+                }
+                rest.push((key, Value::Null));
+                continue;
+            }
+            let value = map.next_value::<Value<'de>>()?;
+            if key == "settings" {
+                if rules_seen {
+                    again = true;
+                } else {
+                    // Errors in the settings are reported by `Cx::top` at the end.
+                    let mut settings = Settings::default();
+                    if let Some(object) = value.as_object() {
+                        Cx::default().settings(object, &mut settings);
+                    }
+                    self.rules.settings = settings;
+                }
+            }
+            rest.push((key, value));
+        }
+        Ok(if again {
+            TopPass::Again
+        } else {
+            TopPass::Done {
+                rest: Value::Object(Object::from_entries(rest)),
+                rules_seen,
+            }
+        })
+    }
 }
 
 /// The top level of a bundle object: `rules` as raw text, every other key as a tree.
@@ -189,62 +330,100 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
     }
 }
 
-/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time.
-struct RulesVisitor<'c, 'a> {
+/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time;
+/// anything but an array is a type error.
+struct RulesSeed<'c, 'a> {
     cx: &'c mut Cx,
-    settings: &'c Settings,
+    settings: Settings,
     ids: &'c mut HashMap<Cow<'a, str>, usize>,
     rules: &'c mut Vec<Rule>,
+    /// How many rules the text holds, to size the list before reading.
+    expected: usize,
 }
 
-impl<'de> Visitor<'de> for RulesVisitor<'_, 'de> {
+impl<'a> RulesSeed<'_, 'a> {
+    fn by_ref(&mut self) -> RulesSeed<'_, 'a> {
+        RulesSeed {
+            cx: self.cx,
+            settings: self.settings.clone(),
+            ids: self.ids,
+            rules: self.rules,
+            expected: self.expected,
+        }
+    }
+
+    fn not_an_array(self, found: &Value<'_>) {
+        self.cx
+            .type_err("/rules".into(), "an array of rules", found);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RulesSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RulesSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of rules")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.rules.reserve_exact(self.expected.min(MAX_RULES));
+        self.ids.reserve(self.expected.min(MAX_RULES));
+        let errors_before = self.cx.errors.len();
         let mut i = 0;
         while let Some(raw) = seq.next_element::<Value<'de>>()? {
-            if let Some(rule) = self.cx.rule(i, &raw, self.settings, self.ids) {
+            if let Some(rule) = self.cx.rule(i, &raw, &self.settings, self.ids) {
                 self.rules.push(rule);
             }
             i += 1;
+            if i == MAX_RULES {
+                let mut count = i;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                if count > MAX_RULES {
+                    self.rules.clear();
+                    self.cx.errors.truncate(errors_before);
+                    self.cx.too_many_rules(count);
+                }
+                break;
+            }
         }
         Ok(())
     }
-}
-
-/// The number of elements of a JSON array given as valid JSON text starting with `[`.
-fn count_elements(array: &str) -> usize {
-    let (mut depth, mut count, mut in_string, mut escaped, mut any) =
-        (0usize, 0, false, false, false);
-    for &b in array.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => {
-                in_string = true;
-                any |= depth == 1;
-            }
-            b'[' | b'{' => {
-                any |= depth == 1;
-                depth += 1;
-            }
-            b']' | b'}' => depth -= 1,
-            b',' if depth == 1 => count += 1,
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => any |= depth == 1,
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let found = Value::deserialize(MapAccessDeserializer::new(map))?;
+        self.not_an_array(&found);
+        Ok(())
     }
-    count + usize::from(any)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.not_an_array(&Value::Null);
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.not_an_array(&Value::Bool(v));
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.not_an_array(&Value::Number(Number::Unsigned(v)));
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.not_an_array(&Value::Number(Number::Signed(v)));
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.not_an_array(&Value::Number(Number::Float(v)));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.not_an_array(&Value::String(Cow::Borrowed(v)));
+        Ok(())
+    }
 }
 
 /// Validates a parsed bundle.
@@ -1249,4 +1428,24 @@ fn is_token_byte(b: u8) -> bool {
 fn header_value_ok(text: &str) -> bool {
     text.bytes()
         .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_rules;
+
+    #[test]
+    fn counts_the_rules_array_only() {
+        assert_eq!(count_rules(r#"{"rules": []}"#), 0);
+        assert_eq!(count_rules(r#"{"rules": [{}]}"#), 1);
+        assert_eq!(
+            count_rules(
+                r#"{"x": [1, 2, 3], "rules": [{"a": [1, 2]}, "s,\"]", null], "y": {"rules": [1]}}"#
+            ),
+            3
+        );
+        assert_eq!(count_rules(r#"{"rules": [1], "rules": [1, 2]}"#), 2);
+        assert_eq!(count_rules(r#"{"version": 1}"#), 0);
+        assert_eq!(count_rules("[1, 2]"), 0);
+    }
 }

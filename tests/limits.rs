@@ -254,3 +254,14 @@ fn every_rule_over_a_limit_is_reported() {
         "{errors}"
     );
 }
+
+#[test]
+fn rule_count_in_text() {
+    // The text path counts while reading: one rule over the limit is rejected with the limit
+    // error alone, not with a million errors about the rules themselves.
+    let text = format!(
+        r#"{{"version": 1, "rules": [{}]}}"#,
+        vec!["null"; MAX_RULES + 1].join(",")
+    );
+    expect_limit(Engine::compile(&text), "/rules");
+}
