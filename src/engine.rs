@@ -40,10 +40,7 @@ impl Engine {
     }
 
     fn build(bundle: Bundle) -> Engine {
-        let mut index = Index::default();
-        for (i, rule) in bundle.rules.iter().enumerate() {
-            index.insert(rule.host(), &rule.pattern, i as u32);
-        }
+        let index = Index::build(&bundle.rules);
         Engine {
             settings: bundle.settings,
             rules: bundle.rules,
@@ -94,7 +91,8 @@ impl Engine {
             self.settings.trailing_slash_strict,
         );
         let mut candidates = Candidates::new();
-        self.index.candidates(&host, &path, &mut candidates);
+        self.index
+            .candidates(&self.rules, &host, &path, &mut candidates);
         for &i in &candidates {
             let rule = &self.rules[i as usize];
             let outcome = self.try_rule(rule, request, &url, &path);

@@ -4,41 +4,26 @@
 
 use crate::pattern::{Pattern, Segment};
 use crate::request_url::PathSegments;
-use rustc_hash::FxHashMap as HashMap;
+use crate::rule::Rule;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use smallvec::SmallVec;
+use std::hash::BuildHasher;
+
+/// The exact-path key of rule `r` (a rule with an exact pattern).
+fn key_of(rules: &[Rule], r: u32) -> &str {
+    rules[r as usize].pattern.exact_key()
+}
+
+fn hash(key: &str) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
 
 /// The candidate rules of one request (rarely more than a few).
 pub(crate) type Candidates = SmallVec<[u32; 8]>;
 
 /// Rule indexes (positions in `rules`), ascending.
 type Ids = Vec<u32>;
-
-/// The rules of one exact path: almost always one, so it is stored inline.
-#[derive(Debug)]
-enum ExactIds {
-    One(u32),
-    Many(Box<[u32]>),
-}
-
-impl ExactIds {
-    fn push(&mut self, rule: u32) {
-        match self {
-            ExactIds::One(first) => *self = ExactIds::Many(Box::new([*first, rule])),
-            ExactIds::Many(v) => {
-                let mut all = std::mem::take(v).into_vec();
-                all.push(rule);
-                *v = all.into_boxed_slice();
-            }
-        }
-    }
-
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            ExactIds::One(r) => std::slice::from_ref(r),
-            ExactIds::Many(v) => v,
-        }
-    }
-}
 
 #[derive(Debug, Default)]
 struct Node {
@@ -51,28 +36,40 @@ struct Node {
 }
 
 /// Exact map plus segment trie for one host restriction.
+///
+/// The exact map holds rule numbers only, 4 bytes each: a path's key is read from the pattern
+/// of its first rule, so no key is stored twice.
 #[derive(Debug)]
 struct PathIndex {
-    exact: HashMap<Box<str>, ExactIds>,
+    /// The first rule of each exact path.
+    exact: HashTable<u32>,
+    /// Later rules with the same exact path as a first one, by the first.
+    more: HashMap<u32, Vec<u32>>,
     nodes: Vec<Node>,
 }
 
 impl Default for PathIndex {
     fn default() -> Self {
         PathIndex {
-            exact: HashMap::default(),
+            exact: HashTable::new(),
+            more: HashMap::default(),
             nodes: vec![Node::default()],
         }
     }
 }
 
 impl PathIndex {
-    fn insert(&mut self, pattern: &Pattern, rule: u32) {
+    fn insert(&mut self, rules: &[Rule], pattern: &Pattern, rule: u32) {
         if pattern.is_exact() {
-            self.exact
-                .entry(pattern.exact_key().into())
-                .and_modify(|ids| ids.push(rule))
-                .or_insert(ExactIds::One(rule));
+            let key = pattern.exact_key();
+            let h = hash(key);
+            match self.exact.find(h, |&r| key_of(rules, r) == key) {
+                Some(&first) => self.more.entry(first).or_default().push(rule),
+                None => {
+                    self.exact
+                        .insert_unique(h, rule, |&r| hash(key_of(rules, r)));
+                }
+            }
             return;
         }
         let mut node = 0usize;
@@ -107,9 +104,12 @@ impl PathIndex {
         self.nodes[node].end.push(rule);
     }
 
-    fn collect(&self, path: &PathSegments<'_>, key: &str, out: &mut Candidates) {
-        if let Some(ids) = self.exact.get(key) {
-            out.extend_from_slice(ids.as_slice());
+    fn collect(&self, rules: &[Rule], path: &PathSegments<'_>, key: &str, out: &mut Candidates) {
+        if let Some(&first) = self.exact.find(hash(key), |&r| key_of(rules, r) == key) {
+            out.push(first);
+            if let Some(more) = self.more.get(&first) {
+                out.extend_from_slice(more);
+            }
         }
         if self.nodes.len() > 1 || !self.nodes[0].splat.is_empty() {
             self.walk(0, path, 0, out);
@@ -143,8 +143,25 @@ pub(crate) struct Index {
 }
 
 impl Index {
+    /// Indexes `rules` (their patterns and host restrictions).
+    pub(crate) fn build(rules: &[Rule]) -> Index {
+        let mut index = Index::default();
+        let exact_any_host = rules
+            .iter()
+            .filter(|r| r.host().is_none() && r.pattern.is_exact())
+            .count();
+        index
+            .any_host
+            .exact
+            .reserve(exact_any_host, |&r| hash(key_of(rules, r)));
+        for (i, rule) in rules.iter().enumerate() {
+            index.insert(rules, rule.host(), &rule.pattern, i as u32);
+        }
+        index
+    }
+
     /// Adds rule `rule` with its pattern and host restriction (normalised, `*.` for wildcards).
-    pub(crate) fn insert(&mut self, host: Option<&str>, pattern: &Pattern, rule: u32) {
+    fn insert(&mut self, rules: &[Rule], host: Option<&str>, pattern: &Pattern, rule: u32) {
         let index = match host {
             None => &mut self.any_host,
             Some(h) => match h.strip_prefix("*.") {
@@ -152,16 +169,22 @@ impl Index {
                 None => self.exact_host.entry(h.into()).or_default(),
             },
         };
-        index.insert(pattern, rule);
+        index.insert(rules, pattern, rule);
     }
 
     /// Candidate rules for a host (lower-case) and path, ascending by file order.
-    pub(crate) fn candidates(&self, host: &str, path: &PathSegments<'_>, out: &mut Candidates) {
+    pub(crate) fn candidates(
+        &self,
+        rules: &[Rule],
+        host: &str,
+        path: &PathSegments<'_>,
+        out: &mut Candidates,
+    ) {
         let key = path.key();
-        self.any_host.collect(path, &key, out);
+        self.any_host.collect(rules, path, &key, out);
         if !self.exact_host.is_empty() {
             if let Some(idx) = self.exact_host.get(host) {
-                idx.collect(path, &key, out);
+                idx.collect(rules, path, &key, out);
             }
         }
         if !self.wildcard_host.is_empty() {
@@ -169,7 +192,7 @@ impl Index {
             while let Some(dot) = rest.find('.') {
                 rest = &rest[dot + 1..];
                 if let Some(idx) = self.wildcard_host.get(rest) {
-                    idx.collect(path, &key, out);
+                    idx.collect(rules, path, &key, out);
                 }
             }
         }

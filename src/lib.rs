@@ -51,7 +51,7 @@ pub use condition::Conditions;
 pub use decision::{Decision, Forward, Passthrough, Response};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
-pub use pattern::{Pattern, Segment};
+pub use pattern::{Pattern, Segment, Segments};
 pub use request::{random_from_fraction, Geo, Request};
 pub use rule::Rule;
 pub use settings::Settings;

@@ -40,11 +40,31 @@ struct Seg {
 ///
 /// Stored as one string and a list of ranges: `text` is each segment's text (the comparable
 /// literal, or the placeholder's name) behind a `/`, so for a pattern without placeholders
-/// it is exactly the exact-path key.
+/// it is exactly the exact-path key. Such a pattern, when no literal holds a `/` (from
+/// `%2F`), keeps no ranges at all: its segments are `text` cut at each `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     text: Box<str>,
     segs: Box<[Seg]>,
+}
+
+/// The segments of a pattern, in order.
+#[derive(Debug, Clone)]
+pub struct Segments<'p> {
+    pattern: &'p Pattern,
+    stored: std::slice::Iter<'p, Seg>,
+    /// The segments of an exact pattern that keeps no ranges.
+    cut: Option<std::str::Split<'p, char>>,
+}
+
+impl<'p> Iterator for Segments<'p> {
+    type Item = Segment<'p>;
+    fn next(&mut self) -> Option<Segment<'p>> {
+        match &mut self.cut {
+            Some(cut) => cut.next().map(Segment::Literal),
+            None => self.stored.next().map(|s| self.pattern.segment(s)),
+        }
+    }
 }
 
 /// Whether `name` is a valid placeholder name: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -74,18 +94,19 @@ impl Pattern {
                 "a pattern never contains a fragment (`#`): browsers do not send it".into(),
             );
         }
-        let cut = PathSegments::new(text, true, strict_slash);
-        if cut.raw.len() > MAX_PATTERN_SEGMENTS {
+        let cut = PathSegments::ranges(text, strict_slash);
+        if cut.len() > MAX_PATTERN_SEGMENTS {
             return Err(format!(
                 "pattern has {} segments; the limit is {MAX_PATTERN_SEGMENTS}",
-                cut.raw.len()
+                cut.len()
             ));
         }
+        let source = text;
         let mut text = String::with_capacity(text.len());
-        let mut segs: Vec<Seg> = Vec::with_capacity(cut.raw.len());
-        let count = cut.raw.len();
-        for i in 0..count {
-            let raw = cut.raw_segment(i);
+        let mut segs: Vec<Seg> = Vec::with_capacity(cut.len());
+        let count = cut.len();
+        for (i, &(start, end)) in cut.iter().enumerate() {
+            let raw = &source[start..end];
             let last = i + 1 == count;
             let (kind, value) = if raw == "*" {
                 (Kind::Splat, Cow::Borrowed("splat"))
@@ -127,9 +148,16 @@ impl Pattern {
             };
             segs.push(Seg { kind, start, end });
         }
+        let cuttable = segs
+            .iter()
+            .all(|s| s.kind == Kind::Literal && !text[range(s)].contains('/'));
         Ok(Pattern {
             text: text.into_boxed_str(),
-            segs: segs.into_boxed_slice(),
+            segs: if cuttable {
+                Box::default()
+            } else {
+                segs.into_boxed_slice()
+            },
         })
     }
 
@@ -143,8 +171,12 @@ impl Pattern {
     }
 
     /// The segments in order.
-    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
-        self.segs.iter().map(|s| self.segment(s))
+    pub fn segments(&self) -> Segments<'_> {
+        Segments {
+            pattern: self,
+            stored: self.segs.iter(),
+            cut: (self.segs.is_empty() && !self.text.is_empty()).then(|| self.text[1..].split('/')),
+        }
     }
 
     /// Whether the pattern has no placeholders (it goes into the exact-path map).
@@ -154,7 +186,7 @@ impl Pattern {
 
     /// The exact-path key of a pattern without placeholders.
     pub(crate) fn exact_key(&self) -> &str {
-        if self.segs.is_empty() {
+        if self.text.is_empty() {
             "/"
         } else {
             &self.text
@@ -176,6 +208,10 @@ impl Pattern {
         out: &mut SmallVec<[(&'p str, T); N]>,
         wrap: impl Fn(&'a str) -> T,
     ) -> bool {
+        if self.segs.is_empty() {
+            // Exact: the same key as the request's, compared without cutting it.
+            return path.key() == self.exact_key();
+        }
         let mut i = 0;
         for seg in self.segments() {
             match seg {

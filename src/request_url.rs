@@ -266,8 +266,17 @@ impl<'a> PathSegments<'a> {
     /// Cuts `path` (starting with `/`). With `strict_slash` false, a trailing empty segment is
     /// dropped, so `/a/` and `/a` are the same; `/` always has no segments.
     pub fn new(path: &'a str, case_sensitive: bool, strict_slash: bool) -> Self {
+        let raw = Self::ranges(path, strict_slash);
+        let decoded = raw
+            .iter()
+            .map(|&(s, e)| comparable(&path[s..e], case_sensitive))
+            .collect();
+        PathSegments { path, decoded, raw }
+    }
+
+    /// The byte range of each segment of `path`, cut as [`PathSegments::new`] cuts it.
+    pub fn ranges(path: &str, strict_slash: bool) -> SmallVec<[(usize, usize); 8]> {
         let body_start = usize::from(path.starts_with('/'));
-        let mut decoded: SmallVec<[Cow<'a, str>; 8]> = SmallVec::new();
         let mut raw: SmallVec<[(usize, usize); 8]> = SmallVec::new();
         if body_start < path.len() {
             let bytes = path.as_bytes();
@@ -275,20 +284,17 @@ impl<'a> PathSegments<'a> {
             for i in body_start..=bytes.len() {
                 if i == bytes.len() || bytes[i] == b'/' {
                     raw.push((start, i));
-                    decoded.push(comparable(&path[start..i], case_sensitive));
                     start = i + 1;
                 }
             }
-            if !strict_slash && decoded.len() > 1 && raw.last().is_some_and(|(s, e)| s == e) {
-                decoded.pop();
+            if !strict_slash && raw.len() > 1 && raw.last().is_some_and(|(s, e)| s == e) {
                 raw.pop();
             }
-            if !strict_slash && decoded.len() == 1 && raw[0].0 == raw[0].1 {
-                decoded.clear();
+            if !strict_slash && raw.len() == 1 && raw[0].0 == raw[0].1 {
                 raw.clear();
             }
         }
-        PathSegments { path, decoded, raw }
+        raw
     }
 
     /// The raw text of segments `from..` joined by `/`, as sent (empty for no segments).

@@ -1,7 +1,7 @@
 //! A compiled rule and the read-only view tools (explain, lint) use.
 
 use crate::condition::Conditions;
-use crate::pattern::{Pattern, Segment};
+use crate::pattern::{Pattern, Segments};
 use crate::split::Split;
 use crate::target::Target;
 
@@ -78,7 +78,7 @@ impl Rule {
             .unwrap_or_else(|| self.pattern.exact_key())
     }
     /// The compiled pattern's segments.
-    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
+    pub fn segments(&self) -> Segments<'_> {
         self.pattern.segments()
     }
     /// The `host` restriction (lower-case, `*.` prefix for subdomains), if any.
