@@ -156,3 +156,28 @@ fn every_ab_variant_is_followed() {
         "{looped}"
     );
 }
+
+#[test]
+fn many_findings_of_one_kind_are_counted_not_all_printed() {
+    // A migrated bundle: 25 rules with the same warning.
+    let rules: Vec<String> = (0..25)
+        .map(|i| format!(r#"{{"id":"r{i}","from":"/old/{i}","to":"/new/{i}","status":301}}"#))
+        .collect();
+    let path = scratch(
+        "many.json",
+        &format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(",")),
+    );
+    let path = path.to_str().unwrap();
+    let (code, out, _) = run(&["lint", path]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("warning[method-change]").count(), 10, "{out}");
+    assert!(
+        out.contains("... and 15 more [method-change] (`redirects lint --all` lists every one)"),
+        "{out}"
+    );
+    assert!(out.ends_with("0 errors, 25 warnings\n"), "{out}");
+    let (_, all, _) = run(&["lint", "--all", path]);
+    assert_eq!(all.matches("warning[method-change]").count(), 25);
+    assert!(!all.contains("more [method-change]"));
+    assert_eq!(findings(path).len(), 25, "JSON lists every finding");
+}

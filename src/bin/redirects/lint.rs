@@ -44,11 +44,15 @@ pub struct Finding {
     pub hint: String,
 }
 
+/// How many findings of one code the text output shows unless asked for all: a migrated
+/// bundle can have thousands of the same warning.
+const SHOWN_PER_CODE: usize = 10;
+
 /// How many redirects lint follows before calling a chain a chain without end.
 const MAX_HOPS: usize = 10;
 
 /// Runs the command.
-pub fn run(path: &Path, as_json: bool, deny_warnings: bool) -> CmdResult {
+pub fn run(path: &Path, as_json: bool, deny_warnings: bool, all: bool) -> CmdResult {
     let Some((text, engine)) = load_valid(path)? else {
         return Ok(Status::Findings);
     };
@@ -66,7 +70,8 @@ pub fn run(path: &Path, as_json: bool, deny_warnings: bool) -> CmdResult {
             "file": file, "errors": errors, "warnings": warnings, "findings": list
         }));
     } else {
-        print!("{}", render(&file, &findings, &Paint::stdout()));
+        let shown = if all { usize::MAX } else { SHOWN_PER_CODE };
+        print!("{}", render(&file, &findings, shown, &Paint::stdout()));
     }
     Ok(if errors > 0 || (deny_warnings && warnings > 0) {
         Status::Findings
@@ -696,9 +701,23 @@ fn finding_json(f: &Finding) -> Value {
     })
 }
 
-fn render(file: &str, findings: &[Finding], paint: &Paint) -> String {
+fn render(file: &str, findings: &[Finding], shown: usize, paint: &Paint) -> String {
     let mut out = String::new();
+    let mut per_code: Vec<(&str, usize)> = Vec::new();
     for f in findings {
+        let seen = match per_code.iter_mut().find(|(c, _)| *c == f.code) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                per_code.push((f.code, 1));
+                1
+            }
+        };
+        if seen > shown {
+            continue;
+        }
         let head = match f.severity {
             Severity::Error => paint.red(&format!("error[{}]", f.code)),
             Severity::Warning => paint.yellow(&format!("warning[{}]", f.code)),
@@ -711,6 +730,16 @@ fn render(file: &str, findings: &[Finding], paint: &Paint) -> String {
         let _ = writeln!(out, "{head} {who}");
         let _ = writeln!(out, "  {}", f.message);
         let _ = writeln!(out, "  {}", paint.dim(&format!("hint: {}", f.hint)));
+    }
+    for (code, n) in per_code.iter().filter(|(_, n)| *n > shown) {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.dim(&format!(
+                "... and {} more [{code}] (`redirects lint --all` lists every one)",
+                n - shown
+            ))
+        );
     }
     let errors = findings
         .iter()

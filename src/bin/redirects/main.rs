@@ -61,6 +61,9 @@ enum Command {
         /// Exit 1 on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// List every finding (the text output shows 10 of each kind and counts the rest).
+        #[arg(long)]
+        all: bool,
     },
     /// Check your own expectations (request → status, location or origin) against a bundle.
     #[command(after_help = EXIT_CODES)]
@@ -106,7 +109,8 @@ fn main() -> ExitCode {
             file,
             json,
             deny_warnings,
-        } => lint::run(&file, json, deny_warnings),
+            all,
+        } => lint::run(&file, json, deny_warnings, all),
         Command::Test { paths, json } => {
             let (bundle, cases) = match paths.as_slice() {
                 [cases] => (None, cases.clone()),
