@@ -7,13 +7,58 @@
 //!
 //! The rule scheme is the one `benches/peers/ruleset.mjs` generates for the peer comparison.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use edge_redirects::{Decision, Engine, Geo, Request};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+/// The system allocator, counting the bytes in use while `COUNTING` is on: memory after
+/// compile is measured, not estimated (natively, so with 64-bit pointers; the wasm build's
+/// figures are in the peer benchmark).
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to `System` unchanged; only counters are updated around it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            let now = IN_USE.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        // SAFETY: the caller's contract for `alloc` holds for `System` too.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Relaxed) {
+            IN_USE.fetch_sub(layout.size(), Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Bytes held by the compiled engine after compiling `text`, and the most held during it.
+fn compile_memory(text: &str) -> (usize, usize) {
+    IN_USE.store(0, Relaxed);
+    PEAK.store(0, Relaxed);
+    COUNTING.store(true, Relaxed);
+    let engine = Engine::compile(text).expect("the generated bundle compiles");
+    let held = IN_USE.load(Relaxed);
+    COUNTING.store(false, Relaxed);
+    drop(black_box(engine));
+    (held, PEAK.load(Relaxed))
+}
 const REQUESTS: usize = 10_000;
 
 /// splitmix64: a deterministic generator, so every run sees the same requests.
@@ -206,6 +251,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// What the summary measured at one size.
 struct Figures {
     n: usize,
+    json_bytes: usize,
+    held_bytes: usize,
+    peak_bytes: usize,
     compile_ms: f64,
     p50_ns: f64,
     p99_ns: f64,
@@ -229,6 +277,7 @@ fn measure(n: usize, budget: Duration) -> Figures {
         })
         .collect();
     compile.sort_by(f64::total_cmp);
+    let (held_bytes, peak_bytes) = compile_memory(&text);
     let engine = Engine::compile(&text).expect("the generated bundle compiles");
     let mix = requests(n, REQUESTS);
     let agree = mix
@@ -272,6 +321,9 @@ fn measure(n: usize, budget: Duration) -> Figures {
         .collect();
     Figures {
         n,
+        json_bytes: text.len(),
+        held_bytes,
+        peak_bytes,
         compile_ms: compile[compile.len() / 2],
         p50_ns: quantile(&samples, 0.5),
         p99_ns: quantile(&samples, 0.99),
@@ -284,14 +336,25 @@ fn summary(quick: bool) {
     let budget = Duration::from_millis(if quick { 500 } else { 2000 });
     println!("edge-redirects engine: mixed rules (exact/param/splat/conditional), {REQUESTS} requests (80 % hits)");
     println!(
-        "{:>8} {:>12} {:>14} {:>14} {:>22}",
-        "rules", "compile ms", "evaluate p50", "evaluate p99", "answers as expected"
+        "{:>8} {:>12} {:>14} {:>14} {:>22} {:>26}",
+        "rules",
+        "compile ms",
+        "evaluate p50",
+        "evaluate p99",
+        "answers as expected",
+        "memory held / peak x JSON"
     );
     let figures: Vec<Figures> = SIZES.iter().map(|&n| measure(n, budget)).collect();
     for f in &figures {
+        let x = |b: usize| b as f64 / f.json_bytes as f64;
         println!(
-            "{:>8} {:>12.2} {:>11.0} ns {:>11.0} ns {:>16}/{REQUESTS}",
-            f.n, f.compile_ms, f.p50_ns, f.p99_ns, f.agree
+            "{:>8} {:>12.2} {:>11.0} ns {:>11.0} ns {:>16}/{REQUESTS} {:>26}",
+            f.n,
+            f.compile_ms,
+            f.p50_ns,
+            f.p99_ns,
+            f.agree,
+            format!("{:.2}x / {:.2}x", x(f.held_bytes), x(f.peak_bytes))
         );
     }
     println!("by kind of request (each timed alone), p50 / p99 ns:");
