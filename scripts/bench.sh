@@ -16,6 +16,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
+# Announces a stage with the seconds spent so far.
+stage() { log "$* (at $(( $(date +%s) - started )) s)"; }
+
 quick=false
 for arg in "$@"; do
   case "$arg" in
@@ -53,7 +56,7 @@ build_js_api() {
   echo '{ "type": "module" }' > "$dir/pkg/package.json"
 }
 
-log "engine-only wasm for Node (release profile, as the worker ships)"
+stage "engine-only wasm for Node (release profile, as the worker ships)"
 build_js_api "$ROOT/target/js-api"
 
 # Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
@@ -79,8 +82,11 @@ build_worker() {
     log "worker with $n rules: up to date"
     return
   fi
-  log "worker with $n rules embedded"
-  bash "$src/scripts/build"
+  log "worker with $n rules embedded (build log: $out/worker-$n.log)"
+  if ! bash "$src/scripts/build" > "$out/worker-$n.log" 2>&1; then
+    tail -40 "$out/worker-$n.log" >&2
+    die "building the worker with $n rules failed"
+  fi
   rm -rf "$dest"
   cp -r "$src/build" "$dest"
   (cd "$dest" && node -e '
@@ -95,7 +101,7 @@ build_worker() {
 }
 
 # --- 1. criterion ----------------------------------------------------------------------------
-log "cargo bench --bench engine"
+stage "cargo bench --bench engine"
 if $quick; then
   BENCH_QUICK=1 cargo bench --quiet --bench engine 2>&1 | grep -v '^warning: `panic` setting'
 else
@@ -103,12 +109,12 @@ else
 fi
 
 # --- 2. the engines side by side in Node -----------------------------------------------------
-log "peer engines in Node $(node --version)"
+stage "peer engines in Node $(node --version)"
 if $quick; then node "$peers/run.mjs" --quick --out "$out"; else node "$peers/run.mjs" --out "$out"; fi
 
 # --- 2b. redirection.io: its Rust crate against ours, natively ------------------------------
 # (its npm package is a client of its hosted service: no local router to load rules into)
-log "redirection.io's router (crate redirectionio) against ours, natively"
+stage "redirection.io's router (crate redirectionio) against ours, natively"
 CARGO_TARGET_DIR="$out/native-target" cargo build --quiet --release --manifest-path "$peers/native/Cargo.toml"
 if $quick; then native_sets=(exact-1000 exact-10000 mixed-1000 mixed-10000); budget=500
 else native_sets=(exact-1000 exact-10000 exact-100000 mixed-1000 mixed-10000 mixed-100000); budget=2000; fi
@@ -125,7 +131,7 @@ for n in "${sizes[@]}"; do
     })"
   build_worker "$n"
 done
-log "workers in workerd"
+stage "workers in workerd"
 if $quick; then node "$peers/workerd.mjs" --quick --out "$out"; else node "$peers/workerd.mjs" --out "$out"; fi
 
 log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md"
