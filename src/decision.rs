@@ -114,7 +114,9 @@ impl<'e> Forward<'e> {
 pub struct Passthrough<'e> {
     /// The rule that decided to pass through (an A/B variant that stays), if any.
     pub rule: Option<&'e str>,
-    /// Headers to append to the origin's response (`Set-Cookie`, `X-Redirect-Rule`).
+    /// Headers for the origin's response: `Set-Cookie` with a fresh A/B assignment, then
+    /// `Cache-Control: private, no-store` with it, then `X-Redirect-Rule`. A `Cache-Control`
+    /// here replaces the origin's; the others are appended.
     pub headers: Vec<(String, String)>,
 }
 

@@ -5,7 +5,7 @@ use crate::decision::{Decision, Forward, Passthrough};
 use crate::index::{Candidates, Index};
 use crate::request::Request;
 use crate::request_url::{PathSegments, RequestUrl};
-use crate::response::{assignment_cookie, debug_value, redirect};
+use crate::response::{assignment_cookie, debug_value, redirect, PRIVATE};
 use crate::rule::{Action, Rule};
 use crate::settings::Settings;
 use crate::target::{Captured, Target};
@@ -194,6 +194,9 @@ impl Engine {
                         let mut headers = Vec::new();
                         if let Some(c) = cookie {
                             headers.push(("Set-Cookie".to_string(), c));
+                            // The origin's page now carries one visitor's assignment: no
+                            // shared cache may hand it to others.
+                            headers.push(("Cache-Control".to_string(), PRIVATE.to_string()));
                         }
                         if let Some(d) = debug_value(rule, &self.settings) {
                             headers.push(("X-Redirect-Rule".to_string(), d.into_owned()));

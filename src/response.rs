@@ -30,7 +30,7 @@ fn cache_control<'s>(rule: &Rule, status: u16, settings: &'s Settings) -> &'s st
 }
 
 /// Cache-Control of every answer that must not be shared.
-const PRIVATE: &str = "private, no-store";
+pub(crate) const PRIVATE: &str = "private, no-store";
 
 /// The short HTML note that carries a link to the target (RFC 9110 §15.4).
 pub(crate) fn body(status: u16, location: &str) -> String {

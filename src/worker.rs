@@ -359,14 +359,19 @@ fn edge_response(response: &Response<'_>) -> Result<web_sys::Response, JsValue> 
     web_sys::Response::new_with_opt_str_and_init(response.body().as_deref(), &init)
 }
 
-/// The origin's response with `added` headers appended; its body is streamed, not copied.
+/// The origin's response with `added` headers appended (a `Cache-Control` among them replaces
+/// the origin's); its body is streamed, not copied.
 fn with_added_headers(
     origin: &web_sys::Response,
     added: &[(String, String)],
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&origin.headers())?;
     for (name, value) in added {
-        headers.append(name, value)?;
+        if name.eq_ignore_ascii_case("cache-control") {
+            headers.set(name, value)?;
+        } else {
+            headers.append(name, value)?;
+        }
     }
     let init = web_sys::ResponseInit::new();
     init.set_status(origin.status());

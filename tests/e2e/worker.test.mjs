@@ -207,7 +207,10 @@ test("A/B: a fresh visitor is assigned, the cookie is set and then honoured", ()
 test("A/B: a variant that stays passes to the origin, whose cookies are kept beside the assignment", () =>
   withWorker({ kvRules: BUNDLE }, async (worker) => {
     // Weights stay 1 / new 0: a fresh visitor always stays on the origin's page.
-    worker.origin = originAnswering(200, { "set-cookie": "session=abc; Path=/" });
+    worker.origin = originAnswering(200, {
+      "set-cookie": "session=abc; Path=/",
+      "cache-control": "public, max-age=600",
+    });
     const fresh = await worker.fetch(`${SITE}/welcome`, { method: "POST", body: "x=1" });
     assert.equal(fresh.status, 200);
     assert.equal(await fresh.text(), "origin answered 200 to POST /welcome");
@@ -215,12 +218,18 @@ test("A/B: a variant that stays passes to the origin, whose cookies are kept bes
       "session=abc; Path=/",
       "ab_welcome=stay; Path=/; Max-Age=2592000; SameSite=Lax; HttpOnly; Secure",
     ]);
+    assert.equal(
+      fresh.headers.get("cache-control"),
+      "private, no-store",
+      "a page carrying a fresh assignment is never stored by a shared cache",
+    );
     assert.equal(worker.seen[0].body, "x=1", "the body still reaches the origin");
 
     const again = await worker.fetch(`${SITE}/welcome`, { headers: { cookie: "ab_welcome=stay" } });
     await again.arrayBuffer();
     assert.equal(again.status, 200);
     assert.deepEqual(again.headers.getSetCookie(), ["session=abc; Path=/"], "no reassignment");
+    assert.equal(again.headers.get("cache-control"), "public, max-age=600", "the origin's caching otherwise");
   }));
 
 test("hostile requests never produce a 500", () =>
