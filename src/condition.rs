@@ -149,29 +149,18 @@ impl Condition {
     pub(crate) fn holds<'r>(
         &self,
         request: &Request<'r>,
-        query: Option<&'r str>,
+        query: &mut Query<'r>,
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {
             Condition::Query(name, test) => {
-                let mut found = None;
-                for (n, v) in query_pairs(query.unwrap_or("")) {
-                    if decode_query(n) != name.as_str() {
-                        continue;
-                    }
-                    let value = decode_query(v);
-                    let ok = match test {
-                        QueryTest::Capture(_) => true,
-                        QueryTest::Glob(g) => g.matches(&value),
-                    };
-                    if ok {
-                        found = Some(value);
-                        break;
-                    }
-                }
+                let found = query.values(name).find(|value| match test {
+                    QueryTest::Capture(_) => true,
+                    QueryTest::Glob(g) => g.matches(value),
+                });
                 match (found, test) {
                     (Some(v), QueryTest::Capture(_)) => {
-                        captures.push(v);
+                        captures.push(v.clone());
                         true
                     }
                     (found, _) => found.is_some(),
@@ -213,6 +202,38 @@ impl Condition {
             Condition::Geo(f, list) => format!("{} in [{}]", f.name(), list.join(", ")),
             Condition::Language(list) => format!("language in [{}]", list.join(", ")),
         }
+    }
+}
+
+/// A request's query string, decoded once, the first time a condition asks for it: every rule
+/// that tests the query then costs a lookup, not another pass over the whole string (a query
+/// can be kilobytes long, and a lookup table of query rules can make thousands of candidates).
+#[derive(Debug)]
+pub(crate) struct Query<'r> {
+    raw: Option<&'r str>,
+    /// Decoded `(name, value)` pairs, sorted by name; pairs of one name keep their order.
+    pairs: Option<Vec<(Cow<'r, str>, Cow<'r, str>)>>,
+}
+
+impl<'r> Query<'r> {
+    /// The query of a request, without `?`, if it has one.
+    pub(crate) fn new(raw: Option<&'r str>) -> Self {
+        Query { raw, pairs: None }
+    }
+
+    /// The decoded values of parameter `name`, in the order they were sent.
+    pub(crate) fn values(&mut self, name: &str) -> impl Iterator<Item = &Cow<'r, str>> + '_ {
+        let raw = self.raw.unwrap_or("");
+        let pairs = self.pairs.get_or_insert_with(|| {
+            let mut pairs: Vec<_> = query_pairs(raw)
+                .map(|(n, v)| (decode_query(n), decode_query(v)))
+                .collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            pairs
+        });
+        let start = pairs.partition_point(|(n, _)| n.as_ref() < name);
+        let len = pairs[start..].partition_point(|(n, _)| n.as_ref() == name);
+        pairs[start..start + len].iter().map(|(_, v)| v)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::bundle::{compile_text, compile_value, Bundle};
+use crate::condition::{Condition, Query};
 use crate::decision::{Decision, Forward, Passthrough};
 use crate::index::{Candidates, Index};
 use crate::request::Request;
@@ -25,7 +26,32 @@ pub struct Engine {
 /// What happened to one candidate rule.
 enum Outcome<'e> {
     Applied(Decision<'e>),
-    Skipped(Verdict),
+    Skipped(Skip<'e>),
+}
+
+/// Why a candidate rule was skipped; described in words only when explaining, so skipping
+/// thousands of candidates costs no text.
+#[derive(Clone, Copy)]
+enum Skip<'e> {
+    Method,
+    When(&'e Condition),
+    Unless(&'e Condition),
+    Pattern,
+    HostNotAllowed,
+    Loop,
+}
+
+impl Skip<'_> {
+    fn verdict(self) -> Verdict {
+        match self {
+            Skip::Method => Verdict::MethodMismatch,
+            Skip::When(c) => Verdict::WhenFailed(c.describe_one()),
+            Skip::Unless(c) => Verdict::UnlessHeld(c.describe_one()),
+            Skip::Pattern => Verdict::HostMismatch,
+            Skip::HostNotAllowed => Verdict::HostNotAllowed,
+            Skip::Loop => Verdict::LoopGuard,
+        }
+    }
 }
 
 impl Engine {
@@ -93,16 +119,17 @@ impl Engine {
         let mut candidates = Candidates::new();
         self.index
             .candidates(&self.rules, &host, &path, &mut candidates);
+        let mut query = Query::new(url.query);
         for &i in &candidates {
             let rule = &self.rules[i as usize];
-            let outcome = self.try_rule(rule, request, &url, &path);
+            let outcome = self.try_rule(rule, request, &url, &path, &mut query);
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStep {
                     rule_index: rule.index(),
                     rule_id: &rule.id,
                     verdict: match &outcome {
                         Outcome::Applied(_) => Verdict::Applied,
-                        Outcome::Skipped(v) => v.clone(),
+                        Outcome::Skipped(skip) => skip.verdict(),
                     },
                 });
             }
@@ -119,26 +146,27 @@ impl Engine {
         request: &Request<'r>,
         url: &RequestUrl<'r>,
         path: &PathSegments<'r>,
+        query: &mut Query<'r>,
     ) -> Outcome<'e> {
         if !rule.allows_method(request.method) {
-            return Outcome::Skipped(Verdict::MethodMismatch);
+            return Outcome::Skipped(Skip::Method);
         }
         let mut query_values: Vec<Cow<'r, str>> = Vec::new();
         for c in &rule.when().list {
-            if !c.holds(request, url.query, &mut query_values) {
-                return Outcome::Skipped(Verdict::WhenFailed(c.describe_one()));
+            if !c.holds(request, query, &mut query_values) {
+                return Outcome::Skipped(Skip::When(c));
             }
         }
         let mut scratch = Vec::new();
         for c in &rule.unless().list {
-            if c.holds(request, url.query, &mut scratch) {
-                return Outcome::Skipped(Verdict::UnlessHeld(c.describe_one()));
+            if c.holds(request, query, &mut scratch) {
+                return Outcome::Skipped(Skip::Unless(c));
             }
         }
         let mut captures: SmallVec<[(&str, Captured<'r>); 4]> = SmallVec::new();
         if !rule.pattern.captures(path, &mut captures, Captured::Raw) {
             // The index only offers rules whose pattern matches; kept as a guard.
-            return Outcome::Skipped(Verdict::HostMismatch);
+            return Outcome::Skipped(Skip::Pattern);
         }
         captures.extend(
             rule.when()
@@ -151,9 +179,9 @@ impl Engine {
         let render = |target: &Target| {
             let location = target
                 .render(url, &captures, rule.preserve_query, &self.settings)
-                .ok_or(Verdict::HostNotAllowed)?;
+                .ok_or(Skip::HostNotAllowed)?;
             if self.is_loop(rule, request, url, &location) {
-                return Err(Verdict::LoopGuard);
+                return Err(Skip::Loop);
             }
             Ok(location)
         };
