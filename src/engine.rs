@@ -117,9 +117,9 @@ impl Engine {
             self.settings.trailing_slash_strict,
         );
         let mut candidates = Candidates::new();
-        self.index
-            .candidates(&self.rules, &host, &path, &mut candidates);
         let mut query = Query::new(url.query);
+        self.index
+            .candidates(&self.rules, &host, &path, &mut query, &mut candidates);
         for &i in &candidates {
             let rule = &self.rules[i as usize];
             let outcome = self.try_rule(rule, request, &url, &path, &mut query);

@@ -2,6 +2,7 @@
 //! restriction. A lookup returns candidate rule indexes; file order among them is restored by
 //! sorting, so the cost of a request does not grow with the number of rules.
 
+use crate::condition::{Condition, Glob, Query, QueryTest};
 use crate::pattern::{Pattern, Segment};
 use crate::request_url::PathSegments;
 use crate::rule::Rule;
@@ -35,6 +36,92 @@ struct Node {
     splat: Ids,
 }
 
+/// The rules sharing one exact path beyond the first.
+#[derive(Debug)]
+enum Shared {
+    /// Every one is a candidate.
+    List(Vec<u32>),
+    /// Many rules told apart by the value of one query parameter (a lookup table such as
+    /// `/product.php?id=123 → /items/123`): all of them, keyed by that value.
+    Keyed(Keyed),
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::List(Vec::new())
+    }
+}
+
+/// Rules of one path keyed by the exact value their `when.query` requires for one parameter.
+#[derive(Debug)]
+struct Keyed {
+    /// The parameter, as the rules write it.
+    name: Box<str>,
+    /// Rules requiring `name` to equal the key, ascending.
+    by_value: HashMap<Box<str>, Vec<u32>>,
+    /// The other rules of the path, ascending: always candidates.
+    rest: Vec<u32>,
+}
+
+/// How many rules one exact path needs before they are keyed by a query parameter.
+const KEYED_FROM: usize = 16;
+
+impl Keyed {
+    /// Keys `ids` (ascending) by the query parameter most of them test for an exact value,
+    /// if most do.
+    fn build(rules: &[Rule], ids: &[u32]) -> Option<Keyed> {
+        let exact_tests = |r: u32| {
+            rules[r as usize]
+                .when()
+                .list
+                .iter()
+                .filter_map(|c| match c {
+                    Condition::Query(name, QueryTest::Glob(Glob::Exact(value))) => {
+                        Some((name.as_str(), value.as_str()))
+                    }
+                    _ => None,
+                })
+        };
+        let mut counts: HashMap<&str, usize> = HashMap::default();
+        for &r in ids {
+            for (name, _) in exact_tests(r) {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+        let (name, count) = counts
+            .into_iter()
+            .max_by_key(|&(n, c)| (c, std::cmp::Reverse(n)))?;
+        if count * 2 < ids.len() {
+            return None;
+        }
+        let mut keyed = Keyed {
+            name: name.into(),
+            by_value: HashMap::default(),
+            rest: Vec::new(),
+        };
+        for &r in ids {
+            match exact_tests(r).find(|(n, _)| *n == name) {
+                Some((_, value)) => keyed.by_value.entry(value.into()).or_default().push(r),
+                None => keyed.rest.push(r),
+            }
+        }
+        Some(keyed)
+    }
+
+    /// The rules that can apply to a request with this query: the rest, and those keyed by a
+    /// value the request sends for the parameter.
+    fn collect(&self, query: &mut Query<'_>, out: &mut Candidates) {
+        let start = out.len();
+        out.extend_from_slice(&self.rest);
+        for value in query.values(&self.name) {
+            if let Some(ids) = self.by_value.get(value.as_ref()) {
+                out.extend_from_slice(ids);
+            }
+        }
+        out[start..].sort_unstable();
+    }
+}
+
 /// Exact map plus segment trie for one host restriction.
 ///
 /// The exact map holds rule numbers only, 4 bytes each: a path's key is read from the pattern
@@ -44,7 +131,7 @@ struct PathIndex {
     /// The first rule of each exact path.
     exact: HashTable<u32>,
     /// Later rules with the same exact path as a first one, by the first.
-    more: HashMap<u32, Vec<u32>>,
+    more: HashMap<u32, Shared>,
     nodes: Vec<Node>,
 }
 
@@ -64,7 +151,10 @@ impl PathIndex {
             let key = pattern.exact_key();
             let h = hash(key);
             match self.exact.find(h, |&r| key_of(rules, r) == key) {
-                Some(&first) => self.more.entry(first).or_default().push(rule),
+                Some(&first) => match self.more.entry(first).or_default() {
+                    Shared::List(list) => list.push(rule),
+                    Shared::Keyed(_) => unreachable!("keyed only once every rule is in"),
+                },
                 None => {
                     self.exact
                         .insert_unique(h, rule, |&r| hash(key_of(rules, r)));
@@ -104,15 +194,42 @@ impl PathIndex {
         self.nodes[node].end.push(rule);
     }
 
-    fn collect(&self, rules: &[Rule], path: &PathSegments<'_>, key: &str, out: &mut Candidates) {
+    fn collect(
+        &self,
+        rules: &[Rule],
+        path: &PathSegments<'_>,
+        key: &str,
+        query: &mut Query<'_>,
+        out: &mut Candidates,
+    ) {
         if let Some(&first) = self.exact.find(hash(key), |&r| key_of(rules, r) == key) {
-            out.push(first);
-            if let Some(more) = self.more.get(&first) {
-                out.extend_from_slice(more);
+            match self.more.get(&first) {
+                None => out.push(first),
+                Some(Shared::List(more)) => {
+                    out.push(first);
+                    out.extend_from_slice(more);
+                }
+                Some(Shared::Keyed(keyed)) => keyed.collect(query, out),
             }
         }
         if self.nodes.len() > 1 || !self.nodes[0].splat.is_empty() {
             self.walk(0, path, 0, out);
+        }
+    }
+
+    /// Keys the rules of crowded exact paths by query parameter, once every rule is in.
+    fn finish(&mut self, rules: &[Rule]) {
+        for (&first, shared) in self.more.iter_mut() {
+            if let Shared::List(list) = shared {
+                if list.len() + 1 >= KEYED_FROM {
+                    let mut ids = Vec::with_capacity(list.len() + 1);
+                    ids.push(first);
+                    ids.extend_from_slice(list);
+                    if let Some(keyed) = Keyed::build(rules, &ids) {
+                        *shared = Shared::Keyed(keyed);
+                    }
+                }
+            }
         }
     }
 
@@ -157,6 +274,14 @@ impl Index {
         for (i, rule) in rules.iter().enumerate() {
             index.insert(rules, rule.host(), &rule.pattern, i as u32);
         }
+        index.any_host.finish(rules);
+        for path_index in index
+            .exact_host
+            .values_mut()
+            .chain(index.wildcard_host.values_mut())
+        {
+            path_index.finish(rules);
+        }
         index
     }
 
@@ -178,13 +303,14 @@ impl Index {
         rules: &[Rule],
         host: &str,
         path: &PathSegments<'_>,
+        query: &mut Query<'_>,
         out: &mut Candidates,
     ) {
         let key = path.key();
-        self.any_host.collect(rules, path, &key, out);
+        self.any_host.collect(rules, path, &key, query, out);
         if !self.exact_host.is_empty() {
             if let Some(idx) = self.exact_host.get(host) {
-                idx.collect(rules, path, &key, out);
+                idx.collect(rules, path, &key, query, out);
             }
         }
         if !self.wildcard_host.is_empty() {
@@ -192,7 +318,7 @@ impl Index {
             while let Some(dot) = rest.find('.') {
                 rest = &rest[dot + 1..];
                 if let Some(idx) = self.wildcard_host.get(rest) {
-                    idx.collect(rules, path, &key, out);
+                    idx.collect(rules, path, &key, query, out);
                 }
             }
         }
