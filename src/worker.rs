@@ -4,7 +4,10 @@
 //! The bundle is compiled once per isolate: the `rules.json` embedded at build time, or, when a
 //! KV namespace is bound as `REDIRECT_RULES`, the value of its key `rules.json` (read at most
 //! once per isolate every [`KV_REFRESH_MS`] milliseconds). A value that does not compile is
-//! logged and ignored; a KV failure is logged and the last good bundle keeps serving.
+//! logged and ignored; a KV failure is logged and the last good bundle keeps serving. No
+//! visitor waits long for KV: the first request of an isolate waits for the first read at most
+//! [`KV_FIRST_READ_WAIT_MS`]; later reads happen in the background while the current bundle
+//! answers.
 //!
 //! Requests go to the origin unchanged (`fetch(request)`), which on a Cloudflare route reaches
 //! the zone's origin server. When the variable `ORIGIN` is set (`https://origin.example.com`),
@@ -17,9 +20,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, console_log, event, js_sys, web_sys, Context, Env};
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
+use worker::{console_error, console_log, event, js_sys, web_sys, Context, Delay, Env};
 
 use crate::{random_from_fraction, Decision, Engine, Geo, Request, Response};
 
@@ -38,6 +42,10 @@ const KV_KEY: &str = "rules.json";
 /// How long a bundle read from KV (or its absence) is trusted before KV is read again.
 const KV_REFRESH_MS: f64 = 60_000.0;
 
+/// How long the first request of an isolate waits for the first KV read before it is answered
+/// from the embedded bundle; the read goes on, and its bundle is used as soon as it arrives.
+const KV_FIRST_READ_WAIT_MS: u64 = 2_000;
+
 /// The per-isolate state: the compiled bundles and when KV was last read.
 #[derive(Default)]
 struct Rules {
@@ -54,12 +62,8 @@ thread_local! {
 }
 
 #[event(fetch)]
-async fn fetch(
-    req: web_sys::Request,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<web_sys::Response> {
-    match handle(&req, &env).await {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    match handle(&req, &env, &ctx).await {
         Ok(answer) => Ok(answer),
         Err(e) => {
             // Only the origin fetch can fail here: the origin is unreachable.
@@ -70,9 +74,13 @@ async fn fetch(
 }
 
 /// Decides and answers one request; an `Err` means the origin could not be reached.
-async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, JsValue> {
+async fn handle(
+    req: &web_sys::Request,
+    env: &Env,
+    ctx: &Context,
+) -> Result<web_sys::Response, JsValue> {
     let origin = &Origin::from_env(env);
-    let engine = match current_engine(env).await {
+    let engine = match current_engine(env, ctx).await {
         Some(engine) => engine,
         None => return fetch_origin(req, origin).await,
     };
@@ -151,8 +159,8 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, 
 
 /// The engine to use for this request: the KV bundle when one is bound and valid, else the
 /// embedded one. `None` only if the embedded bundle itself does not compile (a broken build).
-async fn current_engine(env: &Env) -> Option<Rc<Engine>> {
-    refresh_from_kv(env).await;
+async fn current_engine(env: &Env, ctx: &Context) -> Option<Rc<Engine>> {
+    refresh_from_kv(env, ctx).await;
     RULES.with(|cell| {
         let mut rules = cell.borrow_mut();
         if let Some((_, engine)) = &rules.from_kv {
@@ -171,27 +179,56 @@ async fn current_engine(env: &Env) -> Option<Rc<Engine>> {
     })
 }
 
-/// Reads the KV override if the binding exists and the last read is older than the refresh
-/// interval. Never fails: every problem is logged and the previous state kept.
-async fn refresh_from_kv(env: &Env) {
+/// Starts a read of the KV override if the binding exists and the last read is older than the
+/// refresh interval. The read runs in the background (kept alive by `waitUntil`); only the first
+/// read of an isolate is waited for, and at most [`KV_FIRST_READ_WAIT_MS`]. Never fails: every
+/// problem is logged and the previous state kept.
+async fn refresh_from_kv(env: &Env, ctx: &Context) {
     let now = js_sys::Date::now();
-    let due = RULES.with(|cell| {
+    let claimed = RULES.with(|cell| {
         let mut rules = cell.borrow_mut();
         match rules.kv_read_at {
-            Some(at) if now - at < KV_REFRESH_MS && now >= at => false,
-            _ => {
+            Some(at) if now - at < KV_REFRESH_MS && now >= at => None,
+            previous => {
                 // Claimed before the read, so concurrent requests do not all read KV.
                 rules.kv_read_at = Some(now);
-                true
+                Some(previous.is_none())
             }
         }
     });
-    if !due {
+    let Some(first) = claimed else {
         return;
-    }
+    };
     let Ok(store) = env.kv(KV_BINDING) else {
         return; // No namespace bound: the embedded bundle is the only one.
     };
+    let read = future_to_promise(async move {
+        read_kv(store).await;
+        Ok(JsValue::FALSE)
+    });
+    let background = read.clone();
+    ctx.wait_until(async move {
+        let _ = JsFuture::from(background).await;
+    });
+    if first {
+        let timer = future_to_promise(async {
+            Delay::from(Duration::from_millis(KV_FIRST_READ_WAIT_MS)).await;
+            Ok(JsValue::TRUE)
+        });
+        let race = js_sys::Promise::race(&js_sys::Array::of2(&read, &timer));
+        if JsFuture::from(race)
+            .await
+            .is_ok_and(|timed_out| timed_out.is_truthy())
+        {
+            console_error!(
+                "{KV_BINDING}/{KV_KEY} not read within {KV_FIRST_READ_WAIT_MS} ms; answering from the embedded bundle until it arrives"
+            );
+        }
+    }
+}
+
+/// Reads the KV override and puts it in use if it compiles.
+async fn read_kv(store: worker::kv::KvStore) {
     match store.get(KV_KEY).text().await {
         Ok(Some(text)) => {
             let unchanged = RULES.with(

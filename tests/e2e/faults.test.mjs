@@ -151,9 +151,9 @@ for (const [what, value] of [
     withFaultyKv(() => ({ mode: "value", value }), servesEmbedded));
 }
 
-test("KV slow: the request that reads it waits; requests meanwhile use the current bundle", () =>
+test("KV slow: the first request waits for it a little, requests meanwhile use the current bundle", () =>
   withFaultyKv(
-    (_key, n) => (n === 1 ? { mode: "value", value: BUNDLE, delayMs: 3000 } : { mode: "value", value: BUNDLE }),
+    (_key, n) => (n === 1 ? { mode: "value", value: BUNDLE, delayMs: 1000 } : { mode: "value", value: BUNDLE }),
     async (worker) => {
       const order = [];
       const started = Date.now();
@@ -170,9 +170,28 @@ test("KV slow: the request that reads it waits; requests meanwhile use the curre
       const res = await first;
       await answer(res);
       assert.deepEqual(order, ["meanwhile", "first"], "a concurrent request does not wait for KV");
-      assert.ok(Date.now() - started >= 2900, "the first request waited for the slow read");
+      assert.ok(Date.now() - started >= 900, "the first request waited for the read");
       assert.equal(res.status, 308);
       assert.equal(res.headers.get("location"), `${SITE}/documentation/a/b`);
+      await servesKvBundle(worker);
+      assert.equal(worker.reads(), 1, "KV was read once");
+    },
+  ));
+
+test("KV hanging: the first request waits 2 s at most, then the bundle arrives in the background", () =>
+  withFaultyKv(
+    (_key, n) => (n === 1 ? { mode: "value", value: BUNDLE, delayMs: 4000 } : { mode: "value", value: BUNDLE }),
+    async (worker) => {
+      const started = Date.now();
+      // /docs/* goes to /documentation/ in the KV bundle, to docs.example.com in the embedded one.
+      const first = await worker.fetch(`${SITE}/docs/a/b`);
+      const waited = Date.now() - started;
+      await answer(first);
+      assert.equal(first.headers.get("location"), "https://docs.example.com/a/b", "answered from the embedded bundle");
+      assert.ok(waited >= 1900 && waited < 3500, `the first request waited ${waited} ms, about 2000`);
+      await servesEmbedded(worker);
+      // The read goes on; once it arrives, its bundle is in use without another read.
+      await new Promise((r) => setTimeout(r, 4500 - (Date.now() - started)));
       await servesKvBundle(worker);
       assert.equal(worker.reads(), 1, "KV was read once");
     },
