@@ -966,7 +966,12 @@ impl Cx {
             preserve_query,
             id: id?.into(),
             from: (!pattern.is_exact() || pattern.exact_key() != from).then(|| from.into()),
-            to: to.map(Into::into),
+            to: to
+                .filter(|&t| {
+                    !matches!(&action, Action::To(target) | Action::Forward(Some(target))
+                        if target.literal_path() == Some(t))
+                })
+                .map(Into::into),
             pattern,
             action,
             rare: Rare {

@@ -29,6 +29,8 @@ pub struct Rule {
     pub(crate) id: Box<str>,
     /// The `from` as written; `None` when it is the pattern's exact-path key itself.
     pub(crate) from: Option<Box<str>>,
+    /// The `to` as written; `None` when there is none, or when it is the compiled target's own
+    /// literal path (see [`Rule::to`]).
     pub(crate) to: Option<Box<str>>,
     pub(crate) pattern: Pattern,
     pub(crate) action: Action,
@@ -91,7 +93,10 @@ impl Rule {
     }
     /// The `to` as written, if any.
     pub fn to(&self) -> Option<&str> {
-        self.to.as_deref()
+        self.to.as_deref().or(match &self.action {
+            Action::To(t) | Action::Forward(Some(t)) => t.literal_path(),
+            _ => None,
+        })
     }
     /// The `split`, if any.
     pub fn split(&self) -> Option<&Split> {

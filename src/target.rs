@@ -55,6 +55,16 @@ pub(crate) enum TargetError {
 }
 
 impl Target {
+    /// The target's text when it is a single literal path on the request's host (no
+    /// placeholders, no query): then it is exactly the `to` as written, when that was already
+    /// in URL form.
+    pub(crate) fn literal_path(&self) -> Option<&str> {
+        match (&self.origin, &*self.rest) {
+            (Origin::Request, [Piece::Lit(l)]) if !self.has_query => Some(l),
+            _ => None,
+        }
+    }
+
     /// Parses `text`; `known` are the names the rule captures.
     pub(crate) fn parse(text: &str, known: &[&str]) -> Result<Self, TargetError> {
         let malformed = |m: &str, h: &str| Err(TargetError::Malformed(m.into(), h.into()));
