@@ -36,11 +36,20 @@ enum Origin {
     Templated(Box<(String, Vec<Piece>)>),
 }
 
+/// Everything after the origin of a compiled `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rest {
+    /// A plain path without placeholders, query or fragment (most targets): one string.
+    Path(Box<str>),
+    /// Literal pieces and placeholders.
+    Pieces(Box<[Piece]>),
+}
+
 /// A compiled `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
     origin: Origin,
-    rest: Box<[Piece]>,
+    rest: Rest,
     has_query: bool,
     query_names: Box<[String]>,
 }
@@ -59,8 +68,8 @@ impl Target {
     /// placeholders, no query): then it is exactly the `to` as written, when that was already
     /// in URL form.
     pub(crate) fn literal_path(&self) -> Option<&str> {
-        match (&self.origin, &*self.rest) {
-            (Origin::Request, [Piece::Lit(l)]) if !self.has_query => Some(l),
+        match (&self.origin, &self.rest) {
+            (Origin::Request, Rest::Path(path)) => Some(path),
             _ => None,
         }
     }
@@ -166,9 +175,18 @@ impl Target {
         if !unknown.is_empty() {
             return Err(TargetError::Unknown(unknown));
         }
+        let mut merged = merge(pieces);
+        let rest = if query.is_none() && fragment.is_none() && merged.len() == 1 {
+            match merged.pop() {
+                Some(Piece::Lit(path)) => Rest::Path(path.into_boxed_str()),
+                other => Rest::Pieces(other.into_iter().collect()),
+            }
+        } else {
+            Rest::Pieces(merged.into_boxed_slice())
+        };
         Ok(Target {
             origin,
-            rest: merge(pieces).into_boxed_slice(),
+            rest,
             has_query: query.is_some(),
             query_names: query_names.into_boxed_slice(),
         })
@@ -231,8 +249,16 @@ impl Target {
                 }
             }
         }
+        let pieces = match &self.rest {
+            Rest::Path(path) => {
+                out.push_str(path);
+                self.push_carried_query(&mut out, url, preserve_query);
+                return Some(out);
+            }
+            Rest::Pieces(pieces) => pieces,
+        };
         let mut carried = false;
-        for p in &self.rest {
+        for p in pieces.iter() {
             match p {
                 Piece::Lit(l) => {
                     if l.starts_with('#') && !carried {
