@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks in one command; installs what they need, then prints every table.
 #
-#   bash scripts/bench.sh           # full: 1k/10k/100k rules, criterion, peers, workerd (~15 min)
+#   bash scripts/bench.sh           # full: 1k/10k/100k rules, criterion, peers, workerd (~9 min)
 #   bash scripts/bench.sh --quick   # 1k/10k in Node, summary-only criterion, workerd at 10k
 #
 # 1. the engine alone, natively (criterion, benches/engine.rs): compile and evaluate at
