@@ -9,7 +9,7 @@ use crate::limits::{
     MAX_TEXT_BYTES,
 };
 use crate::pattern::{is_name, Pattern};
-use crate::rule::{Action, Rare, Rule};
+use crate::rule::{Action, Rare, Rule, Texts};
 use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
@@ -965,13 +965,16 @@ impl Cx {
             explicit_status,
             preserve_query,
             id: id?.into(),
-            from: (!pattern.is_exact() || pattern.exact_key() != from).then(|| from.into()),
-            to: to
-                .filter(|&t| {
-                    !matches!(&action, Action::To(target) | Action::Forward(Some(target))
-                        if target.literal_path() == Some(t))
-                })
-                .map(Into::into),
+            texts: Texts {
+                from: (!pattern.is_exact() || pattern.exact_key() != from).then(|| from.into()),
+                to: to
+                    .filter(|&t| {
+                        !matches!(&action, Action::To(target) | Action::Forward(Some(target))
+                            if target.literal_path() == Some(t))
+                    })
+                    .map(Into::into),
+            }
+            .boxed(),
             pattern,
             action,
             rare: Rare {

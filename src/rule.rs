@@ -27,14 +27,28 @@ pub struct Rule {
     pub(crate) explicit_status: Option<u16>,
     pub(crate) preserve_query: bool,
     pub(crate) id: Box<str>,
-    /// The `from` as written; `None` when it is the pattern's exact-path key itself.
-    pub(crate) from: Option<Box<str>>,
-    /// The `to` as written; `None` when there is none, or when it is the compiled target's own
-    /// literal path (see [`Rule::to`]).
-    pub(crate) to: Option<Box<str>>,
+    /// The `from` and `to` as written, when the compiled pattern and target cannot give them
+    /// back (see [`Rule::from`] and [`Rule::to`]); most exact rules need neither.
+    pub(crate) texts: Option<Box<Texts>>,
     pub(crate) pattern: Pattern,
     pub(crate) action: Action,
     pub(crate) rare: Option<Box<Rare>>,
+}
+
+/// A rule's `from` and `to` as written, kept only when needed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Texts {
+    /// `None` when `from` is the pattern's exact-path key itself.
+    pub from: Option<Box<str>>,
+    /// `None` when there is no `to`, or when it is the compiled target's own literal path.
+    pub to: Option<Box<str>>,
+}
+
+impl Texts {
+    /// `None` when neither text is needed.
+    pub(crate) fn boxed(self) -> Option<Box<Texts>> {
+        (self != Texts::default()).then(|| Box::new(self))
+    }
 }
 
 /// The parts of a rule most rules leave out.
@@ -75,8 +89,9 @@ impl Rule {
     }
     /// The `from` pattern as written.
     pub fn from(&self) -> &str {
-        self.from
-            .as_deref()
+        self.texts
+            .as_ref()
+            .and_then(|t| t.from.as_deref())
             .unwrap_or_else(|| self.pattern.exact_key())
     }
     /// The compiled pattern's segments.
@@ -93,7 +108,8 @@ impl Rule {
     }
     /// The `to` as written, if any.
     pub fn to(&self) -> Option<&str> {
-        self.to.as_deref().or(match &self.action {
+        let written = self.texts.as_ref().and_then(|t| t.to.as_deref());
+        written.or(match &self.action {
             Action::To(t) | Action::Forward(Some(t)) => t.literal_path(),
             _ => None,
         })

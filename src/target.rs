@@ -41,8 +41,9 @@ enum Origin {
 enum Rest {
     /// A plain path without placeholders, query or fragment (most targets): one string.
     Path(Box<str>),
-    /// Literal pieces and placeholders.
-    Pieces(Box<[Piece]>),
+    /// Literal pieces and placeholders, and, when the target has a query, the names of the
+    /// parameters it sets (decoded).
+    Pieces(Box<[Piece]>, Option<Box<[String]>>),
 }
 
 /// A compiled `to`.
@@ -50,8 +51,6 @@ enum Rest {
 pub(crate) struct Target {
     origin: Origin,
     rest: Rest,
-    has_query: bool,
-    query_names: Box<[String]>,
 }
 
 /// What is wrong with a `to`.
@@ -176,20 +175,16 @@ impl Target {
             return Err(TargetError::Unknown(unknown));
         }
         let mut merged = merge(pieces);
+        let query_names = query.map(|_| query_names.into_boxed_slice());
         let rest = if query.is_none() && fragment.is_none() && merged.len() == 1 {
             match merged.pop() {
                 Some(Piece::Lit(path)) => Rest::Path(path.into_boxed_str()),
-                other => Rest::Pieces(other.into_iter().collect()),
+                other => Rest::Pieces(other.into_iter().collect(), None),
             }
         } else {
-            Rest::Pieces(merged.into_boxed_slice())
+            Rest::Pieces(merged.into_boxed_slice(), query_names)
         };
-        Ok(Target {
-            origin,
-            rest,
-            has_query: query.is_some(),
-            query_names: query_names.into_boxed_slice(),
-        })
+        Ok(Target { origin, rest })
     }
 
     /// Renders the absolute Location for a request. `None` when a host placeholder produced a
@@ -249,20 +244,20 @@ impl Target {
                 }
             }
         }
-        let pieces = match &self.rest {
+        let (pieces, target_query) = match &self.rest {
             Rest::Path(path) => {
                 out.push_str(path);
-                self.push_carried_query(&mut out, url, preserve_query);
+                push_carried_query(&mut out, url, preserve_query, None);
                 return Some(out);
             }
-            Rest::Pieces(pieces) => pieces,
+            Rest::Pieces(pieces, query) => (pieces, query.as_deref()),
         };
         let mut carried = false;
         for p in pieces.iter() {
             match p {
                 Piece::Lit(l) => {
                     if l.starts_with('#') && !carried {
-                        self.push_carried_query(&mut out, url, preserve_query);
+                        push_carried_query(&mut out, url, preserve_query, target_query);
                         carried = true;
                     }
                     out.push_str(l);
@@ -282,36 +277,39 @@ impl Target {
             }
         }
         if !carried {
-            self.push_carried_query(&mut out, url, preserve_query);
+            push_carried_query(&mut out, url, preserve_query, target_query);
         }
         Some(out)
     }
+}
 
-    /// Appends the request's query pairs that the target does not set itself.
-    fn push_carried_query(&self, out: &mut String, url: &RequestUrl<'_>, preserve: bool) {
-        let Some(query) = url.query.filter(|_| preserve) else {
-            return;
-        };
-        let mut sep = if !self.has_query {
-            "?"
-        } else if out.ends_with('?') {
-            ""
-        } else {
-            "&"
-        };
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let name = pair.split('=').next().unwrap_or(pair);
-            if self
-                .query_names
-                .iter()
-                .any(|n| decode_query(name) == n.as_str())
-            {
-                continue;
-            }
-            out.push_str(sep);
-            sep = "&";
-            push_normalized(out, pair, Part::Query);
+/// Appends the request's query pairs that the target does not set itself; `target_query` names
+/// the parameters of the target's own query, `None` when it has none.
+fn push_carried_query(
+    out: &mut String,
+    url: &RequestUrl<'_>,
+    preserve: bool,
+    target_query: Option<&[String]>,
+) {
+    let Some(query) = url.query.filter(|_| preserve) else {
+        return;
+    };
+    let mut sep = if target_query.is_none() {
+        "?"
+    } else if out.ends_with('?') {
+        ""
+    } else {
+        "&"
+    };
+    let names = target_query.unwrap_or_default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split('=').next().unwrap_or(pair);
+        if names.iter().any(|n| decode_query(name) == n.as_str()) {
+            continue;
         }
+        out.push_str(sep);
+        sep = "&";
+        push_normalized(out, pair, Part::Query);
     }
 }
 
