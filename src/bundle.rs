@@ -3,7 +3,7 @@
 use crate::condition::{Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::host::normalize_rule_host;
-use crate::json::{Number, Object, Value};
+use crate::json::{Object, Value};
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS, MAX_RULES,
     MAX_TEXT_BYTES,
@@ -14,9 +14,7 @@ use crate::settings::Settings;
 use crate::split::{Split, Variant};
 use crate::target::{Target, TargetError};
 use rustc_hash::FxHashMap as HashMap;
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -106,20 +104,22 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             column: Some(e.column()),
         }])
     };
-    if !text.trim_start().starts_with('{') {
-        let value: Value<'_> = serde_json::from_str(text).map_err(syntax)?;
-        return compile_value(&value);
+    if let Some(compiled) = compile_streaming(text) {
+        return compiled;
     }
-    // On a syntax error the whole text is read again as a tree: that parser's message names
-    // the mistake better ("trailing comma" rather than "key must be a string").
-    let reread = |e: serde_json::Error| match serde_json::from_str::<Value<'_>>(text) {
-        Err(better) => syntax(better),
-        Ok(_) => syntax(e),
-    };
-    // The usual case, an object with `settings` (if any) before `rules`: one pass, each rule
-    // compiled as soon as it is read, so the bundle never exists as a whole tree next to the
-    // compiled rules. A `settings` after the rules means reading the rules again once it is
-    // known.
+    let value: Value<'_> = serde_json::from_str(text).map_err(syntax)?;
+    compile_value(&value)
+}
+
+/// Compiles the usual bundle in one pass: an object with `settings` (if any) before one `rules`
+/// array of at most [`MAX_RULES`], each rule compiled as soon as it is read, so the bundle never
+/// exists as a whole tree next to the compiled rules. `None` for anything else (another shape,
+/// `settings` after `rules`, a syntax error, too many rules): [`compile_value`] on the parsed
+/// tree is the reference, and reports those cases with the right errors.
+fn compile_streaming(text: &str) -> Option<Result<Bundle, CompileErrors>> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
     let mut rules = Vec::new();
     let mut ids = HashMap::default();
     let mut rule_cx = Cx::default();
@@ -135,38 +135,17 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
     }
     .deserialize(&mut de)
     .and_then(|top| de.end().map(|()| top))
-    .map_err(reread)?;
-    if let TopPass::Done { rest, rules_seen } = top {
-        let mut cx = Cx::default();
-        let settings = cx.top(&rest);
-        if !rules_seen {
-            cx.missing_rules();
-        }
-        cx.errors.append(&mut rule_cx.errors);
-        return cx.finish(settings, rules);
-    }
-    drop(rules);
-    drop(ids);
-    let top: TopLevel<'_> = serde_json::from_str(text).map_err(reread)?;
+    .ok()?;
+    let TopPass::Done { rest, rules_seen } = top else {
+        return None;
+    };
     let mut cx = Cx::default();
-    let settings = cx.top(&top.rest);
-    let mut rules = Vec::new();
-    match top.rules {
-        None => cx.missing_rules(),
-        Some(raw) => {
-            let mut ids = HashMap::default();
-            RulesSeed {
-                cx: &mut cx,
-                settings: settings.clone(),
-                ids: &mut ids,
-                rules: &mut rules,
-                expected: count_rules(text),
-            }
-            .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-            .map_err(reread)?;
-        }
+    let settings = cx.top(&rest);
+    if !rules_seen {
+        cx.missing_rules();
     }
-    cx.finish(settings, rules)
+    cx.errors.append(&mut rule_cx.errors);
+    Some(cx.finish(settings, rules))
 }
 
 /// The number of elements of the top-level `rules` array of a bundle's text (the last one, as
@@ -231,7 +210,7 @@ fn count_rules(text: &str) -> usize {
 enum TopPass<'a> {
     /// The rules are compiled; `rest` is the top level with `rules` as `null`.
     Done { rest: Value<'a>, rules_seen: bool },
-    /// A `settings` (or a second `rules`) came after the rules: read again in two passes.
+    /// A `settings` (or a second `rules`) came after the rules: compile from the tree.
     Again,
 }
 
@@ -294,44 +273,8 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     }
 }
 
-/// The top level of a bundle object: `rules` as raw text, every other key as a tree.
-struct TopLevel<'a> {
-    rest: Value<'a>,
-    rules: Option<&'a RawValue>,
-}
-
-impl<'de> Deserialize<'de> for TopLevel<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TopVisitor;
-        impl<'de> Visitor<'de> for TopVisitor {
-            type Value = TopLevel<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a bundle object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel<'de>, A::Error> {
-                let mut rest = Vec::new();
-                let mut rules = None;
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if key == "rules" {
-                        // On a repeated key the last one counts, as everywhere in a bundle.
-                        rules = Some(map.next_value::<&'de RawValue>()?);
-                        rest.push((key, Value::Null));
-                    } else {
-                        rest.push((key, map.next_value::<Value<'de>>()?));
-                    }
-                }
-                Ok(TopLevel {
-                    rest: Value::Object(Object::from_entries(rest)),
-                    rules,
-                })
-            }
-        }
-        d.deserialize_map(TopVisitor)
-    }
-}
-
-/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time;
-/// anything but an array is a type error.
+/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time.
+/// Anything but an array, or more than [`MAX_RULES`] rules, fails the pass.
 struct RulesSeed<'c, 'a> {
     cx: &'c mut Cx,
     settings: Settings,
@@ -351,11 +294,6 @@ impl<'a> RulesSeed<'_, 'a> {
             expected: self.expected,
         }
     }
-
-    fn not_an_array(self, found: &Value<'_>) {
-        self.cx
-            .type_err("/rules".into(), "an array of rules", found);
-    }
 }
 
 impl<'de> DeserializeSeed<'de> for RulesSeed<'_, 'de> {
@@ -373,55 +311,16 @@ impl<'de> Visitor<'de> for RulesSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.rules.reserve_exact(self.expected.min(MAX_RULES));
         self.ids.reserve(self.expected.min(MAX_RULES));
-        let errors_before = self.cx.errors.len();
         let mut i = 0;
         while let Some(raw) = seq.next_element::<Value<'de>>()? {
+            if i == MAX_RULES {
+                return Err(serde::de::Error::custom("more rules than the limit"));
+            }
             if let Some(rule) = self.cx.rule(i, &raw, &self.settings, self.ids) {
                 self.rules.push(rule);
             }
             i += 1;
-            if i == MAX_RULES {
-                let mut count = i;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    count += 1;
-                }
-                if count > MAX_RULES {
-                    self.rules.clear();
-                    self.cx.errors.truncate(errors_before);
-                    self.cx.too_many_rules(count);
-                }
-                break;
-            }
         }
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let found = Value::deserialize(MapAccessDeserializer::new(map))?;
-        self.not_an_array(&found);
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.not_an_array(&Value::Null);
-        Ok(())
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.not_an_array(&Value::Bool(v));
-        Ok(())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.not_an_array(&Value::Number(Number::Unsigned(v)));
-        Ok(())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.not_an_array(&Value::Number(Number::Signed(v)));
-        Ok(())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.not_an_array(&Value::Number(Number::Float(v)));
-        Ok(())
-    }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.not_an_array(&Value::String(Cow::Borrowed(v)));
         Ok(())
     }
 }

@@ -109,16 +109,14 @@ impl Keyed {
     }
 
     /// The rules that can apply to a request with this query: the rest, and those keyed by a
-    /// value the request sends for the parameter.
+    /// value the request sends for the parameter (in any order: [`Index::candidates`] sorts).
     fn collect(&self, query: &mut Query<'_>, out: &mut Candidates) {
-        let start = out.len();
         out.extend_from_slice(&self.rest);
         for value in query.values(&self.name) {
             if let Some(ids) = self.by_value.get(value.as_ref()) {
                 out.extend_from_slice(ids);
             }
         }
-        out[start..].sort_unstable();
     }
 }
 

@@ -381,11 +381,7 @@ impl<'d> Actual<'d> {
                 status: None,
                 location: None,
                 rule: p.rule,
-                headers: p
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect(),
+                headers: d.headers(),
                 body: None,
             },
         }
@@ -514,16 +510,7 @@ fn check_expect(actual: &Actual<'_>, expect: &Map<String, Value>) -> Result<Vec<
 /// What every decision must satisfy, whatever the fixture says.
 fn check_invariants(d: &Decision<'_>, method: &str) -> Vec<String> {
     let mut bad = Vec::new();
-    let headers: Vec<(&str, &str)> = match d {
-        Decision::Redirect(r) => r.headers().collect(),
-        Decision::Origin(p) => p
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect(),
-        Decision::Forward(_) => Vec::new(),
-    };
-    for (n, v) in headers {
+    for (n, v) in d.headers() {
         if n.is_empty() || n.bytes().any(|c| !c.is_ascii_graphic() || c == b':') {
             bad.push(format!("invariant: header name {n:?} is not a token"));
         }

@@ -62,9 +62,7 @@ pub fn check_decision(
             }
             Ok(())
         }
-        Decision::Origin(pass) => {
-            check_headers(pass.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-        }
+        Decision::Origin(_) => check_headers(decision.headers()),
     }
 }
 

@@ -6,22 +6,20 @@ use serde_json::{json, Map, Value};
 /// `{"outcome", "status", "location", "rule", "headers"}`; header names are lower-case and
 /// repeated headers are joined with `, `.
 pub fn decision_json(decision: &Decision<'_>) -> Map<String, Value> {
-    let (outcome, status, location, headers) = match decision {
-        Decision::Redirect(r) => (
-            "redirect",
-            Some(r.status),
-            Some(r.location.clone()),
-            r.headers().collect(),
-        ),
-        Decision::Forward(f) => ("forward", Some(303), f.location.clone(), Vec::new()),
-        Decision::Origin(p) => ("origin", None, None, pairs(&p.headers)),
+    let (outcome, status, location) = match decision {
+        Decision::Redirect(r) => ("redirect", Some(r.status), Some(r.location.clone())),
+        Decision::Forward(f) => ("forward", Some(303), f.location.clone()),
+        Decision::Origin(_) => ("origin", None, None),
     };
     let mut map = Map::new();
     map.insert("outcome".into(), json!(outcome));
     map.insert("status".into(), json!(status));
     map.insert("location".into(), json!(location));
     map.insert("rule".into(), json!(decision.rule()));
-    map.insert("headers".into(), Value::Object(headers_json(headers)));
+    map.insert(
+        "headers".into(),
+        Value::Object(headers_json(decision.headers())),
+    );
     map
 }
 
@@ -41,12 +39,4 @@ pub fn headers_json(headers: Vec<(&str, &str)>) -> Map<String, Value> {
         }
     }
     map
-}
-
-/// Owned header pairs as borrowed ones.
-pub fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
-    headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect()
 }

@@ -1,7 +1,7 @@
 //! `redirects explain`: the decision for one request, and why.
 
 use crate::bundle::{load_valid, CmdResult};
-use crate::decision_json::{decision_json, pairs};
+use crate::decision_json::decision_json;
 use crate::output::{print_json, Paint};
 use crate::request_args::{absolute_url, parse_fraction, parse_header, OwnedRequest};
 use crate::Status;
@@ -136,7 +136,7 @@ pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Pai
         let _ = writeln!(out, "          {}", paint.dim(&format!("{name}: {value}")));
     }
     let rule = |id: &str| paint.cyan(&format!("{id:?}"));
-    let headers: Vec<(&str, &str)> = match &explanation.decision {
+    match &explanation.decision {
         Decision::Redirect(r) => {
             let _ = writeln!(
                 out,
@@ -146,7 +146,6 @@ pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Pai
                 r.location,
                 paint.dim(&format!("(rule {})", rule(r.rule)))
             );
-            r.headers().collect()
         }
         Decision::Forward(f) => {
             let target = f
@@ -161,7 +160,6 @@ pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Pai
                 target,
                 paint.dim(&format!("(rule {})", rule(f.rule)))
             );
-            Vec::new()
         }
         Decision::Origin(p) => {
             let why = match p.rule {
@@ -175,10 +173,9 @@ pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Pai
                 paint.yellow("origin"),
                 paint.dim(&why)
             );
-            pairs(&p.headers)
         }
-    };
-    for (i, (name, value)) in headers.iter().enumerate() {
+    }
+    for (i, (name, value)) in explanation.decision.headers().iter().enumerate() {
         let label = if i == 0 { "headers " } else { "        " };
         let _ = writeln!(out, "{}  {name}: {value}", paint.bold(label));
     }
