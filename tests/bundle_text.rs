@@ -1,7 +1,7 @@
 //! Reading a bundle from text: the key order of the top level never changes what compiles
 //! (rules are compiled while they are read, with the settings written before them; settings
-//! written after them make the compiler read the rules again), and errors come in the same
-//! order as for a parsed value.
+//! written after them make the compiler compile from the parsed tree instead), and errors come
+//! in the same order as for a parsed value.
 
 use edge_redirects::{Decision, Engine, Request};
 use serde_json::{json, Value};
