@@ -1,7 +1,7 @@
 //! `when` / `unless` conditions: query, header, cookie, geolocation and language.
 
-use crate::encode::decode_query;
-use crate::request::Request;
+use crate::limits::MAX_VALUE_BYTES_TESTED;
+use crate::visitor::Visitor;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -26,7 +26,12 @@ impl Glob {
         }
     }
 
+    /// Whether `value` matches; a value over [`MAX_VALUE_BYTES_TESTED`] matches only
+    /// [`Glob::Any`].
     pub(crate) fn matches(&self, value: &str) -> bool {
+        if value.len() > MAX_VALUE_BYTES_TESTED {
+            return *self == Glob::Any;
+        }
         match self {
             Glob::Any => true,
             Glob::Exact(e) => e == value,
@@ -148,13 +153,12 @@ impl Condition {
     /// Whether the condition holds; a `":name"` query capture is appended to `captures`.
     pub(crate) fn holds<'r>(
         &self,
-        request: &Request<'r>,
-        query: &mut Query<'r>,
+        visitor: &mut Visitor<'_, 'r>,
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {
             Condition::Query(name, test) => {
-                let found = query.values(name).find(|value| match test {
+                let found = visitor.query.values(name).find(|value| match test {
                     QueryTest::Capture(_) => true,
                     QueryTest::Glob(g) => g.matches(value),
                 });
@@ -166,19 +170,15 @@ impl Condition {
                     (found, _) => found.is_some(),
                 }
             }
-            Condition::Header(name, glob) => request
-                .headers
-                .iter()
-                .any(|(n, v)| n.eq_ignore_ascii_case(name) && glob.matches(v)),
-            Condition::Cookie(name, glob) => {
-                cookie_value(request, name).is_some_and(|v| glob.matches(v))
-            }
+            Condition::Header(name, glob) => visitor.header_values(name).any(|v| glob.matches(v)),
+            Condition::Cookie(name, glob) => visitor.cookie(name).is_some_and(|v| glob.matches(v)),
             Condition::Geo(field, list) => {
+                let geo = visitor.request.geo;
                 let value = match field {
-                    GeoField::Country => request.geo.country,
-                    GeoField::Continent => request.geo.continent,
-                    GeoField::Region => request.geo.region,
-                    GeoField::City => request.geo.city,
+                    GeoField::Country => geo.country,
+                    GeoField::Continent => geo.continent,
+                    GeoField::Region => geo.region,
+                    GeoField::City => geo.city,
                 };
                 value.is_some_and(|v| {
                     let v = v.trim();
@@ -188,7 +188,8 @@ impl Condition {
                     })
                 })
             }
-            Condition::Language(list) => preferred_language(request)
+            Condition::Language(list) => visitor
+                .language()
                 .is_some_and(|lang| list.iter().any(|l| l.eq_ignore_ascii_case(lang))),
         }
     }
@@ -203,114 +204,6 @@ impl Condition {
             Condition::Language(list) => format!("language in [{}]", list.join(", ")),
         }
     }
-}
-
-/// A request's query string, decoded once, the first time a condition asks for it: every rule
-/// that tests the query then costs a lookup, not another pass over the whole string (a query
-/// can be kilobytes long, and a lookup table of query rules can make thousands of candidates).
-#[derive(Debug)]
-pub(crate) struct Query<'r> {
-    raw: Option<&'r str>,
-    /// Decoded `(name, value)` pairs, sorted by name; pairs of one name keep their order.
-    pairs: Option<Vec<(Cow<'r, str>, Cow<'r, str>)>>,
-}
-
-impl<'r> Query<'r> {
-    /// The query of a request, without `?`, if it has one.
-    pub(crate) fn new(raw: Option<&'r str>) -> Self {
-        Query { raw, pairs: None }
-    }
-
-    /// The decoded values of parameter `name`, in the order they were sent.
-    pub(crate) fn values(&mut self, name: &str) -> impl Iterator<Item = &Cow<'r, str>> + '_ {
-        let raw = self.raw.unwrap_or("");
-        let pairs = self.pairs.get_or_insert_with(|| {
-            let mut pairs: Vec<_> = query_pairs(raw)
-                .map(|(n, v)| (decode_query(n), decode_query(v)))
-                .collect();
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            pairs
-        });
-        let start = pairs.partition_point(|(n, _)| n.as_ref() < name);
-        let len = pairs[start..].partition_point(|(n, _)| n.as_ref() == name);
-        pairs[start..start + len].iter().map(|(_, v)| v)
-    }
-}
-
-/// The raw `(name, value)` pairs of a query string, empty pairs skipped.
-pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-}
-
-/// The value of cookie `name` from the request's `Cookie` header(s), first occurrence.
-pub(crate) fn cookie_value<'r>(request: &Request<'r>, name: &str) -> Option<&'r str> {
-    request
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, v)| v.split(';'))
-        .find_map(|pair| {
-            let (n, v) = pair.split_once('=')?;
-            (n.trim() == name).then(|| {
-                let v = v.trim();
-                v.strip_prefix('"')
-                    .and_then(|v| v.strip_suffix('"'))
-                    .unwrap_or(v)
-            })
-        })
-}
-
-/// The primary subtag of the visitor's first acceptable language: the highest q-value in
-/// `Accept-Language`, ties kept in header order, `q=0` and `*` ignored.
-pub(crate) fn preferred_language<'r>(request: &Request<'r>) -> Option<&'r str> {
-    let header = request.header("accept-language")?;
-    let mut best: Option<(&str, u32)> = None;
-    for item in header.split(',') {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        if tag.is_empty() || tag == "*" {
-            continue;
-        }
-        let mut q = 1000;
-        for param in parts {
-            if let Some(v) = param
-                .trim()
-                .strip_prefix("q=")
-                .or_else(|| param.trim().strip_prefix("Q="))
-            {
-                q = parse_q(v.trim()).unwrap_or(0);
-            }
-        }
-        if q == 0 {
-            continue;
-        }
-        if best.is_none_or(|(_, bq)| q > bq) {
-            best = Some((tag, q));
-        }
-    }
-    best.map(|(tag, _)| tag.split('-').next().unwrap_or(tag))
-}
-
-/// Parses a q-value (`0`, `0.8`, `1.000`) into thousandths.
-fn parse_q(v: &str) -> Option<u32> {
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole = match int {
-        "0" => 0,
-        "1" => 1000,
-        _ => return None,
-    };
-    let mut thousandths = 0;
-    for (i, b) in frac.bytes().enumerate() {
-        thousandths += u32::from(b - b'0') * [100, 10, 1][i];
-    }
-    let q = whole + thousandths;
-    (q <= 1000).then_some(q)
 }
 
 #[cfg(test)]
@@ -328,18 +221,10 @@ mod tests {
     }
 
     #[test]
-    fn languages() {
-        let h = [("Accept-Language", "fr;q=0.5, de-AT, en;q=0.9")];
-        let r = Request {
-            headers: &h,
-            ..Request::get("https://a/")
-        };
-        assert_eq!(preferred_language(&r), Some("de"));
-        let h = [("accept-language", "*, en;q=0")];
-        let r = Request {
-            headers: &h,
-            ..Request::get("https://a/")
-        };
-        assert_eq!(preferred_language(&r), None);
+    fn a_value_over_the_tested_length_is_only_present() {
+        let long = format!("Mobile{}", "x".repeat(MAX_VALUE_BYTES_TESTED));
+        assert!(Glob::new("*").matches(&long));
+        assert!(!Glob::new("Mobile*").matches(&long));
+        assert!(Glob::new("Mobile*").matches(&long[..MAX_VALUE_BYTES_TESTED]));
     }
 }

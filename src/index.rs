@@ -2,10 +2,11 @@
 //! restriction. A lookup returns candidate rule indexes; file order among them is restored by
 //! sorting, so the cost of a request does not grow with the number of rules.
 
-use crate::condition::{Condition, Glob, Query, QueryTest};
+use crate::condition::{Condition, Glob, QueryTest};
 use crate::pattern::{Pattern, Segment};
 use crate::request_url::PathSegments;
 use crate::rule::Rule;
+use crate::visitor::Query;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use smallvec::SmallVec;

@@ -13,3 +13,22 @@ pub const MAX_CAPTURES: usize = 32;
 pub const MAX_TEXT_BYTES: usize = 8 * 1024;
 /// Most entries in one condition list or map, and most split variants.
 pub const MAX_LIST_ENTRIES: usize = 1024;
+
+// What one request's conditions read: each part of a request is parsed once per request, and
+// these caps bound what a candidate rule's test can look at, so a request of any size costs at
+// most its size times a small constant, plus a bounded amount per candidate rule.
+
+/// Query pairs read from a request (the rest are not seen by `when.query` or the query-keyed
+/// index; they are still carried to a target by `preserve_query`).
+pub const MAX_QUERY_PAIRS: usize = 1024;
+/// Values of one query parameter or header tested by a condition: the first ones sent.
+pub const MAX_VALUES_TESTED: usize = 8;
+/// Longest query, header or cookie value a glob tests (bytes): a longer value matches only
+/// `"*"` (present with any value), so no candidate rule scans more than this of one value.
+pub const MAX_VALUE_BYTES_TESTED: usize = 1024;
+/// Cookie pairs read from the `Cookie` header(s), in the order sent.
+pub const MAX_COOKIE_PAIRS: usize = 512;
+/// Language ranges of `Accept-Language` considered (empty items between commas skipped).
+pub const MAX_LANGUAGE_RANGES: usize = 64;
+/// Request headers read by header conditions, in the order sent.
+pub const MAX_REQUEST_HEADERS: usize = 256;

@@ -1,8 +1,7 @@
 //! A/B splits: sticky assignment from a cookie, fresh assignment by weight.
 
-use crate::condition::cookie_value;
-use crate::request::Request;
 use crate::target::Target;
+use crate::visitor::Visitor;
 
 /// One variant of a split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +44,8 @@ impl Split {
 
     /// The sticky variant named by the visitor's cookie, else a fresh one drawn by weight:
     /// `random` scaled to `[0, total)`, then the first variant whose cumulative weight exceeds it.
-    pub(crate) fn assign(&self, request: &Request<'_>) -> Assignment {
-        if let Some(value) = cookie_value(request, &self.cookie) {
+    pub(crate) fn assign(&self, visitor: &mut Visitor<'_, '_>) -> Assignment {
+        if let Some(value) = visitor.cookie(&self.cookie) {
             if let Some(i) = self.variants.iter().position(|v| v.name == value) {
                 return Assignment {
                     variant: i,
@@ -54,7 +53,7 @@ impl Split {
                 };
             }
         }
-        let point = ((u128::from(request.random) * u128::from(self.total)) >> 64) as u64;
+        let point = ((u128::from(visitor.request.random) * u128::from(self.total)) >> 64) as u64;
         let mut cumulative = 0u64;
         for (i, v) in self.variants.iter().enumerate() {
             cumulative += u64::from(v.weight);

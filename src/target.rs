@@ -1,10 +1,10 @@
 //! `to` targets: parsed once into literal pieces and placeholders, rendered per request into
 //! an absolute, percent-encoded URL that stays on the origin the rule's author wrote.
 
-use crate::condition::query_pairs;
 use crate::encode::{decode_query, push_encoded, push_normalized, Part};
 use crate::request_url::RequestUrl;
 use crate::settings::Settings;
+use crate::visitor::query_pairs;
 use std::borrow::Cow;
 
 /// A value captured for a placeholder.
@@ -42,7 +42,7 @@ enum Rest {
     /// A plain path without placeholders, query or fragment (most targets): one string.
     Path(Box<str>),
     /// Literal pieces and placeholders, and, when the target has a query, the names of the
-    /// parameters it sets (decoded).
+    /// parameters it sets (decoded, sorted, each once).
     Pieces(Box<[Piece]>, Option<Box<[String]>>),
 }
 
@@ -175,6 +175,9 @@ impl Target {
             return Err(TargetError::Unknown(unknown));
         }
         let mut merged = merge(pieces);
+        // Sorted, so carrying a request's query costs a lookup per pair, not a scan of names.
+        query_names.sort_unstable();
+        query_names.dedup();
         let query_names = query.map(|_| query_names.into_boxed_slice());
         let rest = if query.is_none() && fragment.is_none() && merged.len() == 1 {
             match merged.pop() {
@@ -284,7 +287,7 @@ impl Target {
 }
 
 /// Appends the request's query pairs that the target does not set itself; `target_query` names
-/// the parameters of the target's own query, `None` when it has none.
+/// the parameters of the target's own query (sorted), `None` when it has none.
 fn push_carried_query(
     out: &mut String,
     url: &RequestUrl<'_>,
@@ -304,8 +307,11 @@ fn push_carried_query(
     let names = target_query.unwrap_or_default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let name = pair.split('=').next().unwrap_or(pair);
-        if names.iter().any(|n| decode_query(name) == n.as_str()) {
-            continue;
+        if !names.is_empty() {
+            let name = decode_query(name);
+            if names.binary_search_by(|n| n.as_str().cmp(&name)).is_ok() {
+                continue;
+            }
         }
         out.push_str(sep);
         sep = "&";
