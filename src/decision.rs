@@ -1,5 +1,6 @@
 //! What the engine decides for a request, in terms any adapter can turn into a response.
 
+use crate::cache::{is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
 use std::borrow::Cow;
 
 /// The outcome of evaluating one request.
@@ -10,8 +11,8 @@ pub enum Decision<'e> {
     /// Post-Redirect-Get through the origin: send the request on unchanged, then ask
     /// [`Forward::respond`] what to answer.
     Forward(Forward<'e>),
-    /// No rule redirects: send the request to the origin untouched and add `headers` (an A/B
-    /// assignment cookie, the debug header) to the origin's response.
+    /// No rule redirects: send the request to the origin untouched, then change the origin's
+    /// response headers as [`Passthrough::header_changes`] says.
     Origin(Passthrough<'e>),
 }
 
@@ -31,9 +32,15 @@ pub struct Response<'e> {
     pub(crate) head: bool,
     /// The engine's Cache-Control, before the rule's own headers.
     pub(crate) cache_control: &'e str,
+    /// The answer depends on who asks: [`PRIVATE`] whatever the rule's headers say, and none
+    /// of the shared-cache headers.
+    pub(crate) private: bool,
+    /// The request headers a per-visitor answer depends on.
+    pub(crate) vary: Option<Box<str>>,
     /// The rule's `headers`, as written.
     pub(crate) rule_headers: &'e [(String, String)],
-    pub(crate) set_cookie: Option<String>,
+    /// A fresh A/B assignment, or the origin's cookies on a Post-Redirect-Get answer.
+    pub(crate) set_cookies: Vec<String>,
     /// The `X-Redirect-Rule` value, when the debug header is on.
     pub(crate) debug: Option<Cow<'e, str>>,
 }
@@ -44,13 +51,22 @@ const REPLACEABLE: [&str; 2] = ["cache-control", "content-type"];
 impl Response<'_> {
     /// Every response header in the order it is sent: `Location`, `Cache-Control`,
     /// `Content-Type` (a rule's own `Cache-Control` or `Content-Type` replaces the engine's, the
-    /// last one written winning), the rule's other headers in order, `Set-Cookie` for a fresh
-    /// A/B assignment, then `X-Redirect-Rule` when the debug header is on.
+    /// last one written winning), the rule's other headers in order, `Vary`, `Set-Cookie`, then
+    /// `X-Redirect-Rule` when the debug header is on.
+    ///
+    /// An answer that depends on who asks keeps `Cache-Control: private, no-store` and drops
+    /// the rule's shared-cache headers (`CDN-Cache-Control`, `Cloudflare-CDN-Cache-Control`,
+    /// `Surrogate-Control`): no rule can make it storable by a shared cache.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let own = |name, default| last_value(self.rule_headers, name).unwrap_or(default);
+        let cache_control = if self.private {
+            PRIVATE
+        } else {
+            own("cache-control", self.cache_control)
+        };
         [
             ("Location", self.location.as_str()),
-            ("Cache-Control", own("cache-control", self.cache_control)),
+            ("Cache-Control", cache_control),
             (
                 "Content-Type",
                 own("content-type", "text/html; charset=utf-8"),
@@ -60,10 +76,14 @@ impl Response<'_> {
         .chain(
             self.rule_headers
                 .iter()
-                .filter(|(n, _)| !REPLACEABLE.iter().any(|r| n.eq_ignore_ascii_case(r)))
+                .filter(|(n, _)| {
+                    let replaced = REPLACEABLE.iter().any(|r| n.eq_ignore_ascii_case(r));
+                    !(replaced || self.private && is_cache_header(n))
+                })
                 .map(|(n, v)| (n.as_str(), v.as_str())),
         )
-        .chain(self.set_cookie.as_deref().map(|c| ("Set-Cookie", c)))
+        .chain(self.vary.as_deref().map(|v| ("Vary", v)))
+        .chain(self.set_cookies.iter().map(|c| ("Set-Cookie", c.as_str())))
         .chain(self.debug.as_deref().map(|d| ("X-Redirect-Rule", d)))
     }
 
@@ -94,43 +114,127 @@ pub struct Forward<'e> {
     pub location: Option<String>,
     pub(crate) request_url: String,
     pub(crate) head: bool,
+    /// The request is not a GET or HEAD: a 303 to its own URL is a new request (a GET).
+    pub(crate) method_changes: bool,
     pub(crate) rule_headers: &'e [(String, String)],
     pub(crate) debug: Option<Cow<'e, str>>,
 }
 
 impl<'e> Forward<'e> {
-    /// What to answer once the origin has answered `status` with an optional `Location` header.
+    /// What to answer once the origin has answered `status` with an optional `Location` header
+    /// and `set_cookies` (its `Set-Cookie` values, one per cookie).
     ///
     /// `Some`: a 2xx answer becomes a 303 to the rule's target, or to the origin's `Location`
-    /// (resolved against the request URL) when the rule has no `to`. `None`: pass the origin's
-    /// response through unchanged (4xx form errors, 5xx, 3xx, or a 2xx without any target).
-    pub fn respond(&self, status: u16, origin_location: Option<&str>) -> Option<Response<'e>> {
-        crate::response::forward_response(self, status, origin_location)
+    /// (resolved against the request URL as a browser does) when the rule has no `to`; it keeps
+    /// the origin's cookies and is private. `None`: pass the origin's response through
+    /// unchanged (4xx form errors, 5xx, 3xx, a 2xx without any target, or a `Location` that
+    /// would send a GET or HEAD back to its own URL).
+    pub fn respond(
+        &self,
+        status: u16,
+        origin_location: Option<&str>,
+        set_cookies: &[&str],
+    ) -> Option<Response<'e>> {
+        crate::response::forward_response(self, status, origin_location, set_cookies)
     }
 }
 
-/// Headers to add to the origin's response when the request passes through.
+/// One change the adapter makes to the origin's response headers, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderChange<'a> {
+    /// Replace the origin's values of this header with this one (or add it).
+    Set(&'static str, Cow<'a, str>),
+    /// Add this value, keeping the origin's.
+    Append(&'static str, Cow<'a, str>),
+    /// Remove every value of this header.
+    Remove(&'static str),
+}
+
+/// A pass to the origin: the request goes on untouched; what the edge changes in the
+/// origin's answer comes from [`Passthrough::header_changes`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Passthrough<'e> {
     /// The rule that decided to pass through (an A/B variant that stays), if any.
     pub rule: Option<&'e str>,
-    /// Headers for the origin's response: `Set-Cookie` with a fresh A/B assignment, then
-    /// `Cache-Control: private, no-store` with it, then `X-Redirect-Rule`. A `Cache-Control`
-    /// here replaces the origin's; the others are appended.
-    pub headers: Vec<(String, String)>,
+    /// A fresh A/B assignment cookie.
+    pub(crate) set_cookie: Option<String>,
+    /// The answer depends on who asks (a rule tried on this path read the visitor).
+    pub(crate) private: bool,
+    /// The request headers it depends on.
+    pub(crate) vary: Option<Box<str>>,
+    /// The `X-Redirect-Rule` value, when the debug header is on.
+    pub(crate) debug: Option<Cow<'e, str>>,
+}
+
+impl Passthrough<'_> {
+    /// Whether the origin's answer goes back exactly as it came.
+    pub fn is_untouched(&self) -> bool {
+        self.set_cookie.is_none() && !self.private && self.debug.is_none()
+    }
+
+    /// The changes to make to the origin's response headers, given its `Cache-Control`:
+    ///
+    /// - `Set-Cookie` with a fresh A/B assignment (appended);
+    /// - on a per-visitor path (a rule tried here read the visitor): `Cache-Control` replaced,
+    ///   with `private, no-store` next to a fresh assignment, else with the origin's own value
+    ///   made private ([`made_private`]: the browser may still cache, no shared cache may);
+    ///   `CDN-Cache-Control`, `Cloudflare-CDN-Cache-Control` and `Surrogate-Control` removed
+    ///   (they speak to shared caches only); `Vary` naming the request headers read (appended);
+    /// - `X-Redirect-Rule` when the debug header is on.
+    ///
+    /// The worker runs before Cloudflare's cache, so the origin's page can still be cached at
+    /// the edge as the origin says: only caches past the worker see these headers.
+    pub fn header_changes<'a>(
+        &'a self,
+        origin_cache_control: Option<&'a str>,
+    ) -> Vec<HeaderChange<'a>> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.set_cookie {
+            out.push(HeaderChange::Append(
+                "Set-Cookie",
+                Cow::Borrowed(c.as_str()),
+            ));
+        }
+        if self.private {
+            let cache_control = if self.set_cookie.is_some() {
+                Cow::Borrowed(PRIVATE)
+            } else {
+                made_private(origin_cache_control)
+            };
+            out.push(HeaderChange::Set("Cache-Control", cache_control));
+            out.extend(SHARED_CACHE_HEADERS.iter().map(|h| HeaderChange::Remove(h)));
+            if let Some(v) = &self.vary {
+                out.push(HeaderChange::Append("Vary", Cow::Borrowed(v)));
+            }
+        }
+        if let Some(d) = &self.debug {
+            out.push(HeaderChange::Append(
+                "X-Redirect-Rule",
+                Cow::Borrowed(d.as_ref()),
+            ));
+        }
+        out
+    }
 }
 
 impl Decision<'_> {
     /// The headers this decision sends or adds, in order: a redirect's response headers, the
-    /// headers added to the origin's answer, none for a forward (see [`Forward::respond`]).
+    /// headers added to an origin answer that has no `Cache-Control` of its own, none for a
+    /// forward (see [`Forward::respond`]).
     pub fn headers(&self) -> Vec<(&str, &str)> {
         match self {
             Decision::Redirect(r) => r.headers().collect(),
             Decision::Forward(_) => Vec::new(),
+            // With no Cache-Control from the origin every value is borrowed: the decision's
+            // own texts or constants.
             Decision::Origin(p) => p
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .header_changes(None)
+                .into_iter()
+                .filter_map(|c| match c {
+                    HeaderChange::Set(n, Cow::Borrowed(v))
+                    | HeaderChange::Append(n, Cow::Borrowed(v)) => Some((n, v)),
+                    _ => None,
+                })
                 .collect(),
         }
     }

@@ -1,16 +1,18 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::bundle::{compile_text, compile_value, Bundle};
-use crate::condition::{Condition, Query};
+use crate::cache::Varies;
+use crate::condition::Condition;
 use crate::decision::{Decision, Forward, Passthrough};
 use crate::index::{Candidates, Index};
 use crate::request::Request;
 use crate::request_url::{PathSegments, RequestUrl};
-use crate::response::{assignment_cookie, debug_value, redirect, PRIVATE};
+use crate::response::{assignment_cookie, debug_value, redirect};
 use crate::rule::{Action, Rule};
 use crate::settings::Settings;
 use crate::target::{Captured, Target};
 use crate::trace::{Explanation, TraceStep, Verdict};
+use crate::visitor::Visitor;
 use crate::CompileErrors;
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -102,9 +104,8 @@ impl Engine {
         request: &Request<'_>,
         mut trace: Option<&mut Vec<TraceStep<'e>>>,
     ) -> Decision<'e> {
-        let pass = || Decision::Origin(Passthrough::default());
         let Some(url) = RequestUrl::split(request.url) else {
-            return pass();
+            return Decision::Origin(Passthrough::default());
         };
         let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(url.host.to_ascii_lowercase())
@@ -117,12 +118,25 @@ impl Engine {
             self.settings.trailing_slash_strict,
         );
         let mut candidates = Candidates::new();
-        let mut query = Query::new(url.query);
-        self.index
-            .candidates(&self.rules, &host, &path, &mut query, &mut candidates);
+        let mut visitor = Visitor::new(request, url.query);
+        self.index.candidates(
+            &self.rules,
+            &host,
+            &path,
+            &mut visitor.query,
+            &mut candidates,
+        );
+        // What the candidates tried read of the visitor: the answer, whichever it is, depends
+        // on all of it (a rule that did not hold decided as much as the one that did).
+        let mut varies = Varies::default();
         for &i in &candidates {
             let rule = &self.rules[i as usize];
-            let outcome = self.try_rule(rule, request, &url, &path, &mut query);
+            let outcome = if rule.allows_method(request.method) {
+                varies.add(rule);
+                self.try_rule(rule, &mut visitor, &url, &path, &varies)
+            } else {
+                Outcome::Skipped(Skip::Method)
+            };
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStep {
                     rule_index: rule.index(),
@@ -137,29 +151,32 @@ impl Engine {
                 return decision;
             }
         }
-        pass()
+        let private = varies.per_visitor();
+        Decision::Origin(Passthrough {
+            private,
+            vary: if private { varies.vary() } else { None },
+            ..Passthrough::default()
+        })
     }
 
     fn try_rule<'e, 'r>(
         &'e self,
         rule: &'e Rule,
-        request: &Request<'r>,
+        visitor: &mut Visitor<'_, 'r>,
         url: &RequestUrl<'r>,
         path: &PathSegments<'r>,
-        query: &mut Query<'r>,
+        varies: &Varies<'e>,
     ) -> Outcome<'e> {
-        if !rule.allows_method(request.method) {
-            return Outcome::Skipped(Skip::Method);
-        }
+        let request = visitor.request;
         let mut query_values: Vec<Cow<'r, str>> = Vec::new();
         for c in &rule.when().list {
-            if !c.holds(request, query, &mut query_values) {
+            if !c.holds(visitor, &mut query_values) {
                 return Outcome::Skipped(Skip::When(c));
             }
         }
         let mut scratch = Vec::new();
         for c in &rule.unless().list {
-            if c.holds(request, query, &mut scratch) {
+            if c.holds(visitor, &mut scratch) {
                 return Outcome::Skipped(Skip::Unless(c));
             }
         }
@@ -185,16 +202,19 @@ impl Engine {
             }
             Ok(location)
         };
+        let redirect_to = |location, cookie| {
+            Outcome::Applied(Decision::Redirect(redirect(
+                rule,
+                &self.settings,
+                varies,
+                location,
+                head,
+                cookie,
+            )))
+        };
         match &rule.action {
             Action::To(target) => match render(target) {
-                Ok(location) => Outcome::Applied(Decision::Redirect(redirect(
-                    rule,
-                    &self.settings,
-                    rule.status,
-                    location,
-                    head,
-                    None,
-                ))),
+                Ok(location) => redirect_to(location, None),
                 Err(v) => Outcome::Skipped(v),
             },
             Action::Forward(target) => {
@@ -207,42 +227,28 @@ impl Engine {
                     location,
                     request_url: request.url.to_string(),
                     head,
+                    method_changes: method_changes(request.method),
                     rule_headers: rule.headers(),
                     debug: debug_value(rule, &self.settings),
                 }))
             }
             Action::Split(split) => {
-                let assignment = split.assign(request);
+                let assignment = split.assign(visitor);
                 let variant = &split.variants[assignment.variant];
                 let cookie = assignment.fresh.then(|| {
                     assignment_cookie(&split.cookie, &variant.name, &self.settings, https)
                 });
                 match &split.targets[assignment.variant] {
-                    None => {
-                        let mut headers = Vec::new();
-                        if let Some(c) = cookie {
-                            headers.push(("Set-Cookie".to_string(), c));
-                            // The origin's page now carries one visitor's assignment: no
-                            // shared cache may hand it to others.
-                            headers.push(("Cache-Control".to_string(), PRIVATE.to_string()));
-                        }
-                        if let Some(d) = debug_value(rule, &self.settings) {
-                            headers.push(("X-Redirect-Rule".to_string(), d.into_owned()));
-                        }
-                        Outcome::Applied(Decision::Origin(Passthrough {
-                            rule: Some(&rule.id),
-                            headers,
-                        }))
-                    }
+                    // The variant that stays: the origin's page, private to this visitor.
+                    None => Outcome::Applied(Decision::Origin(Passthrough {
+                        rule: Some(&rule.id),
+                        set_cookie: cookie,
+                        private: true,
+                        vary: varies.vary(),
+                        debug: debug_value(rule, &self.settings),
+                    })),
                     Some(target) => match render(target) {
-                        Ok(location) => Outcome::Applied(Decision::Redirect(redirect(
-                            rule,
-                            &self.settings,
-                            rule.status,
-                            location,
-                            head,
-                            cookie,
-                        ))),
+                        Ok(location) => redirect_to(location, cookie),
                         Err(v) => Outcome::Skipped(v),
                     },
                 }
@@ -261,11 +267,14 @@ impl Engine {
         url: &RequestUrl<'_>,
         location: &str,
     ) -> bool {
-        let method_changes = rule.status == 303
-            && !request.method.eq_ignore_ascii_case("GET")
-            && !request.method.eq_ignore_ascii_case("HEAD");
-        !method_changes
+        !(rule.status == 303 && method_changes(request.method))
             && url.may_share_path(RequestUrl::path_of(location))
             && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
     }
+}
+
+/// Whether a 303 answer turns a request with `method` into a different one (a GET): every
+/// method but GET and HEAD.
+fn method_changes(method: &str) -> bool {
+    !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD")
 }

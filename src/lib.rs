@@ -24,6 +24,7 @@
 //! ```
 
 mod bundle;
+mod cache;
 mod condition;
 mod decision;
 mod encode;
@@ -44,11 +45,12 @@ mod settings;
 mod split;
 mod target;
 mod trace;
+mod visitor;
 #[cfg(all(target_arch = "wasm32", not(feature = "js-api")))]
 mod worker;
 
 pub use condition::Conditions;
-pub use decision::{Decision, Forward, Passthrough, Response};
+pub use decision::{Decision, Forward, HeaderChange, Passthrough, Response};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 pub use pattern::{Pattern, Segment, Segments};

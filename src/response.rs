@@ -1,7 +1,9 @@
 //! Building the responses the edge generates: status, Location, Cache-Control, the HTML note,
 //! the rule's headers, the A/B cookie and the debug header, in that order.
 
+use crate::cache::{Varies, PRIVATE};
 use crate::encode::{header_safe, html_escape};
+use crate::request_url::RequestUrl;
 use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::{Forward, Response};
@@ -18,19 +20,15 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Cache-Control for a rule's answer: shared caching only for permanent moves that are the same
-/// for every visitor. An answer that depends on geolocation, language, cookies, headers or an
-/// A/B draw is `private, no-store` whatever its status, so no cache hands one visitor's
-/// redirect to another.
-fn cache_control<'s>(rule: &Rule, status: u16, settings: &'s Settings) -> &'s str {
+/// Cache-Control for a rule's answer before its own headers: shared caching only for
+/// permanent moves that are the same for every visitor (a per-visitor answer is [`PRIVATE`]
+/// whatever its status, see [`crate::cache`]).
+fn cache_control(status: u16, per_visitor: bool, settings: &Settings) -> &str {
     match status {
-        301 | 308 if !rule.per_visitor() => &settings.permanent_cache_control,
+        301 | 308 if !per_visitor => &settings.permanent_cache_control,
         _ => PRIVATE,
     }
 }
-
-/// Cache-Control of every answer that must not be shared.
-pub(crate) const PRIVATE: &str = "private, no-store";
 
 /// The short HTML note that carries a link to the target (RFC 9110 §15.4).
 pub(crate) fn body(status: u16, location: &str) -> String {
@@ -83,31 +81,36 @@ pub(crate) fn debug_value<'e>(rule: &'e Rule, settings: &Settings) -> Option<Cow
     settings.debug_header.then(|| header_safe(&rule.id))
 }
 
-/// A redirect answered at the edge.
+/// A redirect answered at the edge; `varies` is what the candidates tried read of the visitor.
 pub(crate) fn redirect<'e>(
     rule: &'e Rule,
     settings: &'e Settings,
-    status: u16,
+    varies: &Varies<'_>,
     location: String,
     head: bool,
     set_cookie: Option<String>,
 ) -> Response<'e> {
+    let private = varies.per_visitor();
     Response {
         rule: &rule.id,
-        status,
+        status: rule.status,
         location,
         head,
-        cache_control: cache_control(rule, status, settings),
+        cache_control: cache_control(rule.status, private, settings),
+        private,
+        vary: if private { varies.vary() } else { None },
         rule_headers: rule.headers(),
-        set_cookie,
+        set_cookies: set_cookie.into_iter().collect(),
         debug: debug_value(rule, settings),
     }
 }
 
+/// The 303 of a Post-Redirect-Get once the origin has answered (see [`Forward::respond`]).
 pub(crate) fn forward_response<'e>(
     forward: &Forward<'e>,
     status: u16,
     origin_location: Option<&str>,
+    set_cookies: &[&str],
 ) -> Option<Response<'e>> {
     if !(200..300).contains(&status) {
         return None;
@@ -115,12 +118,20 @@ pub(crate) fn forward_response<'e>(
     let location = match &forward.location {
         Some(l) => l.clone(),
         None => {
+            // Resolved exactly as a browser resolves a Location (the WHATWG URL parser strips
+            // only C0 controls and spaces around it): no Unicode trimming that could turn
+            // `\u{a0}//evil.example` into a host.
             let base = url::Url::parse(&forward.request_url).ok()?;
-            let target = base.join(origin_location?.trim()).ok()?;
+            let target = base.join(origin_location?).ok()?;
             if target.scheme() != "https" && target.scheme() != "http" {
                 return None;
             }
-            target.to_string()
+            let target = target.to_string();
+            if !forward.method_changes && is_same_resource(&forward.request_url, &target) {
+                // A GET answered with its own URL: a 303 there would repeat forever.
+                return None;
+            }
+            target
         }
     };
     Some(Response {
@@ -129,8 +140,18 @@ pub(crate) fn forward_response<'e>(
         location,
         head: forward.head,
         cache_control: PRIVATE,
+        private: true,
+        vary: None,
         rule_headers: forward.rule_headers,
-        set_cookie: None,
+        set_cookies: set_cookies.iter().map(|c| c.to_string()).collect(),
         debug: forward.debug.clone(),
     })
+}
+
+/// Whether two absolute URLs name the same resource (the loop guard's comparison).
+fn is_same_resource(a: &str, b: &str) -> bool {
+    match (RequestUrl::split(a), RequestUrl::split(b)) {
+        (Some(a), Some(b)) => a.same_resource(&b),
+        _ => false,
+    }
 }

@@ -25,7 +25,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, event, js_sys, web_sys, Context, Delay, Env};
 
-use crate::{random_from_fraction, Decision, Engine, Geo, Request, Response};
+use crate::{
+    random_from_fraction, Decision, Engine, Geo, HeaderChange, Passthrough, Request, Response,
+};
 
 /// The bundle deployed with the worker.
 const EMBEDDED_RULES: &str = include_str!("../rules.json");
@@ -116,7 +118,9 @@ async fn handle(
         Decision::Forward(forward) => {
             let upstream = fetch_origin(req, origin).await?;
             let location = upstream.headers().get("location").ok().flatten();
-            match forward.respond(upstream.status(), location.as_deref()) {
+            let cookies = set_cookies(&upstream.headers());
+            let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            match forward.respond(upstream.status(), location.as_deref(), &cookie_refs) {
                 Some(response) => match edge_response(&response) {
                     Ok(answer) => {
                         if let Some(body) = upstream.body() {
@@ -139,18 +143,18 @@ async fn handle(
         }
         Decision::Origin(pass) => {
             let upstream = fetch_origin(req, origin).await?;
-            if pass.headers.is_empty() {
+            if pass.is_untouched() {
                 return Ok(upstream);
             }
-            match with_added_headers(&upstream, &pass.headers) {
+            match with_changed_headers(&upstream, &pass) {
                 Ok(answer) => Ok(answer),
                 Err(e) => {
+                    // Never send a per-visitor page out with the origin's shared caching.
                     console_error!(
-                        "adding {} header(s) to the origin's answer failed ({}); sending it unchanged",
-                        pass.headers.len(),
+                        "changing the origin's headers failed ({}); answering 502",
                         describe(&e)
                     );
-                    Ok(upstream)
+                    bad_gateway().map_err(JsValue::from)
                 }
             }
         }
@@ -396,18 +400,19 @@ fn edge_response(response: &Response<'_>) -> Result<web_sys::Response, JsValue> 
     web_sys::Response::new_with_opt_str_and_init(response.body().as_deref(), &init)
 }
 
-/// The origin's response with `added` headers appended (a `Cache-Control` among them replaces
-/// the origin's); its body is streamed, not copied.
-fn with_added_headers(
+/// The origin's response with the headers changed as the engine says; its body is streamed,
+/// not copied.
+fn with_changed_headers(
     origin: &web_sys::Response,
-    added: &[(String, String)],
+    pass: &Passthrough<'_>,
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&origin.headers())?;
-    for (name, value) in added {
-        if name.eq_ignore_ascii_case("cache-control") {
-            headers.set(name, value)?;
-        } else {
-            headers.append(name, value)?;
+    let cache_control = headers.get("cache-control")?;
+    for change in pass.header_changes(cache_control.as_deref()) {
+        match change {
+            HeaderChange::Set(name, value) => headers.set(name, &value)?,
+            HeaderChange::Append(name, value) => headers.append(name, &value)?,
+            HeaderChange::Remove(name) => headers.delete(name)?,
         }
     }
     let init = web_sys::ResponseInit::new();
@@ -415,6 +420,15 @@ fn with_added_headers(
     init.set_status_text(&origin.status_text());
     init.set_headers(&headers);
     web_sys::Response::new_with_opt_readable_stream_and_init(origin.body().as_ref(), &init)
+}
+
+/// The `Set-Cookie` values of a response, one per cookie (Fetch iterates them apart).
+fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
+    header_pairs(headers)
+        .into_iter()
+        .filter(|(name, _)| name == "set-cookie")
+        .map(|(_, value)| value)
+        .collect()
 }
 
 /// A JavaScript error as text for the log.

@@ -179,7 +179,8 @@ fn sticky_cookie_is_honoured_whatever_the_random_bits() {
                 (Decision::Origin(p), false) => {
                     assert_eq!(p.rule, Some("pricing-test"));
                     assert!(
-                        !p.headers
+                        !decision
+                            .headers()
                             .iter()
                             .any(|(n, _)| n.eq_ignore_ascii_case("set-cookie")),
                         "sticky cookie re-sent: {p:?}"

@@ -260,7 +260,7 @@ proptest! {
     ) {
         let request = Request { method: "POST", ..Request::get(&url) };
         if let Decision::Forward(forward) = engine().evaluate(&request) {
-            if let Some(response) = forward.respond(status, origin_location.as_deref()) {
+            if let Some(response) = forward.respond(status, origin_location.as_deref(), &[]) {
                 prop_assert_eq!(response.status, 303);
                 prop_assert!(response.location.bytes().all(|b| b.is_ascii_graphic()));
             }

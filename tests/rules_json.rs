@@ -171,17 +171,21 @@ fn contact_form_redirects_after_the_origin_accepts_it() {
     let Decision::Forward(forward) = engine.evaluate(&request) else {
         panic!("POST /contact must be forwarded to the origin first");
     };
-    let accepted = forward.respond(200, None).expect("a 2xx becomes a 303");
+    let accepted = forward
+        .respond(200, None, &[])
+        .expect("a 2xx becomes a 303");
     assert_eq!(accepted.status, 303);
     assert_eq!(accepted.location, "https://example.com/contact/thanks");
     assert_eq!(
-        forward.respond(201, Some("/elsewhere")).map(|r| r.location),
+        forward
+            .respond(201, Some("/elsewhere"), &[])
+            .map(|r| r.location),
         Some("https://example.com/contact/thanks".to_string()),
         "the rule's own target wins over the origin's Location"
     );
     for status in [302, 400, 422, 500, 503] {
         assert!(
-            forward.respond(status, None).is_none(),
+            forward.respond(status, None, &[]).is_none(),
             "an origin {status} must pass through unchanged"
         );
     }
