@@ -40,6 +40,7 @@ fn every_kind_of_finding() {
     assert_eq!(codes_for(&f, "de-home"), ["permanent-conditional"]);
     assert_eq!(codes_for(&f, "form"), ["method-change"]);
     assert_eq!(codes_for(&f, "legacy"), ["method-change"]);
+    assert_eq!(codes_for(&f, "sale"), ["ignored-cache-headers"]);
     let chain = f
         .iter()
         .find(|x| x["rules"][0]["id"] == "docs-v1")

@@ -34,7 +34,7 @@ pub struct Finding {
     /// Error or warning.
     pub severity: Severity,
     /// Stable kebab-case code: `loop`, `chain`, `never-fires`, `duplicate-source`,
-    /// `permanent-conditional`, `method-change`.
+    /// `permanent-conditional`, `method-change`, `ignored-cache-headers`.
     pub code: &'static str,
     /// The rules involved, `(index, id)`, the one to change first.
     pub rules: Vec<(usize, String)>,
@@ -92,6 +92,7 @@ pub fn lint(engine: &Engine, raw: &Value) -> Vec<Finding> {
     shadowing(rules, &raw_rules, &mut findings);
     for rule in rules {
         statuses(rule, &mut findings);
+        ignored_cache_headers(rule, &mut findings);
     }
     chains(engine, &raw_rules, &mut findings);
     findings.sort_by(|a, b| {
@@ -106,6 +107,40 @@ pub fn lint(engine: &Engine, raw: &Value) -> Vec<Finding> {
 
 fn named(rule: &Rule) -> (usize, String) {
     (rule.index(), rule.id().to_string())
+}
+
+/// Cache headers on a rule whose answer depends on who asks: the engine keeps such an answer
+/// `private, no-store` and drops shared-cache headers, so these never take effect.
+fn ignored_cache_headers(rule: &Rule, findings: &mut Vec<Finding>) {
+    const CACHE_HEADERS: [&str; 4] = [
+        "cache-control",
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
+    ];
+    if !rule.per_visitor() {
+        return;
+    }
+    let named_headers: Vec<&str> = rule
+        .headers()
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| CACHE_HEADERS.iter().any(|c| n.eq_ignore_ascii_case(c)))
+        .collect();
+    if named_headers.is_empty() {
+        return;
+    }
+    findings.push(Finding {
+        severity: Severity::Warning,
+        code: "ignored-cache-headers",
+        rules: vec![named(rule)],
+        message: format!(
+            "the rule's answer depends on who asks (a split, or geo, language, cookie or header              conditions), so it is always sent with `Cache-Control: private, no-store` and              without shared-cache headers: its {} never take effect",
+            named_headers.join(", ")
+        ),
+        hint: "remove these headers; a shared cache must never hand one visitor's answer to                another"
+            .into(),
+    });
 }
 
 fn statuses(rule: &Rule, findings: &mut Vec<Finding>) {
