@@ -467,8 +467,60 @@ fn methods() -> Vec<Case> {
     cases
 }
 
+/// Paths where the answer depends on who asks, with every kind of visitor: the answer, and
+/// the origin's page passed through, must be storable by no shared cache.
+fn per_visitor() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let paths = [
+        "/welcome",
+        "/sale",
+        "/lang-cached",
+        "/home",
+        "/promo",
+        "/beta",
+        "/m/x",
+        "/pricing",
+        "/store",
+        "/abtest/x",
+    ];
+    for p in paths {
+        for (lang, cookie, agent) in [
+            ("de", "", "Mobile"),
+            ("en", "member=1", "Desktop"),
+            (
+                "fr-CA, de;q=0.5",
+                "ab_sale=stay; ab_pricing=control; beta=1",
+                "",
+            ),
+            ("", "ab_sale=go; ab_pricing=new; ab_v=b", "Mobile Safari"),
+        ] {
+            for (country, continent) in [("", ""), ("FR", "EU"), ("US", "NA")] {
+                let mut case = Case::get("per visitor", format!("{HOST}{p}"));
+                if !lang.is_empty() {
+                    case = case.header("accept-language", lang);
+                }
+                if !cookie.is_empty() {
+                    case = case.header("cookie", cookie);
+                }
+                if !agent.is_empty() {
+                    case = case.header("user-agent", agent);
+                }
+                if !country.is_empty() {
+                    case = case.geo(country, continent);
+                }
+                cases.push(case);
+            }
+        }
+    }
+    for m in ["GET", "POST", "HEAD"] {
+        cases.push(Case::get("per visitor", format!("{HOST}/prg")).method(m));
+    }
+    cases
+}
+
 fn all_cases() -> Vec<Case> {
     [
+        per_visitor(),
         placeholder_tricks(),
         long_urls(),
         many_segments(),
@@ -683,11 +735,11 @@ fn tampered_ab_cookies_get_a_fresh_valid_assignment() {
         invariants::check(engine(), &request).unwrap();
         let set_cookie = match &decision {
             Decision::Redirect(r) => r.header("set-cookie").map(str::to_string),
-            Decision::Origin(p) => p
-                .headers
-                .iter()
+            Decision::Origin(_) => decision
+                .headers()
+                .into_iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-                .map(|(_, v)| v.clone()),
+                .map(|(_, v)| v.to_string()),
             Decision::Forward(_) => panic!("a split never forwards"),
         };
         let set_cookie = set_cookie.unwrap_or_else(|| panic!("{value:?}: no fresh assignment"));
@@ -923,12 +975,22 @@ fn hostile_cases_json() {
         if let Some(continent) = &c.continent {
             cf.insert("continent".into(), continent.clone().into());
         }
+        // Whether the answer depends on who asks: a candidate tried reads the visitor. Asked
+        // of the URL as the platform hands it over (WHATWG-normalised).
+        let normalized = url::Url::parse(&c.url).map_or(c.url.clone(), |u| u.to_string());
+        let per_visitor = c.with_request(&normalized, |r| {
+            engine().explain(r).trace.iter().any(|step| {
+                step.verdict != edge_redirects::Verdict::MethodMismatch
+                    && engine().rules()[step.rule_index].per_visitor()
+            })
+        });
         out.push(serde_json::json!({
             "category": c.category,
             "method": c.method,
             "url": c.url,
             "headers": headers,
             "cf": cf,
+            "per_visitor": per_visitor,
         }));
     }
     assert!(

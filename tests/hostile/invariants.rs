@@ -6,10 +6,13 @@
 //!   `settings.allowed_hosts` when a placeholder is substituted into the host;
 //! - no header name or value carries CR, LF, another control character or raw non-ASCII;
 //! - the loop guard holds: a redirect never points at the URL that was requested, and following
-//!   it never yields a redirect to that same URL again.
+//!   it never yields a redirect to that same URL again;
+//! - an answer that depends on who asks (any candidate tried read the visitor's geolocation,
+//!   language, cookies or headers, or drew an A/B variant) is storable by no shared cache,
+//!   whatever the rule's headers or the origin's say.
 #![allow(dead_code)]
 
-use edge_redirects::{Decision, Engine, Request, Response};
+use edge_redirects::{Decision, Engine, HeaderChange, Request, Response, Verdict};
 use std::borrow::Cow;
 use url::Url;
 
@@ -24,7 +27,84 @@ pub fn check(engine: &Engine, request: &Request<'_>) -> Result<(), String> {
             explained.decision
         ));
     }
-    check_decision(engine, request, &decision)
+    check_decision(engine, request, &decision)?;
+    // Per visitor when any candidate the engine tried (its method allowed) reads the visitor.
+    let per_visitor = explained.trace.iter().any(|step| {
+        step.verdict != Verdict::MethodMismatch && engine.rules()[step.rule_index].per_visitor()
+    });
+    if per_visitor {
+        check_private(&decision)?;
+    }
+    Ok(())
+}
+
+/// Headers that let a shared cache store an answer.
+pub const SHARED_CACHE_HEADERS: [&str; 3] = [
+    "cdn-cache-control",
+    "cloudflare-cdn-cache-control",
+    "surrogate-control",
+];
+
+/// An origin answer every shared cache would store.
+pub const SHAREABLE_ORIGIN: &[(&str, &str)] = &[
+    ("Cache-Control", "public, max-age=600, s-maxage=3600"),
+    ("CDN-Cache-Control", "max-age=3600"),
+    ("Cloudflare-CDN-Cache-Control", "max-age=3600"),
+    ("Surrogate-Control", "max-age=3600"),
+];
+
+/// Whether a response with these headers may be stored by a shared cache.
+pub fn shareable<'h>(headers: impl IntoIterator<Item = (&'h str, &'h str)>) -> Option<String> {
+    let mut private = false;
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        if SHARED_CACHE_HEADERS.contains(&lower.as_str()) {
+            return Some(format!("{name}: {value}"));
+        }
+        if lower == "cache-control" {
+            let v = value.to_ascii_lowercase();
+            if v.contains("public") || v.contains("s-maxage") {
+                return Some(format!("{name}: {value}"));
+            }
+            private |= v.contains("private") || v.contains("no-store");
+        }
+    }
+    (!private).then(|| "no private Cache-Control".to_string())
+}
+
+/// A per-visitor decision: its edge answers, and the origin's answer passed through, are
+/// storable by no shared cache.
+pub fn check_private(decision: &Decision<'_>) -> Result<(), String> {
+    let problem = match decision {
+        Decision::Redirect(r) => shareable(r.headers()),
+        Decision::Forward(f) => FORWARD_ANSWERS.iter().find_map(|(status, location)| {
+            f.respond(*status, *location, &["s=1"])
+                .and_then(|r| shareable(r.headers()))
+        }),
+        Decision::Origin(pass) => {
+            let mut headers: Vec<(String, String)> = SHAREABLE_ORIGIN
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            for change in pass.header_changes(Some(SHAREABLE_ORIGIN[0].1)) {
+                match change {
+                    HeaderChange::Set(n, v) => {
+                        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(n));
+                        headers.push((n.to_string(), v.into_owned()));
+                    }
+                    HeaderChange::Append(n, v) => headers.push((n.to_string(), v.into_owned())),
+                    HeaderChange::Remove(n) => headers.retain(|(h, _)| !h.eq_ignore_ascii_case(n)),
+                }
+            }
+            shareable(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        }
+    };
+    match problem {
+        Some(p) => Err(format!(
+            "a per-visitor answer is shared-cacheable ({p}): {decision:?}"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Checks one decision already made for `request`.
@@ -45,7 +125,7 @@ pub fn check_decision(
             // The origin answers: its status and Location are the origin's; whatever they are,
             // the 303 the edge builds from them must be a clean header set.
             for (status, origin_location) in FORWARD_ANSWERS {
-                if let Some(response) = forward.respond(*status, *origin_location) {
+                if let Some(response) = forward.respond(*status, *origin_location, &[]) {
                     if response.status != 303 {
                         return Err(format!("forward answered {}", response.status));
                     }
