@@ -29,3 +29,10 @@ pub const MAX_ERROR_TEXT_BYTES: usize = 2 * MAX_TEXT_BYTES;
 /// longer key never has one; the edit distance is never computed over a long key.
 pub const MAX_SUGGESTED_KEY_CHARS: usize = 32;
 
+/// Largest bundle text the worker reads from KV, in bytes (8 MiB, about 110,000 typical rules);
+/// a longer value is refused without being compiled (the last good bundle keeps serving), and
+/// `redirects validate` warns about a bundle over it. A Workers isolate has 128 MB, and while
+/// a refresh compiles a new bundle the old one still serves: measured in workerd, a 12 MB
+/// bundle of mixed rules added 81 MB to a fresh isolate and 177 MB once replaced by another
+/// (about 15 bytes per byte of JSON, Miniflare's own copies of the KV value included).
+pub const WORKER_MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
