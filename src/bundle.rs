@@ -5,8 +5,8 @@ use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::host::normalize_rule_host;
 use crate::json::{Object, Value};
 use crate::limits::{
-    MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS, MAX_RULES,
-    MAX_TEXT_BYTES,
+    MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_ERRORS, MAX_ERROR_TEXT_BYTES, MAX_LIST_ENTRIES,
+    MAX_PATTERN_SEGMENTS, MAX_RULES, MAX_SUGGESTED_KEY_CHARS, MAX_TEXT_BYTES,
 };
 use crate::pattern::{is_name, Pattern};
 use crate::rule::{Action, Rare, Rule, Texts};
@@ -76,7 +76,7 @@ const RESERVED_HEADERS: &[&str] = &[
 /// Parses and validates bundle text.
 pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
     if text.len() > MAX_BUNDLE_BYTES {
-        return Err(CompileErrors(vec![CompileError {
+        return Err(CompileErrors::one(CompileError {
             kind: ErrorKind::Limit,
             rule_index: None,
             rule_id: None,
@@ -88,10 +88,10 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
             hint: "split the site's rules by host into several workers, or collapse many exact rules into patterns".into(),
             line: None,
             column: None,
-        }]));
+        }));
     }
     let syntax = |e: serde_json::Error| {
-        CompileErrors(vec![CompileError {
+        CompileErrors::one(CompileError {
             kind: ErrorKind::Syntax,
             rule_index: None,
             rule_id: None,
@@ -102,23 +102,31 @@ pub(crate) fn compile_text(text: &str) -> Result<Bundle, CompileErrors> {
                     .into(),
             line: Some(e.line()),
             column: Some(e.column()),
-        }])
+        })
     };
-    if let Some(compiled) = compile_streaming(text) {
-        return compiled;
+    match compile_streaming(text) {
+        Ok(Some(compiled)) => return compiled,
+        // The same parser reads the same text to the same first syntax error: no need to
+        // build the tree (up to 16 bytes per byte of text) to find it again.
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(syntax(e)),
+        _ => {}
     }
     let value: Value<'_> = serde_json::from_str(text).map_err(syntax)?;
     compile_value(&value)
 }
 
 /// Compiles the usual bundle in one pass: an object with `settings` (if any) before one `rules`
-/// array of at most [`MAX_RULES`], each rule compiled as soon as it is read, so the bundle never
-/// exists as a whole tree next to the compiled rules. `None` for anything else (another shape,
-/// `settings` after `rules`, a syntax error, too many rules): [`compile_value`] on the parsed
-/// tree is the reference, and reports those cases with the right errors.
-fn compile_streaming(text: &str) -> Option<Result<Bundle, CompileErrors>> {
+/// array, each rule compiled as soon as it is read, so the bundle never exists as a whole tree
+/// next to the compiled rules (more than [`MAX_RULES`] rules are counted, not compiled, and
+/// reported as [`compile_value`] does). `Ok(None)` for another shape or `settings` after
+/// `rules`, and `Err` for text the parser rejects (a syntax error, or `rules` not an array):
+/// [`compile_value`] on the parsed tree is the reference, and reports those cases with the
+/// right errors.
+fn compile_streaming(
+    text: &str,
+) -> Result<Option<Result<Bundle, CompileErrors>>, serde_json::Error> {
     if !text.trim_start().starts_with('{') {
-        return None;
+        return Ok(None);
     }
     let mut rules = Vec::new();
     let mut ids = HashMap::default();
@@ -134,10 +142,9 @@ fn compile_streaming(text: &str) -> Option<Result<Bundle, CompileErrors>> {
         },
     }
     .deserialize(&mut de)
-    .and_then(|top| de.end().map(|()| top))
-    .ok()?;
+    .and_then(|top| de.end().map(|()| top))?;
     let TopPass::Done { rest, rules_seen } = top else {
-        return None;
+        return Ok(None);
     };
     let mut cx = Cx::default();
     let settings = cx.top(&rest);
@@ -145,7 +152,8 @@ fn compile_streaming(text: &str) -> Option<Result<Bundle, CompileErrors>> {
         cx.missing_rules();
     }
     cx.errors.append(&mut rule_cx.errors);
-    Some(cx.finish(settings, rules))
+    cx.found += rule_cx.found;
+    Ok(Some(cx.finish(settings, rules)))
 }
 
 /// The number of elements of the top-level `rules` array of a bundle's text (the last one, as
@@ -274,7 +282,8 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
 }
 
 /// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time.
-/// Anything but an array, or more than [`MAX_RULES`] rules, fails the pass.
+/// Anything but an array fails the pass. Once a rule has an error, compiled rules are no
+/// longer kept: the bundle is rejected anyway.
 struct RulesSeed<'c, 'a> {
     cx: &'c mut Cx,
     settings: Settings,
@@ -309,14 +318,30 @@ impl<'de> Visitor<'de> for RulesSeed<'_, 'de> {
         f.write_str("an array of rules")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.rules.reserve_exact(self.expected.min(MAX_RULES));
-        self.ids.reserve(self.expected.min(MAX_RULES));
         let mut i = 0;
         while let Some(raw) = seq.next_element::<Value<'de>>()? {
             if i == MAX_RULES {
-                return Err(serde::de::Error::custom("more rules than the limit"));
+                // As `compile_value` reports it: the count alone, no error of any rule.
+                let mut count = i + 1;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                *self.rules = Vec::new();
+                *self.cx = Cx::default();
+                self.cx.too_many_rules(count);
+                return Ok(());
             }
-            if let Some(rule) = self.cx.rule(i, &raw, &self.settings, self.ids) {
+            let rule = self.cx.rule(i, &raw, &self.settings, self.ids);
+            if self.cx.found > 0 {
+                if self.rules.capacity() > 0 {
+                    *self.rules = Vec::new();
+                }
+            } else if let Some(rule) = rule {
+                if self.rules.capacity() == 0 {
+                    // Sized once the first rule compiles, so a list of junk reserves nothing.
+                    self.rules.reserve_exact(self.expected.min(MAX_RULES));
+                    self.ids.reserve(self.expected.min(MAX_RULES));
+                }
                 self.rules.push(rule);
             }
             i += 1;
@@ -338,7 +363,10 @@ pub(crate) fn compile_value(value: &Value<'_>) -> Result<Bundle, CompileErrors> 
                 ids.reserve(list.len());
                 rules.reserve(list.len());
                 for (i, raw) in list.iter().enumerate() {
-                    if let Some(rule) = cx.rule(i, raw, &settings, &mut ids) {
+                    let rule = cx.rule(i, raw, &settings, &mut ids);
+                    if cx.found > 0 {
+                        rules = Vec::new();
+                    } else if let Some(rule) = rule {
                         rules.push(rule);
                     }
                 }
@@ -363,7 +391,10 @@ impl fmt::Display for RulePointer {
 
 #[derive(Default)]
 struct Cx {
+    /// The first [`MAX_ERRORS`] errors found.
     errors: Vec<CompileError>,
+    /// How many errors were found, kept or not.
+    found: usize,
     rule: Option<(usize, Option<String>)>,
 }
 
@@ -387,10 +418,11 @@ impl Cx {
     }
 
     fn finish(self, settings: Settings, rules: Vec<Rule>) -> Result<Bundle, CompileErrors> {
-        if self.errors.is_empty() {
+        if self.found == 0 {
             Ok(Bundle { settings, rules })
         } else {
-            Err(CompileErrors(self.errors))
+            let kept = self.errors.len();
+            Err(CompileErrors::new(self.errors, self.found - kept))
         }
     }
 }
@@ -404,6 +436,20 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// `text` cut to at most [`MAX_ERROR_TEXT_BYTES`], ending in `…` when cut.
+fn shorten(mut text: String) -> String {
+    if text.len() > MAX_ERROR_TEXT_BYTES {
+        let mut end = MAX_ERROR_TEXT_BYTES - '…'.len_utf8();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+        text.shrink_to_fit();
+    }
+    text
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -422,7 +468,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl Cx {
+    /// Whether [`MAX_ERRORS`] errors are kept already, so that more are only counted.
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS
+    }
+
     fn err(&mut self, kind: ErrorKind, pointer: String, message: String, hint: &str) {
+        self.found += 1;
+        if self.full() {
+            return;
+        }
         let (rule_index, rule_id) = match &self.rule {
             Some((i, id)) => (Some(*i), id.clone()),
             None => (None, None),
@@ -431,8 +486,8 @@ impl Cx {
             kind,
             rule_index,
             rule_id,
-            pointer,
-            message,
+            pointer: shorten(pointer),
+            message: shorten(message),
             hint: hint.to_string(),
             line: None,
             column: None,
@@ -440,6 +495,10 @@ impl Cx {
     }
 
     fn type_err(&mut self, pointer: String, expected: &str, found: &Value) {
+        if self.full() {
+            self.found += 1;
+            return;
+        }
         let hint = format!("write {expected} here");
         self.err(
             ErrorKind::Type,
@@ -455,11 +514,20 @@ impl Cx {
             if known.contains(&key) {
                 continue;
             }
-            let close = known
-                .iter()
-                .map(|k| (edit_distance(key, k), *k))
-                .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-                .min();
+            if self.full() {
+                self.found += 1;
+                continue;
+            }
+            // A key this long is too far from every known key for a suggestion.
+            let close = (key.chars().nth(MAX_SUGGESTED_KEY_CHARS).is_none())
+                .then(|| {
+                    known
+                        .iter()
+                        .map(|k| (edit_distance(key, k), *k))
+                        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+                        .min()
+                })
+                .flatten();
             let hint = match close {
                 Some((_, k)) => format!("did you mean `{k}`?"),
                 None => format!("allowed keys here: {}", known.join(", ")),
@@ -611,7 +679,7 @@ impl Cx {
     ) -> Option<Rule> {
         let at = RulePointer(i);
         self.rule = Some((i, None));
-        let before = self.errors.len();
+        let before = self.found;
         let Some(obj) = raw.as_object() else {
             self.type_err(at.to_string(), "a rule object", raw);
             return None;
@@ -841,7 +909,7 @@ impl Cx {
             (None, None, true) => Some(Action::Forward(None)),
         };
 
-        if self.errors.len() > before {
+        if self.found > before {
             return None;
         }
         let (from, pattern) = pattern?;
@@ -1181,7 +1249,7 @@ impl Cx {
             );
             return None;
         }
-        let before = self.errors.len();
+        let before = self.found;
         let mut variants = Vec::with_capacity(list.len());
         let mut targets = Vec::with_capacity(list.len());
         for (j, raw) in list.iter().enumerate() {
@@ -1265,7 +1333,7 @@ impl Cx {
                 targets.push(target);
             }
         }
-        if self.errors.len() > before {
+        if self.found > before {
             return None;
         }
         let total: u64 = variants.iter().map(|v| u64::from(v.weight)).sum();

@@ -1,5 +1,6 @@
 //! Compile errors: data that names the rule, the JSON pointer, what is wrong and how to fix it.
 
+use crate::limits::MAX_ERRORS;
 use std::fmt;
 
 /// What kind of mistake a [`CompileError`] reports.
@@ -92,26 +93,73 @@ impl std::error::Error for CompileError {}
 /// Every error found in a bundle. Never empty. Rules are reported in file order; within a
 /// rule, keys are checked in a fixed order (`id`, unknown keys, `from`, `host`, `methods`,
 /// `when`, `unless`, `to`, ...), so the same mistake always produces the same report.
+///
+/// At most [`MAX_ERRORS`] errors are kept, the first ones found; the rest are counted
+/// ([`CompileErrors::omitted`]) so that a bundle wrong in every one of its rules costs no more
+/// memory to reject than a bundle with a hundred mistakes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompileErrors(pub Vec<CompileError>);
+pub struct CompileErrors {
+    errors: Vec<CompileError>,
+    omitted: usize,
+}
 
 impl CompileErrors {
-    /// The individual errors.
+    /// The errors kept: all of them, or the first [`MAX_ERRORS`]. Never empty.
     pub fn errors(&self) -> &[CompileError] {
-        &self.0
+        &self.errors
+    }
+
+    /// How many more errors were found than [`CompileErrors::errors`] holds.
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
+    /// How many errors were found in all: kept and omitted.
+    pub fn total(&self) -> usize {
+        self.errors.len() + self.omitted
+    }
+
+    /// The errors kept, owned.
+    pub fn into_errors(self) -> Vec<CompileError> {
+        self.errors
+    }
+
+    /// A report of `errors` (never empty), keeping the first [`MAX_ERRORS`], plus `omitted`
+    /// errors found but not kept.
+    pub(crate) fn new(mut errors: Vec<CompileError>, omitted: usize) -> Self {
+        debug_assert!(!errors.is_empty());
+        let over = errors.len().saturating_sub(MAX_ERRORS);
+        errors.truncate(MAX_ERRORS);
+        CompileErrors {
+            errors,
+            omitted: omitted + over,
+        }
+    }
+
+    /// A report of one error.
+    pub(crate) fn one(error: CompileError) -> Self {
+        CompileErrors::new(vec![error], 0)
     }
 }
 
 impl fmt::Display for CompileErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
+        let n = self.total();
         writeln!(
             f,
             "{n} error{} in rule bundle:",
             if n == 1 { "" } else { "s" }
         )?;
-        for e in &self.0 {
+        for e in &self.errors {
             writeln!(f, "  {e}")?;
+        }
+        if self.omitted > 0 {
+            writeln!(
+                f,
+                "  and {} more error{} (only the first {MAX_ERRORS} are kept)",
+                self.omitted,
+                if self.omitted == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

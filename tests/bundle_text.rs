@@ -66,7 +66,7 @@ fn errors_come_in_the_same_order_from_text_and_from_a_value() {
     }"#;
     let pointers = |r: Result<Engine, edge_redirects::CompileErrors>| -> Vec<String> {
         r.expect_err("the bundle is rejected")
-            .0
+            .errors()
             .iter()
             .map(|e| e.pointer.clone())
             .collect()
@@ -98,15 +98,18 @@ fn rules_of_the_wrong_type_are_a_type_error_on_either_path() {
     ] {
         let text = json!({ "version": 1, "rules": rules }).to_string();
         let errors = Engine::compile(&text).expect_err("rejected");
-        assert_eq!(errors.0.len(), 1, "{text}: {errors}");
-        assert_eq!(errors.0[0].pointer, "/rules", "{text}");
-        assert!(errors.0[0].message.contains("array"), "{text}: {errors}");
+        assert_eq!(errors.errors().len(), 1, "{text}: {errors}");
+        assert_eq!(errors.errors()[0].pointer, "/rules", "{text}");
+        assert!(
+            errors.errors()[0].message.contains("array"),
+            "{text}: {errors}"
+        );
     }
 }
 
 #[test]
 fn a_bundle_without_rules_says_so() {
     let errors = Engine::compile(r#"{"version": 1, "settings": {}}"#).expect_err("rejected");
-    assert_eq!(errors.0.len(), 1, "{errors}");
-    assert_eq!(errors.0[0].pointer, "/rules");
+    assert_eq!(errors.errors().len(), 1, "{errors}");
+    assert_eq!(errors.errors()[0].pointer, "/rules");
 }

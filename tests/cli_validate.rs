@@ -125,3 +125,63 @@ fn no_colours_when_stdout_is_not_a_terminal() {
     assert!(text.contains("error[Pattern]"));
     assert!(!text.contains('\x1b'), "{text:?}");
 }
+
+#[test]
+fn errors_past_the_cap_are_counted_not_listed() {
+    // 150 rules without `from`: the first 100 errors are listed, the rest counted.
+    let rules: Vec<String> = (0..150)
+        .map(|i| format!(r#"{{"id":"r{i}","to":"/"}}"#))
+        .collect();
+    let path = scratch(
+        "many-errors.json",
+        &format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(",")),
+    );
+    let file = path.to_str().expect("path");
+    let (code, out, _) = run(&["validate", file]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[MissingKey]").count(), 100, "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "and 50 more errors (only the first 100 are kept)\n{file}: 150 errors\n"
+        )),
+        "{out}"
+    );
+    let (_, json, _) = run(&["validate", "--json", file]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(100));
+    assert_eq!(v["more_errors"], 50);
+}
+
+#[test]
+fn a_bundle_too_big_for_the_worker_is_valid_with_a_warning() {
+    let limit = edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
+    let core = r#"{"version":1,"rules":[{"id":"a","from":"/a","to":"/b"}]}"#;
+    let at_limit = format!("{core}{}", " ".repeat(limit - core.len()));
+    let path = scratch("at-the-ceiling.json", &at_limit);
+    let (code, out, err) = run(&["validate", path.to_str().expect("path")]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+
+    let path = scratch("over-the-ceiling.json", &format!("{at_limit} "));
+    let file = path.to_str().expect("path");
+    let (code, out, err) = run(&["validate", file]);
+    assert_eq!(code, 0, "a warning, not a finding: {err}");
+    assert_eq!(out, format!("ok {file}: 1 rule\n"));
+    assert!(
+        err.starts_with(&format!("warning: {file}: {} bytes;", limit + 1)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("refuses a bundle over {limit} bytes")),
+        "{err}"
+    );
+    let (code, json, _) = run(&["validate", "--json", file]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["valid"], true);
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("128 MB")),
+        "{json}"
+    );
+}

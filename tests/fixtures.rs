@@ -796,7 +796,7 @@ fn run_error_file(text: &str) -> Result<Report, String> {
                 ));
                 continue;
             }
-            Err(errors) => errors.0,
+            Err(errors) => errors.into_errors(),
         };
         let mut bad: Vec<String> = actual.iter().flat_map(error_invariants).collect();
         let same = expected.len() == actual.len()

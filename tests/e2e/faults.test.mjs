@@ -53,11 +53,19 @@ class KvNamespace {
 export default function (env) { return new KvNamespace(env); }
 `;
 
-/** The worker with a faulty KV; `kv(key)` answers `{ mode, value, delayMs }` per read. */
-async function startWithFaultyKv(kv) {
+/**
+ * The worker with a faulty KV; `kv(key, n)` answers `{ mode, value, delayMs }` for read `n`.
+ * `vars`: the worker's plain-text variables. `worker.logs()`: what workerd printed so far.
+ */
+async function startWithFaultyKv(kv, { vars } = {}) {
   let reads = 0;
   const seen = [];
+  let logs = "";
   const mf = new Miniflare({
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", (chunk) => (logs += chunk));
+      stderr.on("data", (chunk) => (logs += chunk));
+    },
     workers: [
       {
         name: "redirects",
@@ -68,6 +76,7 @@ async function startWithFaultyKv(kv) {
           { type: "CompiledWasm", include: ["**/*.wasm"] },
         ],
         compatibilityDate: compatibilityDate(),
+        bindings: vars ?? {},
         wrappedBindings: { REDIRECT_RULES: { scriptName: "faulty-kv" } },
         outboundService: async (request) => {
           seen.push(request.url);
@@ -95,13 +104,14 @@ async function startWithFaultyKv(kv) {
     mf,
     seen,
     reads: () => reads,
+    logs: () => logs,
     fetch: (url, init = {}) => mf.dispatchFetch(url, { redirect: "manual", ...init, cf: cfFor(init.cf) }),
     close: () => mf.dispose(),
   };
 }
 
-async function withFaultyKv(kv, body) {
-  const worker = await startWithFaultyKv(kv);
+async function withFaultyKv(kv, body, options) {
+  const worker = await startWithFaultyKv(kv, options);
   try {
     await body(worker);
   } finally {
@@ -150,6 +160,71 @@ for (const [what, value] of [
   test(`KV holding garbage (${what}): ignored, the embedded bundle serves`, () =>
     withFaultyKv(() => ({ mode: "value", value }), servesEmbedded));
 }
+
+// --- Values that would cost an isolate too much ------------------------------------------------
+
+/** How many times the worker logged that it ignored the KV value. */
+function ignoredCount(logs) {
+  return logs.split("\n").filter((line) => line.includes("REDIRECT_RULES/rules.json ignored")).length;
+}
+
+/** Requests every 300 ms for `ms`, each answered from the embedded bundle (by `check`). */
+async function keepAsking(worker, ms, check) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await check(worker);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+// A KV value over the worker's ceiling (WORKER_MAX_BUNDLE_BYTES, 8 MiB): a valid bundle padded
+// with spaces, whose /docs/* rule differs from both the embedded and the usual KV bundle.
+const TOO_BIG = `{"version":1,"rules":[{"id":"big","from":"/docs/*","to":"/too-big/:splat"}]}${" ".repeat(9 * 1024 * 1024)}`;
+
+test("KV holding an invalid bundle: compiled and logged once per isolate, not on every refresh", () =>
+  withFaultyKv(
+    () => ({
+      mode: "value",
+      // A typo in each of 20,000 rules: 40,000 errors.
+      value: JSON.stringify({ version: 1, rules: Array.from({ length: 20000 }, (_, i) => ({ id: `r${i}`, form: `/r/${i}`, to: "/" })) }),
+    }),
+    async (worker) => {
+      await keepAsking(worker, 4000, servesEmbedded);
+      // Every refresh (each second) read the value again...
+      assert.ok(worker.reads() >= 3, `KV read ${worker.reads()} times in 4 s with a 1 s refresh`);
+      // ...and recognised it: one compile, one log line, which says how many errors it leaves out.
+      assert.equal(ignoredCount(worker.logs()), 1, worker.logs().slice(0, 2000));
+      assert.match(worker.logs(), /40000 errors in rule bundle/);
+      assert.match(worker.logs(), /and 39900 more errors/);
+    },
+    { vars: { REDIRECT_RULES_REFRESH_SECONDS: "1" } },
+  ));
+
+test("KV holding a bundle over the worker's ceiling: refused without compiling, the embedded bundle serves", () =>
+  withFaultyKv(
+    () => ({ mode: "value", value: TOO_BIG }),
+    async (worker) => {
+      await servesEmbedded(worker);
+      const docs = await worker.fetch(`${SITE}/docs/a/b`);
+      await answer(docs);
+      assert.equal(docs.headers.get("location"), "https://docs.example.com/a/b", "the embedded /docs/* rule");
+      assert.equal(ignoredCount(worker.logs()), 1, worker.logs().slice(0, 2000));
+      assert.match(worker.logs(), /the limit is 8388608 bytes/);
+    },
+  ));
+
+test("KV value growing over the ceiling: the last good KV bundle keeps serving, refused once", () =>
+  withFaultyKv(
+    (_key, n) => ({ mode: "value", value: n === 1 ? BUNDLE : TOO_BIG }),
+    async (worker) => {
+      await servesKvBundle(worker);
+      await keepAsking(worker, 4000, servesKvBundle);
+      assert.ok(worker.reads() >= 3, `KV read ${worker.reads()} times in 4 s with a 1 s refresh`);
+      assert.equal(ignoredCount(worker.logs()), 1, worker.logs().slice(0, 2000));
+      assert.match(worker.logs(), /the limit is 8388608 bytes/);
+    },
+    { vars: { REDIRECT_RULES_REFRESH_SECONDS: "1" } },
+  ));
 
 test("KV slow: the first request waits for it a little, requests meanwhile use the current bundle", () =>
   withFaultyKv(

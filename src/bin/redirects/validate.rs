@@ -3,6 +3,7 @@
 use crate::bundle::{load, CmdResult};
 use crate::output::{plural, print_json, Paint};
 use crate::Status;
+use edge_redirects::limits::{MAX_ERRORS, WORKER_MAX_BUNDLE_BYTES};
 use edge_redirects::{CompileError, CompileErrors};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -12,11 +13,20 @@ use std::path::Path;
 pub fn run(path: &Path, as_json: bool) -> CmdResult {
     let loaded = load(path)?;
     let file = path.display().to_string();
+    let warning = too_big_for_the_worker(loaded.text.len());
+    if let (Some(warning), false) = (&warning, as_json) {
+        let paint = Paint::stderr();
+        eprintln!("{} {file}: {warning}", paint.yellow("warning:"));
+    }
     match &loaded.engine {
         Ok(engine) => {
             let rules = engine.rules().len();
             if as_json {
-                print_json(&json!({ "file": file, "valid": true, "rules": rules, "errors": [] }));
+                let mut out = json!({ "file": file, "valid": true, "rules": rules, "errors": [] });
+                if let Some(warning) = warning {
+                    out["warnings"] = json!([warning]);
+                }
+                print_json(&out);
             } else {
                 let paint = Paint::stdout();
                 println!("{} {file}: {}", paint.green("ok"), plural(rules, "rule"));
@@ -26,13 +36,33 @@ pub fn run(path: &Path, as_json: bool) -> CmdResult {
         Err(errors) => {
             if as_json {
                 let list: Vec<Value> = errors.errors().iter().map(error_json).collect();
-                print_json(&json!({ "file": file, "valid": false, "errors": list }));
+                let mut out = json!({ "file": file, "valid": false, "errors": list });
+                if errors.omitted() > 0 {
+                    out["more_errors"] = json!(errors.omitted());
+                }
+                if let Some(warning) = warning {
+                    out["warnings"] = json!([warning]);
+                }
+                print_json(&out);
             } else {
                 print!("{}", render_errors(&file, errors, &Paint::stdout()));
             }
             Ok(Status::Findings)
         }
     }
+}
+
+/// The warning for a bundle of `bytes` bytes that the worker would refuse to read from KV
+/// (it would not fit a 128 MB isolate once compiled), if it is one.
+fn too_big_for_the_worker(bytes: usize) -> Option<String> {
+    (bytes > WORKER_MAX_BUNDLE_BYTES).then(|| {
+        format!(
+            "{bytes} bytes; the worker refuses a bundle over {WORKER_MAX_BUNDLE_BYTES} bytes \
+             from KV (compiled, it would not fit the 128 MB of a Workers isolate) and keeps \
+             serving the last good one; split the rules by host over several workers, or \
+             replace runs of exact rules with patterns"
+        )
+    })
 }
 
 /// One error as the stable JSON object `validate --json` prints.
@@ -77,11 +107,18 @@ pub fn render_errors(file: &str, errors: &CompileErrors, paint: &Paint) -> Strin
             let _ = writeln!(out, "  {}", paint.dim(&format!("hint: {}", e.hint)));
         }
     }
+    if errors.omitted() > 0 {
+        let _ = writeln!(
+            out,
+            "and {} (only the first {MAX_ERRORS} are kept)",
+            plural(errors.omitted(), "more error")
+        );
+    }
     let _ = writeln!(
         out,
         "{}: {}",
         file,
-        paint.red(&plural(errors.errors().len(), "error"))
+        paint.red(&plural(errors.total(), "error"))
     );
     out
 }
