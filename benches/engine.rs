@@ -7,6 +7,9 @@
 //!
 //! The rule scheme is the one `benches/peers/ruleset.mjs` generates for the peer comparison.
 
+// A counting global allocator needs `unsafe impl GlobalAlloc`.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};

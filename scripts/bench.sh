@@ -6,7 +6,7 @@
 #
 # 1. the engine alone, natively (criterion, benches/engine.rs): compile and evaluate at
 #    1k/10k/100k mixed rules, p50/p99 per request;
-# 2. the engine compiled to wasm (--features js-api) against the peers in one Node process
+# 2. the engine compiled to wasm (crates/js-api) against the peers in one Node process
 #    each (benches/peers/run.mjs): Netlify's engine, a path-to-regexp scan, a JS Map;
 #    redirection.io's router natively against ours (benches/peers/native);
 # 3. the whole worker in workerd (benches/peers/workerd.mjs): our worker and the equivalent JS
@@ -43,15 +43,15 @@ build_js_api() {
   local dir="$1"
   local target=wasm32-unknown-unknown
   case "$(wasm_toolchain)" in
-    rustup) CARGO_TARGET_DIR="$dir" cargo build --quiet --release --lib --target $target --features js-api ;;
+    rustup) CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p edge-redirects-js --target $target ;;
     debian)
       RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$(command -v wasm-ld)" \
-        CARGO_TARGET_DIR="$dir" /usr/bin/cargo build --quiet --release --lib --target $target \
-        -Zbuild-std=std,panic_abort --features js-api ;;
+        CARGO_TARGET_DIR="$dir" /usr/bin/cargo build --quiet --release -p edge-redirects-js \
+        --target $target -Zbuild-std=std,panic_abort ;;
     *) die "no Rust toolchain for wasm32: run scripts/setup" ;;
   esac
   rm -rf "$dir/pkg"
-  "$ROOT/.tools/bin/wasm-bindgen" "$dir/$target/release/edge_redirects.wasm" --out-dir "$dir/pkg" \
+  "$ROOT/.tools/bin/wasm-bindgen" "$dir/$target/release/edge_redirects_js.wasm" --out-dir "$dir/pkg" \
     --target experimental-nodejs-module --no-typescript
   echo '{ "type": "module" }' > "$dir/pkg/package.json"
 }

@@ -1,4 +1,4 @@
-// The worker's module entry: every request goes to the Rust handler (src/worker.rs).
+// The worker's module entry: every request goes to the Rust handler (src/lib.rs).
 // Should the WebAssembly instance ever fail (a bug, not a request's fault), the request still
 // reaches the origin and the failure is logged; wasm-bindgen re-instantiates the module on the
 // next call.

@@ -74,7 +74,7 @@ fixture_tests!(errors:
 const RANDOM_PROBES: [f64; 3] = [0.0, 0.4321, 0.999_999];
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    repo_root().join("tests/fixtures")
 }
 
 fn run_file(kind: &str, stem: &str) {
@@ -568,7 +568,7 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
     let bundle_text = match (top.get("bundle"), top.get("bundle_file")) {
         (Some(_), None) => raw::member(text, 0, "bundle").unwrap().0.to_string(),
         (None, Some(Value::String(f))) => {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+            let p = repo_root().join(f);
             std::fs::read_to_string(&p).map_err(|e| format!("bundle_file {f}: {e}"))?
         }
         _ => return Err("exactly one of bundle / bundle_file (a path) is required".into()),
@@ -871,4 +871,9 @@ fn case_counts() {
         total += count;
     }
     println!("total: {total} fixture cases");
+}
+
+/// The repository root, two levels above the engine crate that runs these tests.
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -4,6 +4,9 @@
 //! errors kept, the bytes allocated while compiling, and the number of allocations are counted
 //! by a counting allocator (per thread, so tests running side by side do not mix their counts).
 
+// A counting global allocator needs `unsafe impl GlobalAlloc`.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Instant;

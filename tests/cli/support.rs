@@ -7,9 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// The crate root: every command runs there, so paths in outputs are stable.
+/// The repository root (two levels above the CLI crate): every command runs there, so paths
+/// in outputs are stable.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
 }
 
 /// The binary under test, run from the crate root without colours.

@@ -1,4 +1,4 @@
-//! The engine alone, exported to JavaScript (`--features js-api`, wasm32 only).
+//! The engine alone, exported to JavaScript (wasm32 only; natively this crate is empty).
 //!
 //! This is what a JS host such as Node (V8, the engine Workers run) sees when it uses the engine
 //! without the worker adapter: compile a bundle once, then evaluate requests given as strings.
@@ -6,9 +6,11 @@
 //! the JS↔wasm boundary exactly as an embedding would: the URL goes in as a string, the Location
 //! comes back as a string.
 
+#![cfg(target_arch = "wasm32")]
+
 use wasm_bindgen::prelude::*;
 
-use crate::{Decision, Engine, Geo, Request};
+use edge_redirects::{Decision, Engine, Geo, Request};
 
 /// A compiled rule bundle, seen from JavaScript as `Engine`.
 #[wasm_bindgen(js_name = Engine)]

@@ -1,0 +1,58 @@
+//! An edge redirect engine: a `rules.json` bundle (format v1) compiled once into an indexed
+//! matcher, then every request turned into a [`Decision`] — a redirect answered at the edge,
+//! a Post-Redirect-Get through the origin, or a pass to the origin.
+//!
+//! The engine knows nothing of WebAssembly or Cloudflare Workers: the worker adapter and the
+//! `redirects` CLI translate their own request types into a [`Request`] and a [`Decision`] back
+//! into a response.
+//!
+//! ```
+//! use edge_redirects::{Decision, Engine, Request};
+//!
+//! let engine = Engine::compile(r#"{
+//!     "version": 1,
+//!     "rules": [ { "id": "blog", "from": "/blog/:slug", "to": "/posts/:slug" } ]
+//! }"#).unwrap();
+//!
+//! match engine.evaluate(&Request::get("https://example.com/blog/hello?ref=x")) {
+//!     Decision::Redirect(r) => {
+//!         assert_eq!(r.status, 308);
+//!         assert_eq!(r.location, "https://example.com/posts/hello?ref=x");
+//!     }
+//!     other => panic!("expected a redirect, got {other:?}"),
+//! }
+//! ```
+
+mod bundle;
+mod cache;
+mod condition;
+mod decision;
+mod encode;
+mod engine;
+mod error;
+mod host;
+mod index;
+mod json;
+pub mod limits;
+mod pattern;
+mod request;
+mod request_url;
+mod response;
+mod rule;
+mod settings;
+mod split;
+mod target;
+mod trace;
+mod visitor;
+
+pub use condition::Conditions;
+pub use decision::{Decision, Forward, HeaderChange, Passthrough, Response};
+pub use engine::Engine;
+pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
+pub use pattern::{Pattern, Segment, Segments};
+pub use request::{random_from_fraction, Geo, Request};
+pub use rule::Rule;
+pub use settings::Settings;
+pub use split::{Split, Variant};
+pub use target::placeholder_names;
+pub use trace::{Explanation, TraceStep, Verdict};
