@@ -17,7 +17,8 @@ build: setup
 dry-run: setup
 	bash -c 'source scripts/env.sh && npx wrangler deploy --dry-run --outdir dist'
 
-# Each fuzz target for 10 minutes (FUZZ_SECONDS to change), one after the other.
+# Each fuzz target (compile, evaluate, cost) for 10 minutes (FUZZ_SECONDS to change), one
+# after the other.
 fuzz:
 	bash scripts/fuzz.sh $${FUZZ_SECONDS:-600}
 
