@@ -230,8 +230,14 @@ async function memory() {
     returnByValue: true,
   });
   const after = await send("Runtime.getHeapUsage");
+  // The other isolates collected too (queryObjects again), so the RSS read last shows what
+  // the process keeps once no isolate holds garbage.
   let otherHeaps = 0;
-  for (const other of others) otherHeaps += (await other.send("Runtime.getHeapUsage")).totalSize;
+  for (const other of others) {
+    const p = await other.send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId: other.context() });
+    await other.send("Runtime.queryObjects", { prototypeObjectId: p.result.objectId });
+    otherHeaps += (await other.send("Runtime.getHeapUsage")).totalSize;
+  }
   const mib = (bytes) => round(bytes / 1048576);
   return {
     wasm_memories: sizes.result.value.length,
@@ -241,8 +247,9 @@ async function memory() {
     heap_used_after_gc_mib: mib(after.usedSize),
     heap_total_after_gc_mib: mib(after.totalSize),
     embedder_mib: mib(after.embedderHeapUsedSize ?? 0),
-    other_isolates_heap_total_mib: mib(otherHeaps),
+    other_isolates_heap_total_after_gc_mib: mib(otherHeaps),
     ...m,
+    rss_after_gc_mib: round(rssMiB()),
   };
 }
 const round = (x) => Math.round(x * 10) / 10;
@@ -251,8 +258,8 @@ const describeMemory = (m) =>
     ? ""
     : `wasm ${m.wasm_mib} MiB${m.wasm_memories === 1 ? "" : ` (${m.wasm_memories} memories)`}, ` +
       `JS heap ${m.heap_used_mib}/${m.heap_total_mib} MiB used/total (${m.heap_used_after_gc_mib}/${m.heap_total_after_gc_mib} after GC), ` +
-      `other isolates' heaps ${m.other_isolates_heap_total_mib} MiB, `) +
-  `workerd RSS ${m.rss_mib} MiB`;
+      `other isolates' heaps ${m.other_isolates_heap_total_after_gc_mib} MiB after GC, `) +
+  `workerd RSS ${m.rss_mib} MiB${m.rss_after_gc_mib === undefined ? "" : ` (${m.rss_after_gc_mib} after GC)`}`;
 
 // --- the request mix: every rule kind of rules.json, and passthrough --------------------------
 // (HEAD is left out: autocannon waits for a body after a HEAD response; tests/e2e covers it.)
