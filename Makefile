@@ -17,13 +17,16 @@ build: setup
 dry-run: setup
 	bash -c 'source scripts/env.sh && npx wrangler deploy --dry-run --outdir dist'
 
-# Each fuzz target for 10 minutes (FUZZ_SECONDS to change), one after the other.
+# Each fuzz target (compile, evaluate, cost) for 10 minutes (FUZZ_SECONDS to change), one
+# after the other.
 fuzz:
 	bash scripts/fuzz.sh $${FUZZ_SECONDS:-600}
 
-# 1,000,000 requests at concurrency 64 through the built worker in workerd, on loopback.
+# 1,000,000 requests at concurrency 64 through the built worker in workerd, on loopback, with
+# the worker's memory before and after. REQUESTS=N for a shorter run, RULES=100k for a bundle
+# of 100,000 more rules (served through the KV binding).
 load: build
-	bash scripts/load.sh
+	bash scripts/load.sh $(if $(REQUESTS),--requests $(REQUESTS)) $(if $(RULES),--rules $(RULES))
 
 # The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
 # the workers in workerd. `make bench QUICK=1`: the smaller run.

@@ -1,9 +1,19 @@
 // Load on the built worker in workerd, on loopback: a bounded number of requests (default
 // 1,000,000) at a fixed concurrency (default 64) over a mix of every rule kind of the embedded
 // rules.json, with an origin worker behind it. Fails on any error, timeout or 5xx; prints
-// latency percentiles and workerd's resident memory after warm-up, half-way and at the end.
+// latency percentiles and the memory of the worker before the load, after warm-up, half-way
+// and at the end: the isolate's WebAssembly memory and JS heap, measured inside it through
+// workerd's inspector, and workerd's resident set (the whole process, both workers included).
 //
-//   node tests/load/run.mjs [--requests N] [--connections C] [--out FILE.json]
+//   node tests/load/run.mjs [--requests N] [--connections C] [--rules embedded|N|Nk]
+//                           [--no-inspector] [--out FILE.json]
+//
+// --rules 100k: the worker serves a bundle of rules.json's rules followed by 100,000 generated
+// ones (benches/peers/ruleset.mjs, the benchmarks' mixed scheme), delivered the way a large
+// bundle is deployed, through the REDIRECT_RULES KV binding (here a local service speaking
+// workerd's KV protocol); the request mix adds requests for the generated rules.
+// --no-inspector: workerd without the inspector, resident memory only (to check that the
+// inspector itself changes nothing).
 //
 // scripts/load.sh builds the worker and installs the load generator first.
 import { spawn } from "node:child_process";
@@ -18,9 +28,15 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const total = Number(opt("--requests", 1_000_000));
 const connections = Number(opt("--connections", 64));
+const rulesArg = opt("--rules", "embedded");
+const inspect = !args.includes("--no-inspector");
 const outFile = opt("--out", path.join(ROOT, "target/load/result.json"));
 const require = createRequire(path.join(ROOT, "benches/peers/package.json"));
 const autocannon = require("autocannon");
+// Node 22 has a WebSocket client built in; on Node 20 the `ws` package that wrangler brings.
+const WebSocketClient = globalThis.WebSocket ?? createRequire(path.join(ROOT, "package.json"))("ws");
+const generated = rulesArg === "embedded" ? 0 : Number(rulesArg.replace(/k$/i, "000"));
+if (!Number.isInteger(generated) || generated < 0) throw new Error(`--rules ${rulesArg}: use embedded, a count or Nk`);
 const workerd = path.join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
 
 // --- staging: the files wrangler uploads, plus an origin worker, in one workerd config --------
@@ -51,7 +67,48 @@ writeFileSync(
 };
 `,
 );
+// The bundle of --rules N: rules.json's rules first (so every request of the mix below still
+// meets the rule it expects), then N generated ones; served to the worker as KV would.
+const { generateRequests, generateRules, toOurBundle } = await import(path.join(ROOT, "benches/peers/ruleset.mjs"));
+let extraMix = [];
+let bundleBytes = readFileSync(path.join(ROOT, "rules.json")).length;
+if (generated > 0) {
+  const own = JSON.parse(readFileSync(path.join(ROOT, "rules.json"), "utf8"));
+  const rules = generateRules(generated, "mixed");
+  const bundle = { ...own, rules: [...own.rules, ...JSON.parse(toOurBundle(rules)).rules] };
+  delete bundle.$schema;
+  const text = JSON.stringify(bundle);
+  bundleBytes = text.length;
+  writeFileSync(path.join(stageDir, "bundle.json"), text);
+  writeFileSync(
+    path.join(stageDir, "kv.mjs"),
+    `// workerd's KV binding asks this service GET /<key>: the one key the worker reads.
+import bundle from "bundle.json";
+export default {
+  async fetch(request) {
+    const key = decodeURIComponent(new URL(request.url).pathname.slice(1));
+    return key === "rules.json" && request.method === "GET" ? new Response(bundle) : new Response(null, { status: 404 });
+  },
+};
+`,
+  );
+  // Generated requests: hits and misses on every kind. rules.json's /docs/* comes first and
+  // takes the generated /docs/v{i}/* paths; without cf data the country rules never hold.
+  extraMix = generateRequests(rules, 1000, "mixed").map((r) => {
+    const p = r.url.replace("https://example.com", "");
+    const expect = p.startsWith("/docs/") ? 308 : r.hit && !r.country ? 301 : 200;
+    return { kind: "generated", path: p, expect };
+  });
+}
 const date = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const kvService =
+  generated > 0
+    ? `
+    (name = "kv", worker = (
+        modules = [ (name = "kv.mjs", esModule = embed "kv.mjs"), (name = "bundle.json", text = embed "bundle.json") ],
+        compatibilityDate = "${date}",
+    )),`
+    : "";
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -71,19 +128,21 @@ const config :Workerd.Config = (
           ${modules.join(",\n          ")}
         ],
         compatibilityDate = "${date}",
-        globalOutbound = "origin",
+        globalOutbound = "origin",${generated > 0 ? `\n        bindings = [ (name = "REDIRECT_RULES", kvNamespace = "kv") ],` : ""}
     )),
     (name = "origin", worker = (
         modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
         compatibilityDate = "${date}",
-    )),
+    )),${kvService}
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 `,
 );
 
-const proc = spawn(workerd, ["serve", "config.capnp"], { cwd: stageDir, stdio: ["ignore", "ignore", "pipe"] });
+const inspectorPort = await freePort();
+const serveArgs = ["serve", "config.capnp", ...(inspect ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [])];
+const proc = spawn(workerd, serveArgs, { cwd: stageDir, stdio: ["ignore", "ignore", "pipe"] });
 let stderr = "";
 proc.stderr.on("data", (d) => (stderr += d));
 const stopWorkerd = () => {
@@ -107,6 +166,101 @@ function rssMiB() {
   return Number(status.match(/^VmRSS:\s+(\d+) kB/m)[1]) / 1024;
 }
 
+// --- measuring inside the isolate: workerd's inspector (Chrome DevTools protocol) -------------
+// The worker is not changed for this: production runs the same code. `Runtime.getHeapUsage`
+// gives V8's heap; `Runtime.queryObjects` finds every live WebAssembly.Memory (the one
+// wasm-bindgen instantiated, or more should it ever re-instantiate) and its byteLength is read
+// in place. queryObjects collects garbage first, so the heap is read before it (as the load
+// left it) and after (what is really live).
+const inspector = inspect ? await connectInspector(`ws://127.0.0.1:${inspectorPort}/main`) : null;
+// The other isolates of the process (the origin, the KV service): their heaps are in the RSS too.
+const others = inspect
+  ? await Promise.all((generated > 0 ? ["origin", "kv"] : ["origin"]).map((name) => connectInspector(`ws://127.0.0.1:${inspectorPort}/${name}`)))
+  : [];
+
+async function connectInspector(url) {
+  const ws = new WebSocketClient(url);
+  const pending = new Map();
+  let nextId = 0;
+  let context = null;
+  const contextSeen = new Promise((resolve) => {
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.id !== undefined) {
+        const p = pending.get(message.id);
+        pending.delete(message.id);
+        if (p) message.error ? p.reject(new Error(`${p.method}: ${message.error.message}`)) : p.resolve(message.result);
+      } else if (message.method === "Runtime.executionContextCreated") {
+        context = message.params.context.id;
+        resolve();
+      }
+    };
+  });
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error(`inspector at ${url} refused the connection`));
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve, reject, method });
+      ws.send(JSON.stringify({ id, method, params }));
+      setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`${method}: no answer in 30 s`))), 30_000).unref();
+    });
+  await send("Runtime.enable");
+  await contextSeen;
+  return {
+    send,
+    context: () => context,
+    close: () => ws.close(),
+  };
+}
+
+/** The worker's memory now: wasm linear memory, JS heap (before and after a GC), workerd's RSS. */
+async function memory() {
+  const m = { rss_mib: round(rssMiB()) };
+  if (!inspector) return m;
+  const { send } = inspector;
+  const before = await send("Runtime.getHeapUsage");
+  const proto = await send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId: inspector.context() });
+  const found = await send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId });
+  const sizes = await send("Runtime.callFunctionOn", {
+    objectId: found.objects.objectId,
+    functionDeclaration: "function () { return this.map((memory) => memory.buffer.byteLength); }",
+    returnByValue: true,
+  });
+  const after = await send("Runtime.getHeapUsage");
+  // The other isolates collected too (queryObjects again), so the RSS read last shows what
+  // the process keeps once no isolate holds garbage.
+  let otherHeaps = 0;
+  for (const other of others) {
+    const p = await other.send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId: other.context() });
+    await other.send("Runtime.queryObjects", { prototypeObjectId: p.result.objectId });
+    otherHeaps += (await other.send("Runtime.getHeapUsage")).totalSize;
+  }
+  const mib = (bytes) => round(bytes / 1048576);
+  return {
+    wasm_memories: sizes.result.value.length,
+    wasm_mib: mib(sizes.result.value.reduce((a, b) => a + b, 0)),
+    heap_used_mib: mib(before.usedSize),
+    heap_total_mib: mib(before.totalSize),
+    heap_used_after_gc_mib: mib(after.usedSize),
+    heap_total_after_gc_mib: mib(after.totalSize),
+    embedder_mib: mib(after.embedderHeapUsedSize ?? 0),
+    other_isolates_heap_total_after_gc_mib: mib(otherHeaps),
+    ...m,
+    rss_after_gc_mib: round(rssMiB()),
+  };
+}
+const round = (x) => Math.round(x * 10) / 10;
+const describeMemory = (m) =>
+  (m.wasm_mib === undefined
+    ? ""
+    : `wasm ${m.wasm_mib} MiB${m.wasm_memories === 1 ? "" : ` (${m.wasm_memories} memories)`}, ` +
+      `JS heap ${m.heap_used_mib}/${m.heap_total_mib} MiB used/total (${m.heap_used_after_gc_mib}/${m.heap_total_after_gc_mib} after GC), ` +
+      `other isolates' heaps ${m.other_isolates_heap_total_after_gc_mib} MiB after GC, `) +
+  `workerd RSS ${m.rss_mib} MiB${m.rss_after_gc_mib === undefined ? "" : ` (${m.rss_after_gc_mib} after GC)`}`;
+
 // --- the request mix: every rule kind of rules.json, and passthrough --------------------------
 // (HEAD is left out: autocannon waits for a body after a HEAD response; tests/e2e covers it.)
 const form = "name=Ada&message=hello";
@@ -127,6 +281,7 @@ const MIX = [
   { kind: "method not matched: origin", path: "/contact", expect: 200 },
   { kind: "no rule: origin", path: "/about/team", expect: 200 },
 ];
+MIX.push(...extraMix);
 const requests = MIX.map((m) => ({
   method: m.method ?? "GET",
   path: m.path,
@@ -149,6 +304,16 @@ function once(r) {
   });
 }
 
+// A KV bundle is compiled when the first request reads it; until then (and if it were
+// rejected) the embedded one answers. Wait until a generated rule answers.
+if (generated > 0) {
+  const probe = requests[MIX.findIndex((m) => m.kind === "generated" && m.expect === 301)];
+  for (let t0 = Date.now(); (await once(probe)) !== 301; ) {
+    if (Date.now() - t0 > 120_000) throw new Error(`the ${generated}-rule bundle is not in use after 2 minutes: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 // Each mix entry once, checked, before any load.
 for (const [i, m] of MIX.entries()) {
   const status = await once(requests[i]);
@@ -167,24 +332,32 @@ function run(amount) {
 }
 
 const say = (s) => process.stdout.write(`${s}\n`);
-say(`workerd pid ${proc.pid} on 127.0.0.1:${port}; ${total.toLocaleString("en")} requests, ${connections} connections, ${MIX.length} request kinds`);
-await run(20_000); // warm-up: JIT, first compile of the bundle, connection pools
-const rss = { warm: rssMiB() };
-say(`RSS after warm-up: ${rss.warm.toFixed(1)} MiB`);
+say(
+  `workerd pid ${proc.pid} on 127.0.0.1:${port}; ${total.toLocaleString("en")} requests, ${connections} connections, ` +
+    `${MIX.length} request kinds; bundle ${rulesArg === "embedded" ? "rules.json (embedded)" : `rules.json + ${generated.toLocaleString("en")} generated rules via KV`}, ${bundleBytes.toLocaleString("en")} bytes`,
+);
+const mem = { start: await memory() };
+say(`memory before the load: ${describeMemory(mem.start)}`);
+const warmup = Math.min(20_000, total);
+await run(warmup); // warm-up: JIT, first compile of the bundle, connection pools
+mem.warm = await memory();
+say(`memory after ${warmup.toLocaleString("en")} warm-up requests: ${describeMemory(mem.warm)}`);
 const half = Math.floor(total / 2);
 const results = [];
-for (const [label, amount] of [["first half", half], ["second half", total - half]]) {
+for (const [label, key, amount] of [["first half", "half", half], ["second half", "end", total - half]]) {
   const r = await run(amount);
   results.push(r);
-  rss[label] = rssMiB();
+  mem[key] = await memory();
   const codes = Object.entries(r.statusCodeStats).map(([c, s]) => `${c}:${s.count}`).join(" ");
   say(
     `${label}: ${(r.requests.total).toLocaleString("en")} requests in ${(r.duration).toFixed(1)} s ` +
       `(${Math.round(r.requests.average)} req/s), latency p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms ` +
       `max ${r.latency.max} ms; errors ${r.errors}, timeouts ${r.timeouts}, non-2xx/3xx ${r.non2xx}; ` +
-      `status ${codes}; RSS ${rss[label].toFixed(1)} MiB`,
+      `status ${codes}`,
   );
+  say(`memory ${key === "half" ? "half-way" : "at the end"}: ${describeMemory(mem[key])}`);
 }
+for (const i of [inspector, ...others]) i?.close();
 stopWorkerd();
 
 const sum = (f) => results.reduce((a, r) => a + f(r), 0);
@@ -206,14 +379,20 @@ const summary = {
     p99: Math.max(...results.map((r) => r.latency.p99)),
     max: Math.max(...results.map((r) => r.latency.max)),
   },
-  rss_mib: rss,
+  rules: rulesArg === "embedded" ? "embedded rules.json" : `rules.json + ${generated} generated (KV)`,
+  bundle_bytes: bundleBytes,
+  // Memory before the load, after the warm-up, half-way and at the end (MiB): wasm linear
+  // memory and JS heap of the worker's isolate, and workerd's resident set.
+  memory: mem,
 };
 summary.rps = Math.round(summary.requests / summary.seconds);
 mkdirSync(path.dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(summary, null, 2) + "\n");
 say(`total: ${summary.requests.toLocaleString("en")} requests, ${summary.rps} req/s, errors ${summary.errors}, ` +
-  `timeouts ${summary.timeouts}, 5xx ${fiveXX}, p99 ${summary.latency_ms.p99} ms (worst half), ` +
-  `RSS ${rss.warm.toFixed(1)} -> ${rss["first half"].toFixed(1)} -> ${rss["second half"].toFixed(1)} MiB`);
+  `timeouts ${summary.timeouts}, 5xx ${fiveXX}, p99 ${summary.latency_ms.p99} ms (worst half)`);
+const series = (k) => ["start", "warm", "half", "end"].map((p) => mem[p][k]).join(" -> ");
+if (inspector) say(`wasm memory ${series("wasm_mib")} MiB; JS heap used after GC ${series("heap_used_after_gc_mib")} MiB`);
+say(`workerd RSS ${series("rss_mib")} MiB (start, after warm-up, half-way, end)`);
 say(`written to ${path.relative(ROOT, outFile)}`);
 if (summary.errors || summary.timeouts || fiveXX || summary.requests < total) {
   process.exitCode = 1;
