@@ -20,11 +20,11 @@ pub(crate) struct Visitor<'q, 'r> {
     pub request: &'q Request<'r>,
     pub query: Query<'r>,
     /// `(name, value)` cookie pairs sorted by name, pairs of one name in the order sent.
-    cookies: Option<Vec<(&'r str, &'r str)>>,
+    cookies: Option<Pairs<'r>>,
     /// The primary subtag of the preferred language, once computed.
     language: Option<Option<&'r str>>,
     /// `(lower-case name, value)` header pairs sorted by name, pairs of one name in order.
-    headers: Option<Vec<(Cow<'r, str>, &'r str)>>,
+    headers: Option<Pairs<'r>>,
 }
 
 impl<'q, 'r> Visitor<'q, 'r> {
@@ -41,11 +41,14 @@ impl<'q, 'r> Visitor<'q, 'r> {
 
     /// The value of cookie `name`: its first occurrence among the first
     /// [`MAX_COOKIE_PAIRS`] pairs.
-    pub(crate) fn cookie(&mut self, name: &str) -> Option<&'r str> {
+    pub(crate) fn cookie(&mut self, name: &str) -> Option<&str> {
         let request = self.request;
         let pairs = self.cookies.get_or_insert_with(|| cookie_pairs(request));
-        let at = pairs.partition_point(|(n, _)| *n < name);
-        pairs.get(at).filter(|(n, _)| *n == name).map(|(_, v)| *v)
+        let at = pairs.partition_point(|(n, _)| n.as_ref() < name);
+        pairs
+            .get(at)
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The primary subtag of the visitor's preferred language (see [`preferred_language`]).
@@ -57,16 +60,16 @@ impl<'q, 'r> Visitor<'q, 'r> {
     }
 
     /// The values of header `name` (case-insensitive), in order, at most [`MAX_VALUES_TESTED`].
-    pub(crate) fn header_values(&mut self, name: &str) -> impl Iterator<Item = &'r str> + '_ {
+    pub(crate) fn header_values(&mut self, name: &str) -> impl Iterator<Item = &str> + '_ {
         let request = self.request;
         let pairs = self.headers.get_or_insert_with(|| {
-            let mut pairs: Vec<(Cow<'r, str>, &'r str)> = request
+            let mut pairs: Pairs<'r> = request
                 .headers
                 .iter()
                 .take(MAX_REQUEST_HEADERS)
-                .map(|&(n, v)| (lower(n), v))
+                .map(|&(n, v)| (lower(n), Cow::Borrowed(v)))
                 .collect();
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            sort_by_name(&mut pairs);
             pairs
         });
         let name = lower(name);
@@ -74,8 +77,17 @@ impl<'q, 'r> Visitor<'q, 'r> {
         pairs[start..start + len]
             .iter()
             .take(MAX_VALUES_TESTED)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v.as_ref())
     }
+}
+
+/// `(name, value)` pairs of one part of a request, sorted by name once parsed.
+type Pairs<'r> = Vec<(Cow<'r, str>, Cow<'r, str>)>;
+
+/// Sorts `pairs` by name, pairs of one name kept in the order sent (one sort for every part
+/// of a request: each instance of a sort costs kilobytes of wasm).
+fn sort_by_name(pairs: &mut Pairs<'_>) {
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
 }
 
 fn lower(text: &str) -> Cow<'_, str> {
@@ -102,7 +114,7 @@ fn equal_range<T>(items: &[T], order: impl Fn(&T) -> std::cmp::Ordering) -> (usi
 pub(crate) struct Query<'r> {
     raw: Option<&'r str>,
     /// Decoded `(name, value)` pairs, sorted by name; pairs of one name keep their order.
-    pairs: Option<Vec<(Cow<'r, str>, Cow<'r, str>)>>,
+    pairs: Option<Pairs<'r>>,
     /// The last name looked up and its range in `pairs`: candidates sharing a path usually
     /// test the same parameter.
     last: Option<(Box<str>, usize, usize)>,
@@ -126,7 +138,7 @@ impl<'r> Query<'r> {
                 .take(MAX_QUERY_PAIRS)
                 .map(|(n, v)| (decode_query(n), decode_query(v)))
                 .collect();
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            sort_by_name(&mut pairs);
             pairs
         });
         let (start, len) = match &self.last {
@@ -154,8 +166,8 @@ pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// The request's cookie pairs (the first [`MAX_COOKIE_PAIRS`]), names and values trimmed,
 /// one pair of double quotes removed from a value, sorted by name with the order sent kept.
-fn cookie_pairs<'r>(request: &Request<'r>) -> Vec<(&'r str, &'r str)> {
-    let mut pairs: Vec<(&str, &str)> = request
+fn cookie_pairs<'r>(request: &Request<'r>) -> Pairs<'r> {
+    let mut pairs: Pairs<'r> = request
         .headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -167,11 +179,11 @@ fn cookie_pairs<'r>(request: &Request<'r>) -> Vec<(&'r str, &'r str)> {
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v);
-            Some((n.trim(), v))
+            Some((Cow::Borrowed(n.trim()), Cow::Borrowed(v)))
         })
         .take(MAX_COOKIE_PAIRS)
         .collect();
-    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    sort_by_name(&mut pairs);
     pairs
 }
 
