@@ -182,10 +182,13 @@ impl Condition {
                 };
                 value.is_some_and(|v| {
                     let v = v.trim();
-                    list.iter().any(|l| {
-                        l.eq_ignore_ascii_case(v)
-                            || (*field == GeoField::City && *l == v.to_lowercase())
-                    })
+                    // The list is stored lower-case; a non-ASCII city is lowered once, here.
+                    if v.is_ascii() {
+                        list.iter().any(|l| l.eq_ignore_ascii_case(v))
+                    } else {
+                        let v = v.to_lowercase();
+                        list.iter().any(|l| *l == v)
+                    }
                 })
             }
             Condition::Language(list) => visitor
