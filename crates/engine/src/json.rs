@@ -117,12 +117,36 @@ impl fmt::Display for Value<'_> {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Number(Number::Unsigned(n)) => write!(f, "{n}"),
             Value::Number(Number::Signed(n)) => write!(f, "{n}"),
-            Value::Number(Number::Float(n)) => write!(f, "{n}"),
+            Value::Number(Number::Float(n)) => write_decimal(f, *n),
             Value::String(s) => write!(f, "{}", serde_json::Value::from(s.as_ref())),
             Value::Array(_) => f.write_str("[…]"),
             Value::Object(_) => f.write_str("{…}"),
         }
     }
+}
+
+/// A float as a message shows it, to six decimals, without the platform's float formatting
+/// (a message is the only place a bundle's float is printed, and that code is ~15 KiB of wasm).
+fn write_decimal(f: &mut fmt::Formatter<'_>, n: f64) -> fmt::Result {
+    if !n.is_finite() || n.abs() >= 1e15 {
+        return f.write_str(if n.is_nan() {
+            "NaN"
+        } else {
+            "a very large number"
+        });
+    }
+    let micros = (n.abs() * 1e6).round() as u64;
+    let (whole, mut frac) = (micros / 1_000_000, micros % 1_000_000);
+    write!(f, "{}{whole}", if n < 0.0 { "-" } else { "" })?;
+    if frac > 0 {
+        let mut digits = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        write!(f, ".{frac:0digits$}")?;
+    }
+    Ok(())
 }
 
 struct Key<'a>(Cow<'a, str>);
@@ -216,5 +240,15 @@ mod tests {
         assert_eq!(a[1].as_u64(), None);
         assert_eq!(a[2].as_u64(), None);
         assert!(matches!(o.0[0].1, Value::String(Cow::Borrowed("x"))));
+    }
+
+    #[test]
+    fn floats_in_messages() {
+        let show = |n: f64| Value::Number(Number::Float(n)).to_string();
+        assert_eq!(show(1.5), "1.5");
+        assert_eq!(show(-0.25), "-0.25");
+        assert_eq!(show(2.0), "2");
+        assert_eq!(show(0.1234567), "0.123457");
+        assert_eq!(show(1e300), "a very large number");
     }
 }
