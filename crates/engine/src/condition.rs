@@ -187,7 +187,7 @@ impl Condition {
                         list.iter().any(|l| l.eq_ignore_ascii_case(v))
                     } else {
                         let v = v.to_lowercase();
-                        list.iter().any(|l| *l == v)
+                        list.contains(&v)
                     }
                 })
             }
