@@ -7,7 +7,7 @@
 #
 # compile and evaluate look for panics and broken invariants (with AddressSanitizer). cost
 # times hostile requests against same-size controls and fails when one costs more than
-# COST_BOUND_US (default 1000) microseconds extra; it runs optimised without debug assertions
+# COST_BOUND_US (default 5000, in a build instrumented for coverage) microseconds extra; it runs optimised without debug assertions
 # or a sanitizer, which would be timed too, and the worst cost it saw is printed at the end.
 #
 # The committed seeds in fuzz/corpus/<target> are read, never written: what libFuzzer finds

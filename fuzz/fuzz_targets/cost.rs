@@ -7,9 +7,12 @@
 //! (same query and headers, a path no rule has); the difference is what the rules cost.
 //!
 //! A difference over the bound is a finding: [`DEFAULT_BOUND_US`] microseconds, or
-//! `COST_BOUND_US` from the environment. The platform stops a request after 10 ms of CPU, and
-//! wasm in workerd runs the engine 2–3x slower than this native build, so 1 ms here is already
-//! a fifth of the budget before the worker has done anything else. The worst difference seen
+//! `COST_BOUND_US` from the environment. The platform stops a request after 10 ms of CPU; wasm
+//! in workerd runs the engine 2–3x slower than a native release build, and this build, though
+//! optimised, carries libFuzzer's coverage instrumentation, which makes the engine about ten
+//! times slower than a release build (a 16 KB query carried into a target: ~0.1 ms released,
+//! ~1 ms here). 5 ms here is so about 0.5 ms released, about 1.5 ms in wasm: a small part of
+//! the budget, where the old engine's worst requests cost hundreds of milliseconds. The worst difference seen
 //! is printed every [`REPORT_EVERY`] and at exit, with the bundle's shape and request's sizes.
 //!
 //! Build optimised, without debug assertions and without a sanitizer (`cargo fuzz run -O -s none
@@ -26,7 +29,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The default bound on the extra time of one hostile request, in microseconds.
-const DEFAULT_BOUND_US: u64 = 1_000;
+const DEFAULT_BOUND_US: u64 = 5_000;
 /// How often the worst figure so far is printed.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 
