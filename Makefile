@@ -1,12 +1,16 @@
 # The two commands: `make dev` serves the worker on http://127.0.0.1:8787, `make test` runs
 # every test. Both install what is missing first (scripts/setup).
-.PHONY: dev test setup build dry-run fuzz load
+.PHONY: dev test check setup build dry-run fuzz load
 
 dev:
 	bash scripts/dev
 
 test:
 	bash scripts/test
+
+# The daily habit, nothing to install: cargo fmt --check, clippy, the native tests.
+check:
+	bash scripts/check
 
 setup:
 	bash scripts/setup
