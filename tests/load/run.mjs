@@ -8,10 +8,11 @@
 //   node tests/load/run.mjs [--requests N] [--connections C] [--rules embedded|N|Nk]
 //                           [--no-inspector] [--out FILE.json]
 //
-// --rules 100k: the worker serves a bundle of rules.json's rules followed by 100,000 generated
+// --rules 90k: the worker serves a bundle of rules.json's rules followed by 90,000 generated
 // ones (benches/peers/ruleset.mjs, the benchmarks' mixed scheme), delivered the way a large
 // bundle is deployed, through the REDIRECT_RULES KV binding (here a local service speaking
-// workerd's KV protocol); the request mix adds requests for the generated rules.
+// workerd's KV protocol); the request mix adds requests for the generated rules. The worker
+// refuses a KV value over 8 MiB (100,000 of these rules are 8.6 MB), and the run then fails.
 // --no-inspector: workerd without the inspector, resident memory only (to check that the
 // inspector itself changes nothing).
 //
