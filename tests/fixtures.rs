@@ -7,7 +7,8 @@
 //! turn a check off. `every_fixture_file_is_replayed` keeps the list below in step with the
 //! directories, and `case_counts` prints how many cases the suite runs.
 
-use edge_redirects::{random_from_fraction, CompileError, Decision, Engine, Geo, Request};
+use edge_redirects::cases::{BundleSource, Case, CaseFile};
+use edge_redirects::{random_from_fraction, CompileError, Decision, Engine};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -130,14 +131,6 @@ fn string<'v>(obj: &'v Map<String, Value>, key: &str, what: &str) -> Result<&'v 
     obj.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{what}: {key:?} must be a string"))
-}
-
-fn opt_string(obj: &Map<String, Value>, key: &str, what: &str) -> Result<Option<String>, String> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("{what}: {key:?} must be a string")),
-    }
 }
 
 /// Case `i` as an object with only `allowed` keys, and its name, which must be unique in the file.
@@ -264,247 +257,40 @@ mod raw {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decisions.
+// Decisions: read by the engine's own case reader, with the rules this suite adds on top.
 
-struct CaseRequest {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    country: Option<String>,
-    continent: Option<String>,
-    region: Option<String>,
-    city: Option<String>,
-    random: f64,
-}
-
-impl CaseRequest {
-    fn parse(v: &Value) -> Result<Self, String> {
-        let o = object(v, "request")?;
-        only_keys(o, &["method", "url", "headers", "cf", "random"], "request")?;
-        let mut headers = Vec::new();
-        if let Some(h) = o.get("headers") {
-            for (name, value) in object(h, "request.headers")? {
-                if name.to_ascii_lowercase() != *name {
-                    return Err(format!("request.headers: name {name:?} must be lower-case"));
-                }
-                let value = value
-                    .as_str()
-                    .ok_or_else(|| format!("request.headers.{name} must be a string"))?;
-                headers.push((name.clone(), value.to_string()));
-            }
-        }
-        let (mut country, mut continent, mut region, mut city) = (None, None, None, None);
-        if let Some(cf) = o.get("cf") {
-            let cf = object(cf, "request.cf")?;
-            only_keys(
-                cf,
-                &["country", "continent", "regionCode", "city"],
-                "request.cf",
-            )?;
-            country = opt_string(cf, "country", "request.cf")?;
-            continent = opt_string(cf, "continent", "request.cf")?;
-            region = opt_string(cf, "regionCode", "request.cf")?;
-            city = opt_string(cf, "city", "request.cf")?;
-        }
-        let random = match o.get("random") {
-            None => 0.0,
-            Some(r) => r
-                .as_f64()
-                .filter(|r| (0.0..1.0).contains(r))
-                .ok_or("request.random must be a number in [0, 1)")?,
-        };
-        Ok(CaseRequest {
-            method: opt_string(o, "method", "request")?.unwrap_or_else(|| "GET".into()),
-            url: string(o, "url", "request")?.to_string(),
-            headers,
-            country,
-            continent,
-            region,
-            city,
-            random,
-        })
+/// What the shared reader leaves to the runner: every fixture case has a unique name and an
+/// outcome, and names its request headers in lower case.
+fn suite_rules(case: &Case, names: &mut BTreeSet<String>) -> Result<(), String> {
+    let name = case
+        .name
+        .as_deref()
+        .ok_or("every fixture case needs a name")?;
+    if !names.insert(name.to_string()) {
+        return Err(format!("two cases are named {name:?}"));
     }
-
-    fn evaluate<'e>(&self, engine: &'e Engine, random: f64) -> Decision<'e> {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let request = Request {
-            method: &self.method,
-            url: &self.url,
-            headers: &headers,
-            geo: Geo {
-                country: self.country.as_deref(),
-                continent: self.continent.as_deref(),
-                region: self.region.as_deref(),
-                city: self.city.as_deref(),
-            },
-            random: random_from_fraction(random),
-        };
-        engine.evaluate(&request)
+    if case.expect.outcome.is_none() {
+        return Err(format!("case {name:?}: expect.outcome is required"));
     }
-}
-
-/// What a decision looks like, in the fixture's terms.
-struct Actual<'d> {
-    outcome: &'static str,
-    status: Option<u16>,
-    location: Option<&'d str>,
-    rule: Option<&'d str>,
-    headers: Vec<(&'d str, &'d str)>,
-    body: Option<bool>,
-}
-
-impl<'d> Actual<'d> {
-    fn of(d: &'d Decision<'_>) -> Self {
-        match d {
-            Decision::Redirect(r) => Actual {
-                outcome: "redirect",
-                status: Some(r.status),
-                location: Some(&r.location),
-                rule: Some(r.rule),
-                headers: r.headers().collect(),
-                body: Some(r.has_body()),
-            },
-            Decision::Forward(f) => Actual {
-                outcome: "forward",
-                status: None,
-                location: f.location.as_deref(),
-                rule: Some(f.rule),
-                headers: Vec::new(),
-                body: None,
-            },
-            Decision::Origin(p) => Actual {
-                outcome: "origin",
-                status: None,
-                location: None,
-                rule: p.rule,
-                headers: d.headers(),
-                body: None,
-            },
-        }
-    }
-
-    fn header_values(&self, name: &str) -> Vec<&'d str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|&(_, v)| v)
-            .collect()
-    }
-
-    fn describe(&self) -> String {
-        let mut s = format!("  actual: outcome={}", self.outcome);
-        if let Some(st) = self.status {
-            s.push_str(&format!(" status={st}"));
-        }
-        if self.outcome != "origin" {
-            s.push_str(&format!(" location={:?}", self.location));
-        }
-        s.push_str(&format!(" rule={:?}", self.rule));
-        if let Some(b) = self.body {
-            s.push_str(&format!(" body={b}"));
-        }
-        for (n, v) in &self.headers {
-            s.push_str(&format!("\n          {n}: {v:?}"));
-        }
-        s
-    }
-}
-
-/// Checks one decision against `expect`; returns the mismatches.
-fn check_expect(actual: &Actual<'_>, expect: &Map<String, Value>) -> Result<Vec<String>, String> {
-    let mut bad = Vec::new();
-    let outcome = string(expect, "outcome", "expect")?;
-    if !["redirect", "forward", "origin"].contains(&outcome) {
+    if let Some((n, _)) = case
+        .request
+        .headers
+        .iter()
+        .find(|(n, _)| n.to_ascii_lowercase() != *n)
+    {
         return Err(format!(
-            "expect.outcome {outcome:?} is not redirect/forward/origin"
+            "case {name:?}: request header name {n:?} must be lower-case"
         ));
     }
-    let allowed: &[&str] = match outcome {
-        "redirect" => &[
-            "outcome",
-            "status",
-            "location",
-            "rule",
-            "headers",
-            "absent_headers",
-            "body",
-        ],
-        "forward" => &["outcome", "location", "rule"],
-        _ => &["outcome", "rule", "headers", "absent_headers"],
-    };
-    only_keys(expect, allowed, &format!("expect (outcome {outcome})"))?;
-    if actual.outcome != outcome {
-        bad.push(format!(
-            "outcome: expected {outcome}, got {}",
-            actual.outcome
-        ));
-        return Ok(bad);
+    Ok(())
+}
+
+fn describe(d: &Decision<'_>) -> String {
+    let mut s = format!("  actual: {d:?}");
+    for (n, v) in d.headers() {
+        s.push_str(&format!("\n          {n}: {v:?}"));
     }
-    if let Some(st) = expect.get("status") {
-        let st = st.as_u64().ok_or("expect.status must be a number")?;
-        if actual.status != Some(st as u16) {
-            bad.push(format!("status: expected {st}, got {:?}", actual.status));
-        }
-    }
-    if let Some(loc) = expect.get("location") {
-        let want = match loc {
-            Value::Null => None,
-            Value::String(s) => Some(s.as_str()),
-            _ => return Err("expect.location must be a string or null".into()),
-        };
-        if actual.location != want {
-            bad.push(format!(
-                "location: expected {want:?}, got {:?}",
-                actual.location
-            ));
-        }
-    }
-    if let Some(rule) = expect.get("rule") {
-        let want = match rule {
-            Value::Null => None,
-            Value::String(s) => Some(s.as_str()),
-            _ => return Err("expect.rule must be a string or null".into()),
-        };
-        if actual.rule != want {
-            bad.push(format!("rule: expected {want:?}, got {:?}", actual.rule));
-        }
-    }
-    if let Some(h) = expect.get("headers") {
-        for (name, value) in object(h, "expect.headers")? {
-            let value = value
-                .as_str()
-                .ok_or_else(|| format!("expect.headers.{name} must be a string"))?;
-            let got = actual.header_values(name);
-            if got != [value] {
-                bad.push(format!(
-                    "header {name}: expected exactly [{value:?}], got {got:?}"
-                ));
-            }
-        }
-    }
-    if let Some(h) = expect.get("absent_headers") {
-        let names = h.as_array().ok_or("expect.absent_headers must be a list")?;
-        for name in names {
-            let name = name
-                .as_str()
-                .ok_or("expect.absent_headers: names are strings")?;
-            let got = actual.header_values(name);
-            if !got.is_empty() {
-                bad.push(format!("header {name}: expected absent, got {got:?}"));
-            }
-        }
-    }
-    if let Some(b) = expect.get("body") {
-        let b = b.as_bool().ok_or("expect.body must be true or false")?;
-        if actual.body != Some(b) {
-            bad.push(format!("body: expected {b}, got {:?}", actual.body));
-        }
-    }
-    Ok(bad)
+    s
 }
 
 /// What every decision must satisfy, whatever the fixture says.
@@ -557,46 +343,24 @@ fn check_invariants(d: &Decision<'_>, method: &str) -> Vec<String> {
 }
 
 fn run_decision_file(text: &str) -> Result<Report, String> {
-    let file: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let top = object(&file, "file")?;
-    only_keys(
-        top,
-        &["description", "bundle", "bundle_file", "cases"],
-        "file",
-    )?;
-    string(top, "description", "file")?;
-    let bundle_text = match (top.get("bundle"), top.get("bundle_file")) {
-        (Some(_), None) => raw::member(text, 0, "bundle").unwrap().0.to_string(),
-        (None, Some(Value::String(f))) => {
-            let p = repo_root().join(f);
+    let file = CaseFile::parse(text)?;
+    if file.description.is_none() {
+        return Err("the file needs a description".into());
+    }
+    let bundle_text = match file.bundle {
+        Some(BundleSource::Inline(text)) => text,
+        Some(BundleSource::File(f)) => {
+            let p = repo_root().join(&f);
             std::fs::read_to_string(&p).map_err(|e| format!("bundle_file {f}: {e}"))?
         }
-        _ => return Err("exactly one of bundle / bundle_file (a path) is required".into()),
+        None => return Err("one of bundle / bundle_file (a path) is required".into()),
     };
-    let cases = top
-        .get("cases")
-        .and_then(Value::as_array)
-        .ok_or("cases must be a list")?;
     let engine = Engine::compile(&bundle_text);
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
-    for (i, case) in cases.iter().enumerate() {
-        let (c, name) = case_header(
-            case,
-            i,
-            &["name", "request", "expect", "needs_random"],
-            &mut names,
-        )?;
-        let ctx = |e: String| format!("case {name:?}: {e}");
-        let request =
-            CaseRequest::parse(c.get("request").ok_or("request missing")?).map_err(ctx)?;
-        let expect = object(c.get("expect").ok_or("expect missing")?, "expect").map_err(ctx)?;
-        let needs_random = match c.get("needs_random") {
-            None => false,
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| ctx("needs_random must be a boolean".into()))?,
-        };
+    for case in &file.cases {
+        suite_rules(case, &mut names)?;
+        let name = case.label(0);
         let engine = match &engine {
             Ok(engine) => engine,
             Err(errors) => {
@@ -604,13 +368,14 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
                 continue;
             }
         };
-        let decision = request.evaluate(engine, request.random);
-        let actual = Actual::of(&decision);
-        let mut bad = check_expect(&actual, expect).map_err(ctx)?;
+        let request = &case.request;
+        let decision = request.with(|r| engine.evaluate(r));
+        let mut bad: Vec<String> = case.expect.check(&decision).err().into_iter().collect();
         bad.extend(check_invariants(&decision, &request.method));
-        if !needs_random {
+        if !case.needs_random {
             for probe in RANDOM_PROBES {
-                if request.evaluate(engine, probe) != decision {
+                let other = request.clone().random(random_from_fraction(probe));
+                if other.with(|r| engine.evaluate(r)) != decision {
                     bad.push(format!(
                         "the decision changes with random={probe}; a case whose outcome depends \
                          on a fresh A/B assignment must set \"needs_random\": true"
@@ -622,14 +387,16 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
         if !bad.is_empty() {
             let mut why = format!("  request: {} {}\n", request.method, request.url);
             for b in bad {
-                why.push_str(&format!("  {b}\n"));
+                for line in b.lines() {
+                    why.push_str(&format!("  {line}\n"));
+                }
             }
-            why.push_str(&actual.describe());
+            why.push_str(&describe(&decision));
             failures.push((name, why));
         }
     }
     Ok(Report {
-        cases: cases.len(),
+        cases: file.cases.len(),
         failures,
     })
 }

@@ -1,16 +1,15 @@
 //! Requests built to hurt, against a bundle with every kind of rule and a placeholder in every
 //! position (`tests/hostile/bundle.json`). Every decision must keep the invariants checked by
-//! `tests/hostile/invariants.rs`: no panic, every Location absolute on an allowed origin, no
+//! `edge_redirects_testkit::invariants`: no panic, every Location absolute on an allowed origin, no
 //! CR/LF or raw non-ASCII in any header, the loop guard holding.
 //!
 //! The same requests are replayed through the worker in workerd by
 //! `tests/e2e/hostile.test.mjs`, which reads the ones that can cross HTTP from the JSON file
 //! `hostile_cases_json` below writes (`target/tmp/hostile-requests.json`).
 
-#[path = "hostile/invariants.rs"]
-mod invariants;
+use edge_redirects_testkit::invariants;
 
-use edge_redirects::{Decision, Engine, Geo, Request};
+use edge_redirects::{Decision, Engine, Geo, Request, RequestBuf};
 use std::sync::OnceLock;
 
 const BUNDLE: &str = include_str!("hostile/bundle.json");
@@ -20,74 +19,62 @@ fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| Engine::compile(BUNDLE).expect("the hostile bundle compiles"))
 }
 
-/// One hostile request, owned.
+/// One hostile request, owned, and the category it is reported under.
 #[derive(Debug, Clone)]
 struct Case {
     category: &'static str,
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    country: Option<String>,
-    continent: Option<String>,
-    random: u64,
+    request: RequestBuf,
+}
+
+/// A case reads as its request (`c.url`, `c.headers`, `c.with(..)`).
+impl std::ops::Deref for Case {
+    type Target = RequestBuf;
+    fn deref(&self) -> &RequestBuf {
+        &self.request
+    }
 }
 
 impl Case {
     fn get(category: &'static str, url: impl Into<String>) -> Case {
         Case {
             category,
-            method: "GET".into(),
-            url: url.into(),
-            headers: Vec::new(),
-            country: None,
-            continent: None,
-            random: 0,
+            request: RequestBuf::get(url),
         }
     }
 
-    fn method(mut self, m: &str) -> Case {
-        self.method = m.into();
-        self
-    }
-
-    fn header(mut self, name: &str, value: impl Into<String>) -> Case {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    fn geo(mut self, country: &str, continent: &str) -> Case {
-        self.country = Some(country.into());
-        self.continent = Some(continent.into());
-        self
-    }
-
-    /// Runs `f` with the engine's view of this request.
-    fn with_request<R>(&self, url: &str, f: impl FnOnce(&Request<'_>) -> R) -> R {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let request = Request {
-            method: &self.method,
+    /// The same request sent to `url` instead.
+    fn at(&self, url: String) -> RequestBuf {
+        RequestBuf {
             url,
-            headers: &headers,
-            geo: Geo {
-                country: self.country.as_deref(),
-                continent: self.continent.as_deref(),
-                region: None,
-                city: None,
-            },
-            random: self.random,
-        };
-        f(&request)
+            ..self.request.clone()
+        }
+    }
+
+    fn map(self, f: impl FnOnce(RequestBuf) -> RequestBuf) -> Case {
+        Case {
+            request: f(self.request),
+            ..self
+        }
+    }
+
+    fn method(self, m: &str) -> Case {
+        self.map(|r| r.method(m))
+    }
+
+    fn header(self, name: &str, value: impl Into<String>) -> Case {
+        self.map(|r| r.header(name, value))
+    }
+
+    fn geo(self, country: &str, continent: &str) -> Case {
+        self.map(|r| r.geo(country, continent))
     }
 
     /// Checks the invariants for the URL as sent and as the platform normalises it.
     fn check(&self) -> Result<(), String> {
         let normalized = url::Url::parse(&self.url).ok().map(|u| u.to_string());
-        for url in std::iter::once(self.url.as_str()).chain(normalized.as_deref()) {
-            self.with_request(url, |r| invariants::check(engine(), r))
+        for url in std::iter::once(self.url.clone()).chain(normalized) {
+            self.at(url)
+                .with(|r| invariants::check(engine(), r))
                 .map_err(|e| format!("[{}] {e}", self.category))?;
         }
         Ok(())
@@ -605,11 +592,7 @@ fn the_tricks_reach_the_rules() {
     let cases = placeholder_tricks();
     let redirects = cases
         .iter()
-        .filter(|c| {
-            c.with_request(&c.url, |r| {
-                matches!(engine().evaluate(r), Decision::Redirect(_))
-            })
-        })
+        .filter(|c| c.with(|r| matches!(engine().evaluate(r), Decision::Redirect(_))))
         .count();
     assert!(
         redirects * 2 > cases.len(),
@@ -978,7 +961,7 @@ fn hostile_cases_json() {
         // Whether the answer depends on who asks: a candidate tried reads the visitor. Asked
         // of the URL as the platform hands it over (WHATWG-normalised).
         let normalized = url::Url::parse(&c.url).map_or(c.url.clone(), |u| u.to_string());
-        let per_visitor = c.with_request(&normalized, |r| {
+        let per_visitor = c.at(normalized).with(|r| {
             engine().explain(r).trace.iter().any(|step| {
                 step.verdict != edge_redirects::Verdict::MethodMismatch
                     && engine().rules()[step.rule_index].per_visitor()
@@ -1046,7 +1029,7 @@ fn cost_of_pathological_requests() {
         .iter()
         .map(|c| {
             let start = Instant::now();
-            c.with_request(&c.url, |r| std::hint::black_box(hostile.evaluate(r)));
+            c.with(|r| std::hint::black_box(hostile.evaluate(r)));
             (
                 start.elapsed(),
                 format!("[{}] {}", c.category, invariants::truncate(&c.url)),

@@ -4,8 +4,7 @@
 //!
 //! The same shapes run through the worker in workerd in `tests/e2e/hostile.test.mjs`.
 
-#[path = "hostile/invariants.rs"]
-mod invariants;
+use edge_redirects_testkit::invariants;
 
 use edge_redirects::{Decision, Engine, Geo, HeaderChange, Request};
 use std::time::{Duration, Instant};

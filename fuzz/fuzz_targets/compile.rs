@@ -1,7 +1,7 @@
 //! Arbitrary bundles: raw bytes, and structured bundles generated through `arbitrary` (rules of
 //! every shape, with hostile text in every field). Compiling must never panic; an accepted
 //! bundle is evaluated against requests aimed at its own rules, and every decision must keep
-//! the invariants of `tests/hostile/invariants.rs`; a rejected one must say where.
+//! the invariants of `edge_redirects_testkit::invariants`; a rejected one must say where.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -9,8 +9,7 @@ use edge_redirects::{Engine, ErrorKind, Geo, Request, Segment};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 
-#[path = "../../tests/hostile/invariants.rs"]
-mod invariants;
+use edge_redirects_testkit::invariants;
 
 #[derive(Arbitrary, Debug)]
 enum Input<'a> {

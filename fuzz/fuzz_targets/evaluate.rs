@@ -1,6 +1,6 @@
 //! Arbitrary requests against a fixed bundle that has every kind of rule and a placeholder in
 //! every position (`tests/hostile/bundle.json`). Each decision must keep the invariants of
-//! `tests/hostile/invariants.rs`: no panic, every Location absolute on an allowed origin, no
+//! `edge_redirects_testkit::invariants`: no panic, every Location absolute on an allowed origin, no
 //! CR/LF or raw non-ASCII in any header, the loop guard holding.
 #![no_main]
 
@@ -9,8 +9,7 @@ use edge_redirects::{Engine, Geo, Request};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-#[path = "../../tests/hostile/invariants.rs"]
-mod invariants;
+use edge_redirects_testkit::invariants;
 
 const BUNDLE: &str = include_str!("../../tests/hostile/bundle.json");
 

@@ -3,7 +3,7 @@
 use crate::bundle::{load_valid, CmdResult};
 use crate::decision_json::decision_json;
 use crate::output::{print_json, Paint};
-use crate::request_args::{absolute_url, parse_fraction, parse_header, OwnedRequest};
+use crate::request_args::{absolute_url, parse_fraction, parse_header, summary, OwnedRequest};
 use crate::Status;
 use edge_redirects::{random_from_fraction, Decision, Explanation, TraceStep, Verdict};
 use serde_json::{json, Value};
@@ -131,7 +131,7 @@ pub fn verdict_code(verdict: &Verdict) -> &'static str {
 /// The explanation as people read it.
 pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Paint) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}", paint.bold("request "), request.summary());
+    let _ = writeln!(out, "{}  {}", paint.bold("request "), summary(request));
     for (name, value) in &request.headers {
         let _ = writeln!(out, "          {}", paint.dim(&format!("{name}: {value}")));
     }

@@ -25,6 +25,7 @@
 
 mod bundle;
 mod cache;
+pub mod cases;
 mod condition;
 mod decision;
 mod encode;
@@ -50,7 +51,7 @@ pub use decision::{Decision, Forward, HeaderChange, Passthrough, Response};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 pub use pattern::{Pattern, Segment, Segments};
-pub use request::{random_from_fraction, Geo, Request};
+pub use request::{random_from_fraction, Geo, Request, RequestBuf};
 pub use rule::Rule;
 pub use settings::Settings;
 pub use split::{Split, Variant};

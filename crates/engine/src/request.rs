@@ -69,3 +69,99 @@ pub fn random_from_fraction(fraction: f64) -> u64 {
     }
     (fraction * 18_446_744_073_709_551_616.0) as u64
 }
+
+/// An owned request, for callers that build or read requests rather than receive them: the CLI,
+/// case files, tests, fuzzers and benchmarks. [`RequestBuf::with`] lends it to the engine as a
+/// [`Request`].
+///
+/// The geolocation fields are flat (`country`, `continent`, `region`, `city`) so a builder can
+/// set one without naming the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestBuf {
+    /// The HTTP method, as given.
+    pub method: String,
+    /// The absolute request URL.
+    pub url: String,
+    /// Header pairs in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    /// `cf.country`.
+    pub country: Option<String>,
+    /// `cf.continent`.
+    pub continent: Option<String>,
+    /// `cf.regionCode`.
+    pub region: Option<String>,
+    /// `cf.city`.
+    pub city: Option<String>,
+    /// Random bits for a fresh A/B assignment (see [`random_from_fraction`]).
+    pub random: u64,
+}
+
+impl RequestBuf {
+    /// A `GET` request for `url` with no headers, no geolocation and zero randomness.
+    pub fn get(url: impl Into<String>) -> Self {
+        RequestBuf {
+            method: "GET".to_string(),
+            url: url.into(),
+            ..RequestBuf::default()
+        }
+    }
+
+    /// The same request with method `method`.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// The same request with one more header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The same request from `country` on `continent`.
+    pub fn geo(mut self, country: impl Into<String>, continent: impl Into<String>) -> Self {
+        self.country = Some(country.into());
+        self.continent = Some(continent.into());
+        self
+    }
+
+    /// The same request with random bits `random`.
+    pub fn random(mut self, random: u64) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// The headers as borrowed pairs, the shape [`Request::headers`] takes.
+    pub fn header_refs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// The engine's view of this request, with its header pairs borrowed from `headers`
+    /// (made by [`RequestBuf::header_refs`]). [`RequestBuf::with`] does both in one call.
+    pub fn as_request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
+        Request {
+            method: &self.method,
+            url: &self.url,
+            headers,
+            geo: Geo {
+                country: self.country.as_deref(),
+                continent: self.continent.as_deref(),
+                region: self.region.as_deref(),
+                city: self.city.as_deref(),
+            },
+            random: self.random,
+        }
+    }
+
+    /// Calls `f` with the engine's view of this request.
+    ///
+    /// A [`Request`] borrows a slice of `(&str, &str)` pairs, which an owned `Vec<(String,
+    /// String)>` cannot lend directly; the pairs live for the duration of the call.
+    pub fn with<R>(&self, f: impl FnOnce(&Request<'_>) -> R) -> R {
+        let headers = self.header_refs();
+        f(&self.as_request(&headers))
+    }
+}

@@ -1,5 +1,6 @@
 //! The invariants every decision must keep, whatever the request: shared by the hostile-input
-//! suite (`tests/hostile.rs`) and the fuzz targets (`fuzz/fuzz_targets/`).
+//! suites (`tests/hostile.rs`, `tests/hostile_answers.rs`) and the fuzz targets
+//! (`fuzz/fuzz_targets/`).
 //!
 //! - a redirect's `Location` is an absolute http(s) URL on an allowed origin: the request's own
 //!   host for a path target, the literal host of an absolute target, or a host listed in
@@ -10,7 +11,6 @@
 //! - an answer that depends on who asks (any candidate tried read the visitor's geolocation,
 //!   language, cookies or headers, or drew an A/B variant) is storable by no shared cache,
 //!   whatever the rule's headers or the origin's say.
-#![allow(dead_code)]
 
 use edge_redirects::{Decision, Engine, HeaderChange, Request, Response, Verdict};
 use std::borrow::Cow;
