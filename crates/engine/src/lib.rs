@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+pub mod analysis;
 mod bundle;
 mod cache;
 mod condition;
