@@ -1,12 +1,12 @@
 //! Mistakes a valid bundle can still contain, found on the compiled rules: what
 //! `redirects lint` reports.
 //!
-//! - loops and chains ([`chains`]): each rule's target is built from a sample request that
-//!   satisfies the rule ([`sample`]), then followed through the engine as a visitor would follow
+//! - loops and chains (`chains.rs`): each rule's target is built from a sample request that
+//!   satisfies the rule (`sample.rs`), then followed through the engine as a visitor would follow
 //!   it;
-//! - rules that never fire and duplicate sources ([`shadowing`]);
+//! - rules that never fire and duplicate sources (`shadowing.rs`);
 //! - permanent statuses on rules that vary per visitor, 301/302 on rules that accept methods
-//!   other than GET and HEAD, and cache headers the engine drops ([`statuses`]).
+//!   other than GET and HEAD, and cache headers the engine drops (`statuses.rs`).
 //!
 //! ```
 //! use edge_redirects::{analysis, Engine};
