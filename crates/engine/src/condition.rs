@@ -5,7 +5,7 @@ use crate::visitor::Visitor;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Glob {
     /// `"*"`: present with any value.
     Any,
@@ -62,7 +62,7 @@ impl Glob {
 }
 
 /// How one `when.query` entry tests its parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum QueryTest {
     /// Compare the decoded value with a glob.
     Glob(Glob),
@@ -71,16 +71,21 @@ pub(crate) enum QueryTest {
 }
 
 /// The geolocation field a condition reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GeoField {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GeoField {
+    /// `cf.country`: ISO 3166-1 alpha-2 codes.
     Country,
+    /// `cf.continent`: `AF AN AS EU NA OC SA`.
     Continent,
+    /// `cf.regionCode`: ISO 3166-2 subdivision codes without the country.
     Region,
+    /// `cf.city`: city names.
     City,
 }
 
 impl GeoField {
-    fn name(self) -> &'static str {
+    /// The field's key in `when` / `unless` (`country`, `continent`, `region`, `city`).
+    pub fn name(self) -> &'static str {
         match self {
             GeoField::Country => "country",
             GeoField::Continent => "continent",
@@ -92,7 +97,7 @@ impl GeoField {
 
 /// One condition; a `when` holds when all of its conditions hold, an `unless` blocks a rule
 /// when any of its conditions holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Condition {
     Query(String, QueryTest),
     Header(String, Glob),
@@ -104,12 +109,105 @@ pub(crate) enum Condition {
 }
 
 /// The conditions of a rule's `when` or `unless`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Equal (and equally hashed) when they test the same things in the same order, as compiled:
+/// header names lower-case, geo and language lists lower-case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Conditions {
     pub(crate) list: Vec<Condition>,
 }
 
+/// A read-only view of one compiled condition, for tools that reason about a bundle (lint's
+/// analysis builds sample requests from it) without reading the JSON again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionView<'c> {
+    /// `query`: parameter `name` (as written) tested by `test`, which may be a capture.
+    Query {
+        /// The parameter name.
+        name: &'c str,
+        /// The value test.
+        test: ValueTest<'c>,
+    },
+    /// `header`: header `name` (lower-case) tested by `test` (never a capture).
+    Header {
+        /// The header name, lower-case.
+        name: &'c str,
+        /// The value test.
+        test: ValueTest<'c>,
+    },
+    /// `cookie`: cookie `name` (as written) tested by `test` (never a capture).
+    Cookie {
+        /// The cookie name.
+        name: &'c str,
+        /// The value test.
+        test: ValueTest<'c>,
+    },
+    /// `country`, `continent`, `region` or `city`: one of `values` (trimmed, lower-case).
+    Geo {
+        /// The geolocation field.
+        field: GeoField,
+        /// The accepted values, lower-case.
+        values: &'c [String],
+    },
+    /// `language`: one of the primary subtags `values` (lower-case).
+    Language {
+        /// The accepted primary language subtags, lower-case.
+        values: &'c [String],
+    },
+}
+
+/// How a query, header or cookie condition tests its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueTest<'c> {
+    /// `"*"`: present with any value.
+    Present,
+    /// Exactly this text.
+    Exact(&'c str),
+    /// A `*` glob, as the pieces between its `*`s (at least two; the first and last are
+    /// anchored at the ends of the value, and may be empty).
+    Glob(&'c [String]),
+    /// `":name"` in `when.query`: present with any value, captured as placeholder `name`.
+    Capture(&'c str),
+}
+
+impl<'c> ValueTest<'c> {
+    fn of_glob(glob: &'c Glob) -> Self {
+        match glob {
+            Glob::Any => ValueTest::Present,
+            Glob::Exact(e) => ValueTest::Exact(e),
+            Glob::Pieces(p) => ValueTest::Glob(p),
+        }
+    }
+}
+
 impl Conditions {
+    /// The conditions in the order they are tested: query, header, cookie, then the geo
+    /// fields and language.
+    pub fn iter(&self) -> impl Iterator<Item = ConditionView<'_>> {
+        self.list.iter().map(|c| match c {
+            Condition::Query(name, QueryTest::Capture(c)) => ConditionView::Query {
+                name,
+                test: ValueTest::Capture(c),
+            },
+            Condition::Query(name, QueryTest::Glob(g)) => ConditionView::Query {
+                name,
+                test: ValueTest::of_glob(g),
+            },
+            Condition::Header(name, g) => ConditionView::Header {
+                name,
+                test: ValueTest::of_glob(g),
+            },
+            Condition::Cookie(name, g) => ConditionView::Cookie {
+                name,
+                test: ValueTest::of_glob(g),
+            },
+            Condition::Geo(field, values) => ConditionView::Geo {
+                field: *field,
+                values,
+            },
+            Condition::Language(values) => ConditionView::Language { values },
+        })
+    }
     /// No conditions at all.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
@@ -221,6 +319,46 @@ mod tests {
         assert!(!Glob::new("ab*ba").matches("aba"));
         assert!(Glob::new("*").matches(""));
         assert!(Glob::new("x").matches("x"));
+    }
+
+    #[test]
+    fn the_view_gives_back_what_was_compiled() {
+        let engine = crate::Engine::compile(
+            r#"{ "version": 1, "rules": [ { "id": "r", "from": "/", "to": "/x",
+                "when": { "language": ["DE"], "country": ["US"], "header": { "User-Agent": "*Mobile*" },
+                          "query": { "id": ":id", "ref": "*" }, "cookie": { "beta": "1" } } } ] }"#,
+        )
+        .unwrap();
+        let view: Vec<ConditionView<'_>> = engine.rules()[0].when().iter().collect();
+        let pieces = ["".to_string(), "Mobile".to_string(), "".to_string()];
+        let us = ["us".to_string()];
+        let de = ["de".to_string()];
+        assert_eq!(
+            view,
+            [
+                ConditionView::Query {
+                    name: "id",
+                    test: ValueTest::Capture("id")
+                },
+                ConditionView::Query {
+                    name: "ref",
+                    test: ValueTest::Present
+                },
+                ConditionView::Header {
+                    name: "user-agent",
+                    test: ValueTest::Glob(&pieces)
+                },
+                ConditionView::Cookie {
+                    name: "beta",
+                    test: ValueTest::Exact("1")
+                },
+                ConditionView::Geo {
+                    field: GeoField::Country,
+                    values: &us
+                },
+                ConditionView::Language { values: &de },
+            ]
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+pub mod analysis;
 mod bundle;
 mod cache;
 pub mod cases;
@@ -46,7 +47,7 @@ mod target;
 mod trace;
 mod visitor;
 
-pub use condition::Conditions;
+pub use condition::{ConditionView, Conditions, GeoField, ValueTest};
 pub use decision::{Decision, Forward, HeaderChange, Passthrough, Response};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
