@@ -4,43 +4,11 @@
 
 use crate::condition::{ConditionView, GeoField, ValueTest};
 use crate::pattern::Segment;
-use crate::request::{Geo, Request};
+use crate::request::RequestBuf;
 use crate::rule::Rule;
 
-/// An owned request; [`Sample::with`] lends it to the engine.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Sample {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub country: Option<String>,
-    pub continent: Option<String>,
-    pub region: Option<String>,
-    pub city: Option<String>,
-}
-
-impl Sample {
-    /// Calls `f` with the engine's view of this request.
-    pub fn with<R>(&self, f: impl FnOnce(&Request<'_>) -> R) -> R {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        f(&Request {
-            method: &self.method,
-            url: &self.url,
-            headers: &headers,
-            geo: Geo {
-                country: self.country.as_deref(),
-                continent: self.continent.as_deref(),
-                region: self.region.as_deref(),
-                city: self.city.as_deref(),
-            },
-            random: 0,
-        })
-    }
-}
+/// A sample request is an owned request; [`RequestBuf::with`] lends it to the engine.
+pub(super) type Sample = RequestBuf;
 
 /// Marker put in a sample URL for placeholder `name`, recognised again in targets.
 pub(super) fn marker(name: &str) -> String {

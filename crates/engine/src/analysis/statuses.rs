@@ -96,10 +96,13 @@ pub(super) fn ignored_cache_headers(rule: &Rule, findings: &mut Vec<Finding>) {
         code: "ignored-cache-headers",
         rules: vec![named(rule)],
         message: format!(
-            "the rule's answer depends on who asks (a split, or geo, language, cookie or header              conditions), so it is always sent with `Cache-Control: private, no-store` and              without shared-cache headers: its {} never take effect",
+            "the rule's answer depends on who asks (a split, or geo, language, cookie or header \
+             conditions), so it is always sent with `Cache-Control: private, no-store` and \
+             without shared-cache headers: its {} never take effect",
             named_headers.join(", ")
         ),
-        hint: "remove these headers; a shared cache must never hand one visitor's answer to                another"
+        hint: "remove these headers; a shared cache must never hand one visitor's answer to \
+               another"
             .into(),
     });
 }
