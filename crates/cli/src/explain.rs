@@ -121,6 +121,7 @@ pub fn verdict_code(verdict: &Verdict) -> &'static str {
         Verdict::Applied => "applied",
         Verdict::HostMismatch => "host_mismatch",
         Verdict::MethodMismatch => "method_mismatch",
+        Verdict::PatternMismatch => "pattern_mismatch",
         Verdict::WhenFailed(_) => "when_failed",
         Verdict::UnlessHeld(_) => "unless_held",
         Verdict::LoopGuard => "loop_guard",

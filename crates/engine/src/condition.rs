@@ -1,7 +1,7 @@
 //! `when` / `unless` conditions: query, header, cookie, geolocation and language.
 
+use crate::evaluate::visitor::Visitor;
 use crate::limits::MAX_VALUE_BYTES_TESTED;
-use crate::visitor::Visitor;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.

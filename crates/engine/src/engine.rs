@@ -1,59 +1,20 @@
 //! The compiled engine: compile once, evaluate many times.
 
+use crate::answer::Decision;
 use crate::bundle::{compile_text, compile_value, Bundle};
-use crate::cache::Varies;
-use crate::condition::Condition;
-use crate::decision::{Decision, Forward, Passthrough};
-use crate::index::{Candidates, Index};
+use crate::evaluate::index::Index;
+use crate::evaluate::trace::Explanation;
 use crate::request::Request;
-use crate::request_url::{PathSegments, RequestUrl};
-use crate::response::{assignment_cookie, debug_value, redirect};
-use crate::rule::{Action, Rule};
+use crate::rule::Rule;
 use crate::settings::Settings;
-use crate::target::{Captured, Target};
-use crate::trace::{Explanation, TraceStep, Verdict};
-use crate::visitor::Visitor;
 use crate::CompileErrors;
-use smallvec::SmallVec;
-use std::borrow::Cow;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
 #[derive(Debug)]
 pub struct Engine {
-    settings: Settings,
-    rules: Vec<Rule>,
-    index: Index,
-}
-
-/// What happened to one candidate rule.
-enum Outcome<'e> {
-    Applied(Decision<'e>),
-    Skipped(Skip<'e>),
-}
-
-/// Why a candidate rule was skipped; described in words only when explaining, so skipping
-/// thousands of candidates costs no text.
-#[derive(Clone, Copy)]
-enum Skip<'e> {
-    Method,
-    When(&'e Condition),
-    Unless(&'e Condition),
-    Pattern,
-    HostNotAllowed,
-    Loop,
-}
-
-impl Skip<'_> {
-    fn verdict(self) -> Verdict {
-        match self {
-            Skip::Method => Verdict::MethodMismatch,
-            Skip::When(c) => Verdict::WhenFailed(c.describe_one()),
-            Skip::Unless(c) => Verdict::UnlessHeld(c.describe_one()),
-            Skip::Pattern => Verdict::HostMismatch,
-            Skip::HostNotAllowed => Verdict::HostNotAllowed,
-            Skip::Loop => Verdict::LoopGuard,
-        }
-    }
+    pub(crate) settings: Settings,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) index: Index,
 }
 
 impl Engine {
@@ -98,183 +59,4 @@ impl Engine {
         let decision = self.run(request, Some(&mut trace));
         Explanation { decision, trace }
     }
-
-    fn run<'e>(
-        &'e self,
-        request: &Request<'_>,
-        mut trace: Option<&mut Vec<TraceStep<'e>>>,
-    ) -> Decision<'e> {
-        let Some(url) = RequestUrl::split(request.url) else {
-            return Decision::Origin(Passthrough::default());
-        };
-        let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(url.host.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(url.host)
-        };
-        let path = PathSegments::new(
-            url.path,
-            self.settings.case_sensitive,
-            self.settings.trailing_slash_strict,
-        );
-        let mut candidates = Candidates::new();
-        let mut visitor = Visitor::new(request, url.query);
-        self.index.candidates(
-            &self.rules,
-            &host,
-            &path,
-            &mut visitor.query,
-            &mut candidates,
-        );
-        // What the candidates tried read of the visitor: the answer, whichever it is, depends
-        // on all of it (a rule that did not hold decided as much as the one that did).
-        let mut varies = Varies::default();
-        for &i in &candidates {
-            let rule = &self.rules[i as usize];
-            let outcome = if rule.allows_method(request.method) {
-                varies.add(rule);
-                self.try_rule(rule, &mut visitor, &url, &path, &varies)
-            } else {
-                Outcome::Skipped(Skip::Method)
-            };
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(TraceStep {
-                    rule_index: rule.index(),
-                    rule_id: &rule.id,
-                    verdict: match &outcome {
-                        Outcome::Applied(_) => Verdict::Applied,
-                        Outcome::Skipped(skip) => skip.verdict(),
-                    },
-                });
-            }
-            if let Outcome::Applied(decision) = outcome {
-                return decision;
-            }
-        }
-        let private = varies.per_visitor();
-        Decision::Origin(Passthrough {
-            private,
-            vary: if private { varies.vary() } else { None },
-            ..Passthrough::default()
-        })
-    }
-
-    fn try_rule<'e, 'r>(
-        &'e self,
-        rule: &'e Rule,
-        visitor: &mut Visitor<'_, 'r>,
-        url: &RequestUrl<'r>,
-        path: &PathSegments<'r>,
-        varies: &Varies<'e>,
-    ) -> Outcome<'e> {
-        let request = visitor.request;
-        let mut query_values: Vec<Cow<'r, str>> = Vec::new();
-        for c in &rule.when().list {
-            if !c.holds(visitor, &mut query_values) {
-                return Outcome::Skipped(Skip::When(c));
-            }
-        }
-        let mut scratch = Vec::new();
-        for c in &rule.unless().list {
-            if c.holds(visitor, &mut scratch) {
-                return Outcome::Skipped(Skip::Unless(c));
-            }
-        }
-        let mut captures: SmallVec<[(&str, Captured<'r>); 4]> = SmallVec::new();
-        if !rule.pattern.captures(path, &mut captures, Captured::Raw) {
-            // The index only offers rules whose pattern matches; kept as a guard.
-            return Outcome::Skipped(Skip::Pattern);
-        }
-        captures.extend(
-            rule.when()
-                .capture_names()
-                .zip(query_values)
-                .map(|(n, v)| (n, Captured::Decoded(v))),
-        );
-        let head = request.method.eq_ignore_ascii_case("HEAD");
-        let https = url.scheme.eq_ignore_ascii_case("https");
-        let render = |target: &Target| {
-            let location = target
-                .render(url, &captures, rule.preserve_query, &self.settings)
-                .ok_or(Skip::HostNotAllowed)?;
-            if self.is_loop(rule, request, url, &location) {
-                return Err(Skip::Loop);
-            }
-            Ok(location)
-        };
-        let redirect_to = |location, cookie| {
-            Outcome::Applied(Decision::Redirect(redirect(
-                rule,
-                &self.settings,
-                varies,
-                location,
-                head,
-                cookie,
-            )))
-        };
-        match &rule.action {
-            Action::To(target) => match render(target) {
-                Ok(location) => redirect_to(location, None),
-                Err(v) => Outcome::Skipped(v),
-            },
-            Action::Forward(target) => {
-                let location = match target.as_ref().map(render).transpose() {
-                    Ok(l) => l,
-                    Err(v) => return Outcome::Skipped(v),
-                };
-                Outcome::Applied(Decision::Forward(Forward {
-                    rule: &rule.id,
-                    location,
-                    request_url: request.url.to_string(),
-                    head,
-                    method_changes: method_changes(request.method),
-                    rule_headers: rule.headers(),
-                    debug: debug_value(rule, &self.settings),
-                }))
-            }
-            Action::Split(split) => {
-                let assignment = split.assign(visitor);
-                let variant = &split.variants[assignment.variant];
-                let cookie = assignment.fresh.then(|| {
-                    assignment_cookie(&split.cookie, &variant.name, &self.settings, https)
-                });
-                match &split.targets[assignment.variant] {
-                    // The variant that stays: the origin's page, private to this visitor.
-                    None => Outcome::Applied(Decision::Origin(Passthrough {
-                        rule: Some(&rule.id),
-                        set_cookie: cookie,
-                        private: true,
-                        vary: varies.vary(),
-                        debug: debug_value(rule, &self.settings),
-                    })),
-                    Some(target) => match render(target) {
-                        Ok(location) => redirect_to(location, cookie),
-                        Err(v) => Outcome::Skipped(v),
-                    },
-                }
-            }
-        }
-    }
-
-    /// The loop guard: a Location equal to the request URL would send the visitor straight
-    /// back to this rule. A 303 answer to a method other than GET/HEAD is exempt: the browser
-    /// follows it with a GET, a different request (the classic Post-Redirect-Get to the same
-    /// URL).
-    fn is_loop(
-        &self,
-        rule: &Rule,
-        request: &Request<'_>,
-        url: &RequestUrl<'_>,
-        location: &str,
-    ) -> bool {
-        !(rule.status == 303 && method_changes(request.method))
-            && url.may_share_path(RequestUrl::path_of(location))
-            && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
-    }
-}
-
-/// Whether a 303 answer turns a request with `method` into a different one (a GET): every
-/// method but GET and HEAD.
-fn method_changes(method: &str) -> bool {
-    !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD")
 }

@@ -24,37 +24,32 @@
 //! ```
 
 pub mod analysis;
+mod answer;
 mod bundle;
-mod cache;
 pub mod cases;
 mod condition;
-mod decision;
 mod encode;
 mod engine;
 mod error;
+mod evaluate;
 mod host;
-mod index;
 mod json;
 pub mod limits;
 mod pattern;
 mod request;
-mod request_url;
-mod response;
 mod rule;
 mod settings;
 mod split;
 mod target;
-mod trace;
-mod visitor;
 
+pub use answer::{Decision, Forward, HeaderChange, Passthrough, Response};
 pub use condition::{ConditionView, Conditions, GeoField, ValueTest};
-pub use decision::{Decision, Forward, HeaderChange, Passthrough, Response};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
+pub use evaluate::trace::{Explanation, TraceStep, Verdict};
 pub use pattern::{Pattern, Segment, Segments};
 pub use request::{random_from_fraction, Geo, Request, RequestBuf};
 pub use rule::Rule;
 pub use settings::Settings;
 pub use split::{Split, Variant};
 pub use target::placeholder_names;
-pub use trace::{Explanation, TraceStep, Verdict};

@@ -1,7 +1,7 @@
 //! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest).
 
+use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
-use crate::request_url::{comparable, PathSegments};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;

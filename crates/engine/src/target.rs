@@ -2,9 +2,9 @@
 //! an absolute, percent-encoded URL that stays on the origin the rule's author wrote.
 
 use crate::encode::{decode_query, push_encoded, push_normalized, Part};
-use crate::request_url::RequestUrl;
+use crate::evaluate::request_url::RequestUrl;
+use crate::evaluate::visitor::query_pairs;
 use crate::settings::Settings;
-use crate::visitor::query_pairs;
 use std::borrow::Cow;
 
 /// A value captured for a placeholder.

@@ -3,7 +3,7 @@
 
 use super::sample::{sample_request, unmark};
 use super::{host_covers, named, Finding, Severity};
-use crate::decision::Decision;
+use crate::answer::Decision;
 use crate::engine::Engine;
 use crate::rule::Rule;
 use std::collections::{HashMap, HashSet};

@@ -1,12 +1,12 @@
 //! Building the responses the edge generates: status, Location, Cache-Control, the HTML note,
 //! the rule's headers, the A/B cookie and the debug header, in that order.
 
-use crate::cache::{Varies, PRIVATE};
+use super::{Forward, Response};
+use crate::answer::cache::{Varies, PRIVATE};
 use crate::encode::{header_safe, html_escape};
-use crate::request_url::RequestUrl;
+use crate::evaluate::request_url::RequestUrl;
 use crate::rule::Rule;
 use crate::settings::Settings;
-use crate::{Forward, Response};
 use std::borrow::Cow;
 
 /// The reason phrase of a redirect status.
@@ -22,7 +22,7 @@ pub(crate) fn reason(status: u16) -> &'static str {
 
 /// Cache-Control for a rule's answer before its own headers: shared caching only for
 /// permanent moves that are the same for every visitor (a per-visitor answer is [`PRIVATE`]
-/// whatever its status, see [`crate::cache`]).
+/// whatever its status, see [`crate::answer::cache`]).
 fn cache_control(status: u16, per_visitor: bool, settings: &Settings) -> &str {
     match status {
         301 | 308 if !per_visitor => &settings.permanent_cache_control,

@@ -1,6 +1,11 @@
-//! What the engine decides for a request, in terms any adapter can turn into a response.
+//! Answers: what the engine decides for a request, in terms any adapter can turn into a
+//! response — which headers it sets, which replace the origin's and which are added
+//! ([`HeaderChange`]) — so adapters copy them without knowing the rules.
 
-use crate::cache::{is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
+pub(crate) mod build;
+pub(crate) mod cache;
+
+use self::cache::{is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
 use std::borrow::Cow;
 
 /// The outcome of evaluating one request.
@@ -101,7 +106,7 @@ impl Response<'_> {
 
     /// The short HTML note linking to the target (RFC 9110 §15.4); `None` for `HEAD` requests.
     pub fn body(&self) -> Option<String> {
-        (!self.head).then(|| crate::response::body(self.status, &self.location))
+        (!self.head).then(|| build::body(self.status, &self.location))
     }
 }
 
@@ -135,7 +140,7 @@ impl<'e> Forward<'e> {
         origin_location: Option<&str>,
         set_cookies: &[&str],
     ) -> Option<Response<'e>> {
-        crate::response::forward_response(self, status, origin_location, set_cookies)
+        build::forward_response(self, status, origin_location, set_cookies)
     }
 }
 

@@ -3,10 +3,10 @@
 //! sorting, so the cost of a request does not grow with the number of rules.
 
 use crate::condition::{Condition, Glob, QueryTest};
+use crate::evaluate::request_url::PathSegments;
+use crate::evaluate::visitor::Query;
 use crate::pattern::{Pattern, Segment};
-use crate::request_url::PathSegments;
 use crate::rule::Rule;
-use crate::visitor::Query;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use smallvec::SmallVec;

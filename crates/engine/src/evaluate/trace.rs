@@ -33,6 +33,9 @@ pub enum Verdict {
     HostMismatch,
     /// The rule's `methods` do not include the request's method.
     MethodMismatch,
+    /// The rule's pattern does not match the path (a guard: the index offers only rules whose
+    /// pattern matches, so explanations do not show it).
+    PatternMismatch,
     /// A `when` condition does not hold; the text describes it (`country in [DE, AT]`).
     WhenFailed(String),
     /// An `unless` condition holds; the text describes it.
@@ -50,6 +53,7 @@ impl fmt::Display for Verdict {
             Verdict::Applied => f.write_str("applied"),
             Verdict::HostMismatch => f.write_str("host does not match"),
             Verdict::MethodMismatch => f.write_str("method not in methods"),
+            Verdict::PatternMismatch => f.write_str("pattern does not match"),
             Verdict::WhenFailed(c) => write!(f, "when: {c} does not hold"),
             Verdict::UnlessHeld(c) => write!(f, "unless: {c} holds"),
             Verdict::LoopGuard => f.write_str("target equals the request URL (loop guard)"),
