@@ -25,6 +25,7 @@
 
 mod bundle;
 mod cache;
+mod compile;
 mod condition;
 mod decision;
 mod encode;
