@@ -29,31 +29,31 @@ pub struct Rule {
     pub(crate) id: Box<str>,
     /// The `from` and `to` as written, when the compiled pattern and target cannot give them
     /// back (see [`Rule::from`] and [`Rule::to`]); most exact rules need neither.
-    pub(crate) texts: Option<Box<Texts>>,
+    pub(crate) texts: Option<Box<WrittenTexts>>,
     pub(crate) pattern: Pattern,
     pub(crate) action: Action,
-    pub(crate) rare: Option<Box<Rare>>,
+    pub(crate) rare: Option<Box<RuleExtras>>,
 }
 
 /// A rule's `from` and `to` as written, kept only when needed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Texts {
+pub(crate) struct WrittenTexts {
     /// `None` when `from` is the pattern's exact-path key itself.
     pub from: Option<Box<str>>,
     /// `None` when there is no `to`, or when it is the compiled target's own literal path.
     pub to: Option<Box<str>>,
 }
 
-impl Texts {
+impl WrittenTexts {
     /// `None` when neither text is needed.
-    pub(crate) fn boxed(self) -> Option<Box<Texts>> {
-        (self != Texts::default()).then(|| Box::new(self))
+    pub(crate) fn boxed(self) -> Option<Box<WrittenTexts>> {
+        (self != WrittenTexts::default()).then(|| Box::new(self))
     }
 }
 
 /// The parts of a rule most rules leave out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Rare {
+pub(crate) struct RuleExtras {
     pub host: Option<String>,
     pub methods: Option<Vec<String>>,
     pub when: Conditions,
@@ -61,10 +61,10 @@ pub(crate) struct Rare {
     pub headers: Vec<(String, String)>,
 }
 
-impl Rare {
+impl RuleExtras {
     /// `None` when every part is empty.
-    pub(crate) fn boxed(self) -> Option<Box<Rare>> {
-        (self != Rare::default()).then(|| Box::new(self))
+    pub(crate) fn boxed(self) -> Option<Box<RuleExtras>> {
+        (self != RuleExtras::default()).then(|| Box::new(self))
     }
 }
 

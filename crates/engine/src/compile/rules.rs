@@ -10,7 +10,7 @@ use crate::error::{pointer_token, ErrorKind};
 use crate::host::normalize_rule_host;
 use crate::limits::{MAX_CAPTURES, MAX_PATTERN_SEGMENTS};
 use crate::pattern::Pattern;
-use crate::rule::{Action, Rare, Rule, Texts};
+use crate::rule::{Action, Rule, RuleExtras, WrittenTexts};
 use crate::settings::Settings;
 use crate::target::{Target, TargetError};
 use rustc_hash::FxHashMap as HashMap;
@@ -69,8 +69,8 @@ fn written_texts(
     to: Option<&str>,
     pattern: &Pattern,
     action: &Action,
-) -> Option<Box<Texts>> {
-    Texts {
+) -> Option<Box<WrittenTexts>> {
+    WrittenTexts {
         from: (!pattern.is_exact() || pattern.exact_key() != from).then(|| from.into()),
         to: to
             .filter(|&t| {
@@ -152,7 +152,7 @@ impl Reader {
             texts: written_texts(from, to, &pattern, &action),
             pattern,
             action,
-            rare: Rare {
+            rare: RuleExtras {
                 host,
                 methods,
                 when,
