@@ -1,7 +1,7 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
-use crate::bundle::{compile_text, compile_value, Bundle};
+use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::Index;
 use crate::evaluate::trace::Explanation;
 use crate::request::Request;
@@ -20,12 +20,12 @@ pub struct Engine {
 impl Engine {
     /// Parses and validates `rules.json` text, returning every error at once.
     pub fn compile(text: &str) -> Result<Engine, CompileErrors> {
-        compile_text(text).map(Engine::build)
+        compile(text).map(Engine::build)
     }
 
     /// Validates an already parsed bundle, returning every error at once.
     pub fn from_value(value: &serde_json::Value) -> Result<Engine, CompileErrors> {
-        compile_value(&crate::json::Value::from_serde(value)).map(Engine::build)
+        compile_value(&json::Value::from_serde(value)).map(Engine::build)
     }
 
     fn build(bundle: Bundle) -> Engine {

@@ -25,15 +25,14 @@
 
 pub mod analysis;
 mod answer;
-mod bundle;
 pub mod cases;
+mod compile;
 mod condition;
 mod encode;
 mod engine;
 mod error;
 mod evaluate;
 mod host;
-mod json;
 pub mod limits;
 mod pattern;
 mod request;

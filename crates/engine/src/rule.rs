@@ -29,31 +29,31 @@ pub struct Rule {
     pub(crate) id: Box<str>,
     /// The `from` and `to` as written, when the compiled pattern and target cannot give them
     /// back (see [`Rule::from`] and [`Rule::to`]); most exact rules need neither.
-    pub(crate) texts: Option<Box<Texts>>,
+    pub(crate) texts: Option<Box<WrittenTexts>>,
     pub(crate) pattern: Pattern,
     pub(crate) action: Action,
-    pub(crate) rare: Option<Box<Rare>>,
+    pub(crate) extras: Option<Box<RuleExtras>>,
 }
 
 /// A rule's `from` and `to` as written, kept only when needed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Texts {
+pub(crate) struct WrittenTexts {
     /// `None` when `from` is the pattern's exact-path key itself.
     pub from: Option<Box<str>>,
     /// `None` when there is no `to`, or when it is the compiled target's own literal path.
     pub to: Option<Box<str>>,
 }
 
-impl Texts {
+impl WrittenTexts {
     /// `None` when neither text is needed.
-    pub(crate) fn boxed(self) -> Option<Box<Texts>> {
-        (self != Texts::default()).then(|| Box::new(self))
+    pub(crate) fn boxed(self) -> Option<Box<WrittenTexts>> {
+        (self != WrittenTexts::default()).then(|| Box::new(self))
     }
 }
 
 /// The parts of a rule most rules leave out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Rare {
+pub(crate) struct RuleExtras {
     pub host: Option<String>,
     pub methods: Option<Vec<String>>,
     pub when: Conditions,
@@ -61,10 +61,10 @@ pub(crate) struct Rare {
     pub headers: Vec<(String, String)>,
 }
 
-impl Rare {
+impl RuleExtras {
     /// `None` when every part is empty.
-    pub(crate) fn boxed(self) -> Option<Box<Rare>> {
-        (self != Rare::default()).then(|| Box::new(self))
+    pub(crate) fn boxed(self) -> Option<Box<RuleExtras>> {
+        (self != RuleExtras::default()).then(|| Box::new(self))
     }
 }
 
@@ -100,11 +100,11 @@ impl Rule {
     }
     /// The `host` restriction (lower-case, `*.` prefix for subdomains), if any.
     pub fn host(&self) -> Option<&str> {
-        self.rare.as_ref()?.host.as_deref()
+        self.extras.as_ref()?.host.as_deref()
     }
     /// The `methods` restriction, upper-case, if any.
     pub fn methods(&self) -> Option<&[String]> {
-        self.rare.as_ref()?.methods.as_deref()
+        self.extras.as_ref()?.methods.as_deref()
     }
     /// The `to` as written, if any.
     pub fn to(&self) -> Option<&str> {
@@ -135,11 +135,11 @@ impl Rule {
     }
     /// Conditions that must all hold.
     pub fn when(&self) -> &Conditions {
-        self.rare.as_ref().map_or(&NO_CONDITIONS, |r| &r.when)
+        self.extras.as_ref().map_or(&NO_CONDITIONS, |r| &r.when)
     }
     /// Conditions of which none may hold.
     pub fn unless(&self) -> &Conditions {
-        self.rare.as_ref().map_or(&NO_CONDITIONS, |r| &r.unless)
+        self.extras.as_ref().map_or(&NO_CONDITIONS, |r| &r.unless)
     }
     /// Whether the query string is carried over to the target.
     pub fn preserve_query(&self) -> bool {
@@ -147,7 +147,7 @@ impl Rule {
     }
     /// Extra response headers, in order.
     pub fn headers(&self) -> &[(String, String)] {
-        self.rare.as_ref().map_or(&[], |r| &r.headers)
+        self.extras.as_ref().map_or(&[], |r| &r.headers)
     }
     /// Whether the answer varies per visitor: a split, or a geo, language, cookie or header
     /// condition in `when` or `unless`. Such answers are never cacheable by shared caches,

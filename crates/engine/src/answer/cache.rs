@@ -49,7 +49,7 @@ impl<'e> Varies<'e> {
             self.any = true;
             self.cookie = true;
         }
-        if rule.rare.is_some() {
+        if rule.extras.is_some() {
             self.add_conditions(rule.when());
             self.add_conditions(rule.unless());
         }

@@ -1,0 +1,268 @@
+//! The one-pass read of the usual bundle: each rule compiled as soon as the parser has read
+//! it, so the bundle never exists as a whole tree next to the compiled rules.
+
+use super::json::{Object, Value};
+use super::report::Reader;
+use super::Bundle;
+use crate::error::CompileErrors;
+use crate::limits::MAX_RULES;
+use crate::rule::Rule;
+use crate::settings::Settings;
+use rustc_hash::FxHashMap as HashMap;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Compiles the usual bundle in one pass: an object with `settings` (if any) before one `rules`
+/// array, each rule compiled as soon as it is read, so the bundle never exists as a whole tree
+/// next to the compiled rules (more than [`MAX_RULES`] rules are counted, not compiled, and
+/// reported as [`compile_value`](super::compile_value) does). `Ok(None)` for another shape or
+/// `settings` after `rules`, and `Err` for text the parser rejects (a syntax error, or `rules`
+/// not an array): [`compile_value`](super::compile_value) on the parsed tree is the reference,
+/// and reports those cases with the right errors.
+pub(super) fn compile_streaming(
+    text: &str,
+) -> Result<Option<Result<Bundle, CompileErrors>>, serde_json::Error> {
+    if !text.trim_start().starts_with('{') {
+        return Ok(None);
+    }
+    let mut rules = Vec::new();
+    let mut ids = HashMap::default();
+    let mut rule_reader = Reader::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = TopSeed {
+        rules: RulesSeed {
+            reader: &mut rule_reader,
+            settings: Settings::default(),
+            ids: &mut ids,
+            rules: &mut rules,
+            expected: count_rules(text),
+        },
+    }
+    .deserialize(&mut de)
+    .and_then(|top| de.end().map(|()| top))?;
+    let TopPass::Done { rest, rules_seen } = top else {
+        return Ok(None);
+    };
+    let mut reader = Reader::default();
+    let settings = reader.top(&rest);
+    if !rules_seen {
+        reader.missing_rules();
+    }
+    reader.append(rule_reader);
+    Ok(Some(reader.finish(Bundle { settings, rules })))
+}
+
+/// The number of elements of the top-level `rules` array of a bundle's text (the last one, as
+/// parsing takes it), found by a scan of the bytes without parsing; 0 when there is none. Only
+/// a size hint: a bundle that fools it compiles all the same.
+fn count_rules(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    let (mut key_is_rules, mut after_colon) = (false, false);
+    let (mut counting, mut count, mut found) = (false, 0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && !after_colon {
+                    key_is_rules = bytes.get(start..i) == Some(b"rules");
+                }
+                if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+            }
+            b':' if depth == 1 => after_colon = true,
+            b',' if depth == 1 => {
+                after_colon = false;
+                key_is_rules = false;
+            }
+            b',' if counting && depth == 2 => count += 1,
+            b'[' | b'{' => {
+                if depth == 1 && after_colon && key_is_rules && b == b'[' {
+                    counting = true;
+                    count = 0;
+                } else if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+                depth += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if counting && depth == 1 {
+                    counting = false;
+                    found = count;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => {
+                if counting && depth == 2 && count == 0 {
+                    count = 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// How the one-pass read of a bundle object ended.
+enum TopPass<'a> {
+    /// The rules are compiled; `rest` is the top level with `rules` as `null`.
+    Done { rest: Value<'a>, rules_seen: bool },
+    /// A `settings` (or a second `rules`) came after the rules: compile from the tree.
+    Again,
+}
+
+/// Reads a bundle object, compiling `rules` with the `settings` written before it.
+struct TopSeed<'c, 'a> {
+    rules: RulesSeed<'c, 'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
+    type Value = TopPass<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<TopPass<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
+    type Value = TopPass<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a bundle object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<TopPass<'de>, A::Error> {
+        let mut rest = Vec::new();
+        let mut rules_seen = false;
+        let mut again = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "rules" {
+                if rules_seen {
+                    again = true;
+                    map.next_value::<IgnoredAny>()?;
+                } else {
+                    rules_seen = true;
+                    map.next_value_seed(self.rules.by_ref())?;
+                }
+                rest.push((key, Value::Null));
+                continue;
+            }
+            let value = map.next_value::<Value<'de>>()?;
+            if key == "settings" {
+                if rules_seen {
+                    again = true;
+                } else {
+                    // Errors in the settings are reported by `Reader::top` at the end.
+                    let mut settings = Settings::default();
+                    if let Some(object) = value.as_object() {
+                        Reader::default().settings(object, &mut settings);
+                    }
+                    self.rules.settings = settings;
+                }
+            }
+            rest.push((key, value));
+        }
+        Ok(if again {
+            TopPass::Again
+        } else {
+            TopPass::Done {
+                rest: Value::Object(Object::from_entries(rest)),
+                rules_seen,
+            }
+        })
+    }
+}
+
+/// Compiles the rules of a `rules` array as the parser reads them, one rule's tree at a time.
+/// Anything but an array fails the pass. Once a rule has an error, compiled rules are no
+/// longer kept: the bundle is rejected anyway.
+struct RulesSeed<'c, 'a> {
+    reader: &'c mut Reader,
+    settings: Settings,
+    ids: &'c mut HashMap<Cow<'a, str>, usize>,
+    rules: &'c mut Vec<Rule>,
+    /// How many rules the text holds, to size the list before reading.
+    expected: usize,
+}
+
+impl<'a> RulesSeed<'_, 'a> {
+    fn by_ref(&mut self) -> RulesSeed<'_, 'a> {
+        RulesSeed {
+            reader: self.reader,
+            settings: self.settings.clone(),
+            ids: self.ids,
+            rules: self.rules,
+            expected: self.expected,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RulesSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RulesSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rules")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(raw) = seq.next_element::<Value<'de>>()? {
+            if i == MAX_RULES {
+                // As `compile_value` reports it: the count alone, no error of any rule.
+                let mut count = i + 1;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                *self.rules = Vec::new();
+                *self.reader = Reader::default();
+                self.reader.too_many_rules(count);
+                return Ok(());
+            }
+            let rule = self.reader.rule(i, &raw, &self.settings, self.ids);
+            if self.reader.found > 0 {
+                if self.rules.capacity() > 0 {
+                    *self.rules = Vec::new();
+                }
+            } else if let Some(rule) = rule {
+                if self.rules.capacity() == 0 {
+                    // Sized once the first rule compiles, so a list of junk reserves nothing.
+                    self.rules.reserve_exact(self.expected.min(MAX_RULES));
+                    self.ids.reserve(self.expected.min(MAX_RULES));
+                }
+                self.rules.push(rule);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_rules;
+
+    #[test]
+    fn counts_the_rules_array_only() {
+        assert_eq!(count_rules(r#"{"rules": []}"#), 0);
+        assert_eq!(count_rules(r#"{"rules": [{}]}"#), 1);
+        assert_eq!(
+            count_rules(
+                r#"{"x": [1, 2, 3], "rules": [{"a": [1, 2]}, "s,\"]", null], "y": {"rules": [1]}}"#
+            ),
+            3
+        );
+        assert_eq!(count_rules(r#"{"rules": [1], "rules": [1, 2]}"#), 2);
+        assert_eq!(count_rules(r#"{"version": 1}"#), 0);
+        assert_eq!(count_rules("[1, 2]"), 0);
+    }
+}
