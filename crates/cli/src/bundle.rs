@@ -45,7 +45,7 @@ pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
             let paint = crate::output::Paint::stderr();
             eprint!(
                 "{}",
-                crate::validate::render_errors(&path.display().to_string(), &errors, &paint)
+                crate::errors::render_errors(&path.display().to_string(), &errors, &paint)
             );
             eprintln!("run `redirects validate` after fixing them");
             Ok(None)

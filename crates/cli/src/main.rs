@@ -5,6 +5,7 @@
 
 mod bundle;
 mod decision_json;
+mod errors;
 mod explain;
 mod import;
 mod lint;

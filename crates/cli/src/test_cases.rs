@@ -5,9 +5,9 @@
 //! request URL.
 
 use crate::bundle::{load_valid, read_text, CmdResult};
+use crate::errors::render_errors;
 use crate::output::{print_json, Paint};
 use crate::request_args::{summary, OwnedRequest};
-use crate::validate::render_errors;
 use crate::Status;
 use edge_redirects::cases::{BundleSource, Case, CaseFile, Mismatch};
 use edge_redirects::{Decision, Engine};

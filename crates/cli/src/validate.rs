@@ -1,12 +1,12 @@
 //! `redirects validate`: every error in a bundle at once.
 
 use crate::bundle::{load, CmdResult};
+use crate::errors::render_errors;
 use crate::output::{plural, print_json, Paint};
 use crate::Status;
-use edge_redirects::limits::{MAX_ERRORS, WORKER_MAX_BUNDLE_BYTES};
-use edge_redirects::{CompileError, CompileErrors};
+use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
+use edge_redirects::CompileError;
 use serde_json::{json, Value};
-use std::fmt::Write;
 use std::path::Path;
 
 /// Runs the command.
@@ -77,48 +77,4 @@ pub fn error_json(e: &CompileError) -> Value {
         "line": e.line,
         "column": e.column,
     })
-}
-
-/// Errors as people read them: one block per error, then a count.
-pub fn render_errors(file: &str, errors: &CompileErrors, paint: &Paint) -> String {
-    let mut out = String::new();
-    for e in errors.errors() {
-        let head = paint.red(&format!("error[{:?}]", e.kind));
-        let place = match (e.line, e.column) {
-            (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
-            _ => {
-                let pointer = if e.pointer.is_empty() {
-                    "/"
-                } else {
-                    &e.pointer
-                };
-                match (e.rule_index, &e.rule_id) {
-                    (Some(i), Some(id)) => {
-                        format!("rule #{i} {} at {pointer}", paint.cyan(&format!("{id:?}")))
-                    }
-                    (Some(i), None) => format!("rule #{i} at {pointer}"),
-                    _ => format!("at {pointer}"),
-                }
-            }
-        };
-        let _ = writeln!(out, "{head} {place}");
-        let _ = writeln!(out, "  {}", e.message);
-        if !e.hint.is_empty() {
-            let _ = writeln!(out, "  {}", paint.dim(&format!("hint: {}", e.hint)));
-        }
-    }
-    if errors.omitted() > 0 {
-        let _ = writeln!(
-            out,
-            "and {} (only the first {MAX_ERRORS} are kept)",
-            plural(errors.omitted(), "more error")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{}: {}",
-        file,
-        paint.red(&plural(errors.total(), "error"))
-    );
-    out
 }
