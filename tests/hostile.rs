@@ -71,8 +71,7 @@ impl Case {
 
     /// Checks the invariants for the URL as sent and as the platform normalises it.
     fn check(&self) -> Result<(), String> {
-        let normalized = url::Url::parse(&self.url).ok().map(|u| u.to_string());
-        for url in std::iter::once(self.url.clone()).chain(normalized) {
+        for url in edge_redirects_testkit::as_sent_and_normalised(&self.url) {
             self.at(url)
                 .with(|r| invariants::check(engine(), r))
                 .map_err(|e| format!("[{}] {e}", self.category))?;

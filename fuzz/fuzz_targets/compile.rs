@@ -414,8 +414,7 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                 region: None,
                 city: None,
             };
-            let normalized = url::Url::parse(&url).ok().map(|u| u.to_string());
-            for url in std::iter::once(url.as_str()).chain(normalized.as_deref()) {
+            for url in &edge_redirects_testkit::as_sent_and_normalised(&url) {
                 let request = Request {
                     method,
                     url,

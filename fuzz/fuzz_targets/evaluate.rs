@@ -103,8 +103,7 @@ fuzz_target!(|input: Input<'_>| {
     };
     let engine = engine();
     // The URL as sent, and as the platform would normalise it before the worker sees it.
-    let normalized = url::Url::parse(&url).ok().map(|u| u.to_string());
-    for url in std::iter::once(url.as_str()).chain(normalized.as_deref()) {
+    for url in &edge_redirects_testkit::as_sent_and_normalised(&url) {
         let request = Request {
             method,
             url,

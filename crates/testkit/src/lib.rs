@@ -6,3 +6,10 @@
 //! reads them too.
 
 pub mod invariants;
+
+/// A request URL as sent and, when it parses, as the platform normalises it (the WHATWG URL
+/// parser) before a worker sees it: suites check both forms.
+pub fn as_sent_and_normalised(url: &str) -> Vec<String> {
+    let normalised = url::Url::parse(url).ok().map(|u| u.to_string());
+    std::iter::once(url.to_string()).chain(normalised).collect()
+}
