@@ -3,7 +3,7 @@
 use crate::bundle::{load_valid, CmdResult};
 use crate::decision_json::decision_json;
 use crate::output::{print_json, Paint};
-use crate::request_args::{absolute_url, parse_fraction, parse_header, summary, OwnedRequest};
+use crate::request_args::{absolute_url, parse_fraction, parse_header, summary, RequestBuf};
 use crate::Status;
 use edge_redirects::{random_from_fraction, Decision, Explanation, TraceStep, Verdict};
 use serde_json::{json, Value};
@@ -49,9 +49,9 @@ pub struct Args {
 }
 
 impl Args {
-    fn request(&self) -> Result<OwnedRequest, String> {
+    fn request(&self) -> Result<RequestBuf, String> {
         let url = self.paths.last().expect("clap requires the URL");
-        let mut req = OwnedRequest::get(&absolute_url(url)?);
+        let mut req = RequestBuf::get(&absolute_url(url)?);
         req.method = self.method.to_ascii_uppercase();
         for h in &self.headers {
             req.headers.push(parse_header(h)?);
@@ -130,7 +130,7 @@ pub fn verdict_code(verdict: &Verdict) -> &'static str {
 }
 
 /// The explanation as people read it.
-pub fn render(request: &OwnedRequest, explanation: &Explanation<'_>, paint: &Paint) -> String {
+pub fn render(request: &RequestBuf, explanation: &Explanation<'_>, paint: &Paint) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", paint.bold("request "), summary(request));
     for (name, value) in &request.headers {

@@ -1,12 +1,11 @@
 //! Requests described on the command line, turned into the engine's owned
-//! [`OwnedRequest`]; case files are read by `edge_redirects::cases`.
+//! [`RequestBuf`]; case files are read by `edge_redirects::cases`.
 
 pub use edge_redirects::cases::absolute_url;
-/// The CLI's requests are the engine's owned request type.
-pub use edge_redirects::RequestBuf as OwnedRequest;
+pub use edge_redirects::RequestBuf;
 
 /// `GET https://example.com/a` plus the context that was given (geo).
-pub fn summary(request: &OwnedRequest) -> String {
+pub fn summary(request: &RequestBuf) -> String {
     let mut s = format!("{} {}", request.method, request.url);
     let geo: Vec<String> = [
         ("country", &request.country),

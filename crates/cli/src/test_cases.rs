@@ -7,7 +7,7 @@
 use crate::bundle::{load_valid, read_text, CmdResult};
 use crate::errors::render_errors;
 use crate::output::{print_json, Paint};
-use crate::request_args::{summary, OwnedRequest};
+use crate::request_args::{summary, RequestBuf};
 use crate::Status;
 use edge_redirects::cases::{BundleSource, Case, CaseFile, Mismatch};
 use edge_redirects::{Decision, Engine};
@@ -18,7 +18,7 @@ use std::path::Path;
 /// One case and its result.
 struct CaseResult {
     name: String,
-    request: OwnedRequest,
+    request: RequestBuf,
     /// What the bundle decided, in one line.
     got: String,
     mismatches: Vec<Mismatch>,
