@@ -29,7 +29,7 @@ export const ENGINES = {
     expresses: ['exact', 'mixed'],
     file: 'rules.json',
     async load(dir) {
-      const { Engine } = await import(pathToFileURL(path.join(OUR_PKG, 'edge_redirects.js')).href);
+      const { Engine } = await import(pathToFileURL(path.join(OUR_PKG, 'edge_redirects_js.js')).href);
       const text = readFileSync(path.join(dir, 'rules.json'), 'utf8');
       return { text, build: () => new Engine(text) };
     },
