@@ -461,6 +461,41 @@ fn no_request_costs_more_than_a_bound_over_a_same_size_control() {
         );
     }
 
+    // Found by the cost fuzz target: long geo lists on many rules of one path.
+    let cities: Vec<String> = (0..255).map(|k| format!("City {k}")).collect();
+    let rules: Vec<_> = (0..1_281)
+        .map(|i| {
+            serde_json::json!({ "id": format!("geo{i}"), "from": "/c/:x",
+            "when": { "city": cities, "header": { "x-never": "*a*" } }, "to": format!("/g/{i}") })
+        })
+        .collect();
+    let engine = bundle(serde_json::Value::Array(rules));
+    let in_paris = Geo {
+        city: Some("City 254"),
+        ..FR
+    };
+    let (hostile, control) = (
+        Request {
+            geo: in_paris,
+            ..get("https://example.com/c/x", &[], FR)
+        },
+        Request {
+            geo: in_paris,
+            ..get("https://example.com/x/x", &[], FR)
+        },
+    );
+    let (h, c) = (cost(&engine, &hostile), cost(&engine, &control));
+    report.push(format!(
+        "1,281 rules with 255-city lists: {h:?} against {c:?} (+{:?})",
+        h.saturating_sub(c)
+    ));
+    if h.saturating_sub(c) > BOUND {
+        over.push(format!(
+            "1,281 rules with 255-city lists: +{:?}",
+            h.saturating_sub(c)
+        ));
+    }
+
     println!("{}", report.join("\n"));
     assert!(
         over.is_empty(),

@@ -103,9 +103,42 @@ pub(crate) enum Condition {
     Header(String, Glob),
     Cookie(String, Glob),
     /// Geo list, stored lower-case.
-    Geo(GeoField, Vec<String>),
+    Geo(GeoField, GeoList),
     /// Primary language subtags, lower-case.
     Language(Vec<String>),
+}
+
+/// A geo condition's codes or names, lower-case: as written (for explanations) and sorted (a
+/// request's value is one binary search, however long the list and however many rules on a
+/// path carry one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct GeoList {
+    written: Vec<String>,
+    sorted: Box<[String]>,
+}
+
+impl GeoList {
+    /// `values`, already lower-case, in the order written.
+    pub(crate) fn new(values: Vec<String>) -> Self {
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        GeoList {
+            written: values,
+            sorted: sorted.into_boxed_slice(),
+        }
+    }
+
+    /// The values in the order written.
+    pub(crate) fn written(&self) -> &[String] {
+        &self.written
+    }
+
+    /// Whether `value` (any case, trimmed) is in the list.
+    fn contains(&self, value: &str) -> bool {
+        let value = value.trim().to_lowercase();
+        self.sorted.binary_search(&value).is_ok()
+    }
 }
 
 /// The conditions of a rule's `when` or `unless`.
@@ -201,9 +234,9 @@ impl Conditions {
                 name,
                 test: ValueTest::of_glob(g),
             },
-            Condition::Geo(field, values) => ConditionView::Geo {
+            Condition::Geo(field, list) => ConditionView::Geo {
                 field: *field,
-                values,
+                values: list.written(),
             },
             Condition::Language(values) => ConditionView::Language { values },
         })
@@ -278,16 +311,7 @@ impl Condition {
                     GeoField::Region => geo.region,
                     GeoField::City => geo.city,
                 };
-                value.is_some_and(|v| {
-                    let v = v.trim();
-                    // The list is stored lower-case; a non-ASCII city is lowered once, here.
-                    if v.is_ascii() {
-                        list.iter().any(|l| l.eq_ignore_ascii_case(v))
-                    } else {
-                        let v = v.to_lowercase();
-                        list.contains(&v)
-                    }
-                })
+                value.is_some_and(|v| list.contains(v))
             }
             Condition::Language(list) => visitor
                 .language()
@@ -301,7 +325,7 @@ impl Condition {
             Condition::Query(n, QueryTest::Glob(g)) => format!("query {n} {}", g.describe()),
             Condition::Header(n, g) => format!("header {n} {}", g.describe()),
             Condition::Cookie(n, g) => format!("cookie {n} {}", g.describe()),
-            Condition::Geo(f, list) => format!("{} in [{}]", f.name(), list.join(", ")),
+            Condition::Geo(f, list) => format!("{} in [{}]", f.name(), list.written().join(", ")),
             Condition::Language(list) => format!("language in [{}]", list.join(", ")),
         }
     }
