@@ -103,27 +103,27 @@ pub(crate) enum Condition {
     Header(String, Glob),
     Cookie(String, Glob),
     /// Geo list, stored lower-case.
-    Geo(GeoField, GeoList),
+    Geo(GeoField, CodeList),
     /// Primary language subtags, lower-case.
-    Language(Vec<String>),
+    Language(CodeList),
 }
 
-/// A geo condition's codes or names, lower-case: as written (for explanations) and sorted (a
+/// A geo or language condition's codes or names, lower-case: as written (for explanations) and sorted (a
 /// request's value is one binary search, however long the list and however many rules on a
 /// path carry one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct GeoList {
+pub(crate) struct CodeList {
     written: Vec<String>,
     sorted: Box<[String]>,
 }
 
-impl GeoList {
+impl CodeList {
     /// `values`, already lower-case, in the order written.
     pub(crate) fn new(values: Vec<String>) -> Self {
         let mut sorted = values.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        GeoList {
+        CodeList {
             written: values,
             sorted: sorted.into_boxed_slice(),
         }
@@ -238,7 +238,9 @@ impl Conditions {
                 field: *field,
                 values: list.written(),
             },
-            Condition::Language(values) => ConditionView::Language { values },
+            Condition::Language(list) => ConditionView::Language {
+                values: list.written(),
+            },
         })
     }
     /// No conditions at all.
@@ -313,9 +315,7 @@ impl Condition {
                 };
                 value.is_some_and(|v| list.contains(v))
             }
-            Condition::Language(list) => visitor
-                .language()
-                .is_some_and(|lang| list.iter().any(|l| l.eq_ignore_ascii_case(lang))),
+            Condition::Language(list) => visitor.language().is_some_and(|lang| list.contains(lang)),
         }
     }
 
@@ -326,7 +326,9 @@ impl Condition {
             Condition::Header(n, g) => format!("header {n} {}", g.describe()),
             Condition::Cookie(n, g) => format!("cookie {n} {}", g.describe()),
             Condition::Geo(f, list) => format!("{} in [{}]", f.name(), list.written().join(", ")),
-            Condition::Language(list) => format!("language in [{}]", list.join(", ")),
+            Condition::Language(list) => {
+                format!("language in [{}]", list.written().join(", "))
+            }
         }
     }
 }

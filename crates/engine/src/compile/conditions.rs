@@ -3,7 +3,7 @@
 use super::http::is_token_byte;
 use super::json::Value;
 use super::report::Reader;
-use crate::condition::{Condition, Conditions, GeoField, GeoList, Glob, QueryTest};
+use crate::condition::{CodeList, Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, ErrorKind};
 use crate::limits::MAX_LIST_ENTRIES;
 use crate::pattern::is_name;
@@ -188,11 +188,11 @@ impl Reader {
             }
         }
         Some(match key {
-            "country" => Condition::Geo(GeoField::Country, GeoList::new(values)),
-            "continent" => Condition::Geo(GeoField::Continent, GeoList::new(values)),
-            "region" => Condition::Geo(GeoField::Region, GeoList::new(values)),
-            "city" => Condition::Geo(GeoField::City, GeoList::new(values)),
-            _ => Condition::Language(values),
+            "country" => Condition::Geo(GeoField::Country, CodeList::new(values)),
+            "continent" => Condition::Geo(GeoField::Continent, CodeList::new(values)),
+            "region" => Condition::Geo(GeoField::Region, CodeList::new(values)),
+            "city" => Condition::Geo(GeoField::City, CodeList::new(values)),
+            _ => Condition::Language(CodeList::new(values)),
         })
     }
 }
