@@ -37,7 +37,7 @@ pub(crate) struct Varies<'e> {
     any: bool,
     language: bool,
     cookie: bool,
-    /// Header conditions' names, as written, each once.
+    /// Header conditions' names, as written (repeats removed in [`Varies::vary`]).
     headers: Vec<&'e str>,
 }
 
@@ -69,10 +69,10 @@ impl<'e> Varies<'e> {
                     self.cookie = true;
                 }
                 Condition::Header(name, _) => {
+                    // Names are made unique once, in `vary`: a check here would cost the
+                    // square of the candidates tried.
                     self.any = true;
-                    if !self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-                        self.headers.push(name);
-                    }
+                    self.headers.push(name);
                 }
             }
         }
@@ -92,9 +92,15 @@ impl<'e> Varies<'e> {
         if self.cookie {
             names.push("Cookie");
         }
-        for h in &self.headers {
-            let taken = |n: &&str| n.eq_ignore_ascii_case(h);
-            if !names.iter().any(taken) {
+        let mut headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        headers.sort_unstable();
+        headers.dedup();
+        for h in &headers {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(h)) {
                 names.push(h);
             }
         }
