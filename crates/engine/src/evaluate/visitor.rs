@@ -117,7 +117,9 @@ pub(crate) struct Query<'r> {
     pairs: Option<Pairs<'r>>,
     /// The last name looked up and its range in `pairs`: candidates sharing a path usually
     /// test the same parameter.
-    last: Option<(Box<str>, usize, usize)>,
+    /// Keyed by the name's address and length (the compiled rules' own strings), confirmed
+    /// against the pairs, so no copy of the name is made; a miss only costs a search.
+    last: Option<((usize, usize), usize, usize)>,
 }
 
 impl<'r> Query<'r> {
@@ -141,11 +143,15 @@ impl<'r> Query<'r> {
             sort_by_name(&mut pairs);
             pairs
         });
-        let (start, len) = match &self.last {
-            Some((last, start, len)) if **last == *name => (*start, *len),
+        let key = (name.as_ptr() as usize, name.len());
+        let (start, len) = match self.last {
+            // Checked against the pairs too, so a name at a reused address never hits.
+            Some((last, start, len)) if last == key && len > 0 && pairs[start].0 == *name => {
+                (start, len)
+            }
             _ => {
                 let (start, len) = equal_range(pairs, |(n, _)| n.as_ref().cmp(name));
-                self.last = Some((name.into(), start, len));
+                self.last = Some((key, start, len));
                 (start, len)
             }
         };
