@@ -496,6 +496,63 @@ fn no_request_costs_more_than_a_bound_over_a_same_size_control() {
         ));
     }
 
+    // Found by the cost fuzz target: many POST rules of one path, each testing city lists, then
+    // a query glob and a header glob on a name of its own, against a long query holding many
+    // of those names.
+    let regions: Vec<String> = (0..255u8)
+        .map(|k| format!("{}{}", (b'A' + k / 10) as char, k % 10))
+        .collect();
+    let rules: Vec<_> = (0..1_167)
+        .map(|i| {
+            serde_json::json!({ "id": format!("post{i}"), "from": "/f", "methods": ["POST"],
+            "when": { "city": cities, "region": regions,
+                      "query": { format!("q{}", i % 220): "*a*b*c*d*" },
+                      "header": { format!("x-h{}", i % 7): "*a*b*c*" } },
+            "to": format!("/g/{i}") })
+        })
+        .collect();
+    let engine = bundle(serde_json::Value::Array(rules));
+    let query: String = (0..220)
+        .map(|k| format!("q{k}={}&", "ab".repeat(34)))
+        .collect();
+    let there = Geo {
+        city: Some("City 254"),
+        region: Some("Z4"),
+        ..FR
+    };
+    let agent = "ab".repeat(500);
+    let headers: Vec<(String, String)> =
+        (0..7).map(|k| (format!("x-h{k}"), agent.clone())).collect();
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let (url, control_url) = (
+        format!("https://example.com/f?{query}"),
+        format!("https://example.com/x?{query}"),
+    );
+    let (hostile, control) = (
+        Request {
+            method: "POST",
+            ..get(&url, &header_refs, there)
+        },
+        Request {
+            method: "POST",
+            ..get(&control_url, &header_refs, there)
+        },
+    );
+    let (h, c) = (cost(&engine, &hostile), cost(&engine, &control));
+    report.push(format!(
+        "1,167 POST rules with city and region lists, query and header globs, 220 pairs: {h:?} against {c:?} (+{:?})",
+        h.saturating_sub(c)
+    ));
+    if h.saturating_sub(c) > BOUND {
+        over.push(format!(
+            "1,167 POST rules with city lists and globs: +{:?}",
+            h.saturating_sub(c)
+        ));
+    }
+
     println!("{}", report.join("\n"));
     assert!(
         over.is_empty(),
