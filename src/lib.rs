@@ -1,8 +1,10 @@
 //! The Cloudflare Worker: translates the platform's request into an engine [`Request`], and the
 //! engine's [`Decision`] back into a response. No rule logic lives here.
 //!
-//! The bundle is compiled once per isolate: the `rules.json` embedded at build time, or, when a
-//! KV namespace is bound as `REDIRECT_RULES`, the value of its key `rules.json` (read at most
+//! The bundle embedded at build time is `rules.json` built into an artifact (`build.rs`): an
+//! isolate opens it in constant time and compiles each part of it when a request first needs
+//! it. When a KV namespace is bound as `REDIRECT_RULES`, the value of its key `rules.json`
+//! (JSON text) replaces it (read at most
 //! once per isolate every [`KV_REFRESH_MS`] milliseconds, or every `REDIRECT_RULES_REFRESH_SECONDS`
 //! seconds when that variable is set). A value that does not compile, or is longer than
 //! [`WORKER_MAX_BUNDLE_BYTES`] (refused without being compiled: it would not fit the isolate),
@@ -35,8 +37,9 @@ use edge_redirects::{
     random_from_fraction, Decision, Engine, Geo, HeaderChange, Passthrough, Request, Response,
 };
 
-/// The bundle deployed with the worker.
-const EMBEDDED_RULES: &str = include_str!("../rules.json");
+/// The bundle deployed with the worker: `rules.json` built into an artifact by `build.rs`,
+/// opened in constant time whatever its size.
+static EMBEDDED_ARTIFACT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
 
 /// Name of the optional variable naming the origin server.
 const ORIGIN_VAR: &str = "ORIGIN";
@@ -206,10 +209,10 @@ async fn current_engine(env: &Env, ctx: &Context) -> Option<Rc<Engine>> {
             return Some(Rc::clone(engine));
         }
         if rules.embedded.is_none() {
-            match Engine::compile(EMBEDDED_RULES) {
+            match Engine::load_embedded(EMBEDDED_ARTIFACT) {
                 Ok(engine) => rules.embedded = Some(Rc::new(engine)),
-                Err(errors) => {
-                    console_error!("the embedded rules.json does not compile: {}", errors);
+                Err(error) => {
+                    console_error!("the embedded rules artifact does not load: {}", error);
                     return None;
                 }
             }

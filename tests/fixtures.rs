@@ -7,6 +7,7 @@
 //! turn a check off. `every_fixture_file_is_replayed` keeps the list below in step with the
 //! directories, and `case_counts` prints how many cases the suite runs.
 
+use edge_redirects::artifact::{self, Options};
 use edge_redirects::cases::{BundleSource, Case, CaseFile};
 use edge_redirects::{random_from_fraction, CompileError, Decision, Engine};
 use serde_json::{Map, Value};
@@ -356,6 +357,12 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
         None => return Err("one of bundle / bundle_file (a path) is required".into()),
     };
     let engine = Engine::compile(&bundle_text);
+    // The same bundle as an artifact of one-rule parts: every case must be decided the same.
+    let parts = Options { part_rules: 1 };
+    let loaded = engine.as_ref().ok().map(|_| {
+        let bytes = artifact::build_with(&bundle_text, parts).expect("a valid bundle builds");
+        Engine::load(bytes).expect("a built artifact loads")
+    });
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
     for case in &file.cases {
@@ -371,6 +378,15 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
         let request = &case.request;
         let decision = request.with(|r| engine.evaluate(r));
         let mut bad: Vec<String> = case.expect.check(&decision).err().into_iter().collect();
+        if let Some(loaded) = &loaded {
+            let from_artifact = request.with(|r| loaded.explain(r));
+            if from_artifact != request.with(|r| engine.explain(r)) {
+                bad.push(format!(
+                    "the artifact decides otherwise:\n{}",
+                    describe(&from_artifact.decision)
+                ));
+            }
+        }
         bad.extend(check_invariants(&decision, &request.method));
         if !case.needs_random {
             for probe in RANDOM_PROBES {

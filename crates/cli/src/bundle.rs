@@ -36,8 +36,21 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 }
 
 /// Compiles a bundle for commands that need a valid one, printing its errors to stderr when
-/// it is not (the caller then exits 1).
+/// it is not (the caller then exits 1). An artifact (`redirects build`) is loaded as the
+/// worker loads it, with an empty text.
 pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
+    if path.as_os_str() != "-" {
+        let mut head = [0u8; 8];
+        let is_artifact = std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| edge_redirects::artifact::is_artifact(&head));
+        if is_artifact {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let engine = Engine::load(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            return Ok(Some((String::new(), engine)));
+        }
+    }
     let loaded = load(path)?;
     match loaded.engine {
         Ok(engine) => Ok(Some((loaded.text, engine))),

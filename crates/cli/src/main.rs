@@ -3,6 +3,7 @@
 //! Each command lives in its own module; this file only parses arguments and maps outcomes to
 //! exit codes (0 ok, 1 findings, 2 usage or I/O errors).
 
+mod build;
 mod bundle;
 mod decision_json;
 mod errors;
@@ -26,8 +27,9 @@ Exit codes:
      rules an import could not express
   2  usage or I/O error: bad arguments, unreadable file, malformed case file";
 
-/// Validate, explain, lint and test redirect rule bundles (rules.json), and import rules from
-/// Netlify, Cloudflare Bulk Redirects and Vercel.
+/// Validate, explain, lint and test redirect rule bundles (rules.json), build them into the
+/// artifact the worker starts from, and import rules from Netlify, Cloudflare Bulk Redirects
+/// and Vercel.
 #[derive(Parser)]
 #[command(name = "redirects", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -86,6 +88,23 @@ enum Command {
         /// `vercel.json` / a Next.js `redirects()` JSON array; `-` reads stdin.
         input: PathBuf,
     },
+    /// Compile a bundle into the artifact the worker embeds (validating it first): it
+    /// starts in constant time whatever the number of rules.
+    #[command(after_help = EXIT_CODES)]
+    Build {
+        /// The rule bundle.
+        #[arg(default_value = "rules.json")]
+        file: PathBuf,
+        /// Where to write the artifact.
+        #[arg(short, long, default_value = "rules.bin")]
+        output: PathBuf,
+        /// About how many rules one part holds (each part is compiled on first use).
+        #[arg(long, default_value_t = edge_redirects::artifact::PART_RULES)]
+        part_rules: usize,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of rules.json.
     Schema,
 }
@@ -128,6 +147,12 @@ fn main() -> ExitCode {
             };
             import::run(format, &input)
         }
+        Command::Build {
+            file,
+            output,
+            part_rules,
+            json,
+        } => build::run(&file, &output, part_rules, json),
         Command::Schema => schema::run(),
     };
     match result {

@@ -1,50 +1,173 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
+use crate::artifact::{Artifact, ArtifactError};
 use crate::compile::{compile, compile_value, json, Bundle};
-use crate::evaluate::index::Index;
+use crate::evaluate::index::{Candidates, Index};
+use crate::evaluate::request_url::PathSegments;
 use crate::evaluate::trace::Explanation;
+use crate::evaluate::visitor::Query;
 use crate::request::Request;
 use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::CompileErrors;
+use smallvec::SmallVec;
+use std::borrow::Cow;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
+///
+/// Compiled from JSON ([`Engine::compile`]), every rule is compiled at once; loaded from an
+/// artifact ([`Engine::load`]), each part of the bundle is compiled the first time a request
+/// needs it. Either way a request is evaluated by the same code.
 #[derive(Debug)]
 pub struct Engine {
     pub(crate) settings: Settings,
+    source: Source,
+}
+
+/// Where an engine's rules come from.
+#[derive(Debug)]
+enum Source {
+    /// Compiled from JSON: every rule, in one part.
+    Whole(Part),
+    /// An artifact: parts compiled on first use.
+    Artifact(Box<Artifact>),
+}
+
+/// Rules with their own index: the whole bundle, or one part of an artifact. Rules keep their
+/// number in the bundle ([`Rule::index`]); the index numbers them by position here.
+#[derive(Debug)]
+pub(crate) struct Part {
     pub(crate) rules: Vec<Rule>,
-    pub(crate) index: Index,
+    index: Index,
+}
+
+impl Part {
+    pub(crate) fn new(rules: Vec<Rule>) -> Part {
+        let index = Index::build(&rules);
+        Part { rules, index }
+    }
+
+    /// This part's candidate rules for a request, ascending.
+    fn collect<'e>(
+        &'e self,
+        host: &str,
+        path: &PathSegments<'_>,
+        key: &str,
+        query: &mut Query<'_>,
+        out: &mut SmallVec<[&'e Rule; 8]>,
+    ) {
+        let mut ids = Candidates::new();
+        self.index
+            .candidates(&self.rules, host, path, key, query, &mut ids);
+        out.extend(ids.iter().map(|&i| &self.rules[i as usize]));
+    }
 }
 
 impl Engine {
     /// Parses and validates `rules.json` text, returning every error at once.
     pub fn compile(text: &str) -> Result<Engine, CompileErrors> {
-        compile(text).map(Engine::build)
+        compile(text).map(Engine::whole)
     }
 
     /// Validates an already parsed bundle, returning every error at once.
     pub fn from_value(value: &serde_json::Value) -> Result<Engine, CompileErrors> {
-        compile_value(&json::Value::from_serde(value)).map(Engine::build)
+        compile_value(&json::Value::from_serde(value)).map(Engine::whole)
     }
 
-    fn build(bundle: Bundle) -> Engine {
-        let index = Index::build(&bundle.rules);
+    fn whole(bundle: Bundle) -> Engine {
         Engine {
             settings: bundle.settings,
-            rules: bundle.rules,
-            index,
+            source: Source::Whole(Part::new(bundle.rules)),
         }
     }
 
-    /// The rules, in file order.
+    /// Opens an artifact written by [`crate::artifact::build`] (`redirects build`): checks
+    /// its header, directory, bounds and every part's checksum, and compiles only its
+    /// settings. Time and memory grow with the number of parts, not with the rules: each part
+    /// is compiled when a request first needs it.
+    pub fn load(bytes: impl Into<Cow<'static, [u8]>>) -> Result<Engine, ArtifactError> {
+        Engine::open(bytes.into(), true)
+    }
+
+    /// [`Engine::load`] for an artifact the program carries (embedded when it was built): the
+    /// parts' checksums are checked when each part is first compiled, not all at once, so the
+    /// start costs the same at a thousand rules and at a million.
+    pub fn load_embedded(bytes: &'static [u8]) -> Result<Engine, ArtifactError> {
+        Engine::open(Cow::Borrowed(bytes), false)
+    }
+
+    fn open(bytes: Cow<'static, [u8]>, full: bool) -> Result<Engine, ArtifactError> {
+        let (artifact, settings) = Artifact::open(bytes, full)?;
+        let settings = compile(&settings)
+            .map_err(|e| ArtifactError::new(format!("artifact settings do not compile: {e}")))?
+            .settings;
+        Ok(Engine {
+            settings,
+            source: Source::Artifact(Box::new(artifact)),
+        })
+    }
+
+    /// The rules, in file order. An engine loaded from an artifact compiles every part for
+    /// this (once); evaluating never needs it.
     pub fn rules(&self) -> &[Rule] {
-        &self.rules
+        match &self.source {
+            Source::Whole(part) => &part.rules,
+            Source::Artifact(a) => &a.whole(&self.settings).rules,
+        }
+    }
+
+    /// How many rules the bundle holds, without compiling any.
+    pub fn rule_count(&self) -> usize {
+        match &self.source {
+            Source::Whole(part) => part.rules.len(),
+            Source::Artifact(a) => a.rule_count(),
+        }
+    }
+
+    /// For an engine loaded from an artifact: its content id (the same bundle text always
+    /// builds the same id) and its number of parts.
+    pub fn artifact(&self) -> Option<(u64, usize)> {
+        match &self.source {
+            Source::Whole(_) => None,
+            Source::Artifact(a) => Some((a.id(), a.part_count())),
+        }
     }
 
     /// The bundle's settings, defaults filled in.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Candidate rules for a request, ascending by file order; `false` when a part the
+    /// request needs is damaged, and the request must go to the origin as if no rule were
+    /// written (a later rule must not answer for an earlier one it cannot see).
+    pub(crate) fn candidates<'e>(
+        &'e self,
+        host: &str,
+        path: &PathSegments<'_>,
+        query: &mut Query<'_>,
+        out: &mut SmallVec<[&'e Rule; 8]>,
+    ) -> bool {
+        let key = path.key();
+        match &self.source {
+            Source::Whole(part) => part.collect(host, path, &key, query, out),
+            Source::Artifact(a) => {
+                let mut parts = SmallVec::<[usize; 4]>::new();
+                a.parts_for(&key, &path.decoded, &mut parts);
+                for &p in &parts {
+                    let Some(part) = a.part(p, &self.settings) else {
+                        out.clear();
+                        return false;
+                    };
+                    part.collect(host, path, &key, query, out);
+                }
+                if parts.len() > 1 {
+                    out.sort_unstable_by_key(|r| r.index);
+                }
+            }
+        }
+        true
     }
 
     /// Decides what to do with a request. Never panics, never fails: a request the engine

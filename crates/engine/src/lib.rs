@@ -25,6 +25,7 @@
 
 pub mod analysis;
 mod answer;
+pub mod artifact;
 pub mod cases;
 mod compile;
 mod condition;

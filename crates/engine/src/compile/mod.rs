@@ -14,6 +14,8 @@ mod settings;
 mod splits;
 mod stream;
 
+pub(crate) use stream::compile_part;
+
 use crate::error::CompileErrors;
 use crate::error::ErrorKind;
 use crate::limits::{MAX_BUNDLE_BYTES, MAX_RULES};
@@ -33,8 +35,14 @@ const TOP_KEYS: &[&str] = &["$schema", "version", "settings", "rules"];
 
 /// Parses and validates bundle text.
 pub(crate) fn compile(text: &str) -> Result<Bundle, CompileErrors> {
-    if text.len() > MAX_BUNDLE_BYTES {
-        return Err(report::too_large(text.len()));
+    compile_limited(text, MAX_BUNDLE_BYTES)
+}
+
+/// [`compile`] with another limit on the text's length: `redirects build` reads bundles far
+/// larger than an isolate could compile, since the artifact it writes is never compiled whole.
+pub(crate) fn compile_limited(text: &str, max_bytes: usize) -> Result<Bundle, CompileErrors> {
+    if text.len() > max_bytes {
+        return Err(report::too_large(text.len(), max_bytes));
     }
     match stream::compile_streaming(text) {
         Ok(Some(compiled)) => return compiled,

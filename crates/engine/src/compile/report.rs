@@ -6,9 +6,7 @@
 
 use super::json::{Object, Value};
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
-use crate::limits::{
-    MAX_BUNDLE_BYTES, MAX_ERRORS, MAX_ERROR_TEXT_BYTES, MAX_SUGGESTED_KEY_CHARS, MAX_TEXT_BYTES,
-};
+use crate::limits::{MAX_ERRORS, MAX_ERROR_TEXT_BYTES, MAX_SUGGESTED_KEY_CHARS, MAX_TEXT_BYTES};
 use std::fmt;
 
 /// The JSON pointer of rule `i`, `/rules/<i>`, written only when an error needs it.
@@ -33,15 +31,15 @@ pub(super) struct Reader {
     rule: Option<(usize, Option<String>)>,
 }
 
-/// The error for bundle text over [`MAX_BUNDLE_BYTES`].
-pub(super) fn too_large(bytes: usize) -> CompileErrors {
+/// The error for bundle text over its limit ([`crate::limits::MAX_BUNDLE_BYTES`] for JSON read at run time).
+pub(super) fn too_large(bytes: usize, limit: usize) -> CompileErrors {
     CompileErrors::one(CompileError {
         kind: ErrorKind::Limit,
         rule_index: None,
         rule_id: None,
         pointer: String::new(),
-        message: format!("the bundle is {bytes} bytes; the limit is {MAX_BUNDLE_BYTES}"),
-        hint: "split the site's rules by host into several workers, or collapse many exact rules into patterns".into(),
+        message: format!("the bundle is {bytes} bytes; the limit is {limit}"),
+        hint: "build an artifact with `redirects build` (no such limit at run time), or collapse many exact rules into patterns".into(),
         line: None,
         column: None,
     })

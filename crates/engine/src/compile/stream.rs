@@ -53,6 +53,28 @@ pub(super) fn compile_streaming(
     Ok(Some(reader.finish(Bundle { settings, rules })))
 }
 
+/// Compiles the rules of one part of an artifact: a JSON array of rule objects, checked when
+/// the artifact was built, read with the bundle's `settings`. `None` if anything is wrong
+/// (the text is not what `redirects build` writes). Rules are numbered from 0 in the part.
+pub(crate) fn compile_part(text: &str, settings: &Settings, expected: usize) -> Option<Vec<Rule>> {
+    let mut rules = Vec::new();
+    let mut ids = HashMap::default();
+    let mut reader = Reader::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    RulesSeed {
+        reader: &mut reader,
+        settings: settings.clone(),
+        ids: &mut ids,
+        rules: &mut rules,
+        expected,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end())
+    .ok()?;
+    reader.finish(()).ok()?;
+    Some(rules)
+}
+
 /// The number of elements of the top-level `rules` array of a bundle's text (the last one, as
 /// parsing takes it), found by a scan of the bytes without parsing; 0 when there is none. Only
 /// a size hint: a bundle that fools it compiles all the same.

@@ -296,20 +296,21 @@ impl Index {
         index.insert(rules, pattern, rule);
     }
 
-    /// Candidate rules for a host (lower-case) and path, ascending by file order.
+    /// Candidate rules for a host (lower-case) and path (`key`: [`PathSegments::key`]),
+    /// ascending by position in `rules`.
     pub(crate) fn candidates(
         &self,
         rules: &[Rule],
         host: &str,
         path: &PathSegments<'_>,
+        key: &str,
         query: &mut Query<'_>,
         out: &mut Candidates,
     ) {
-        let key = path.key();
-        self.any_host.collect(rules, path, &key, query, out);
+        self.any_host.collect(rules, path, key, query, out);
         if !self.exact_host.is_empty() {
             if let Some(idx) = self.exact_host.get(host) {
-                idx.collect(rules, path, &key, query, out);
+                idx.collect(rules, path, key, query, out);
             }
         }
         if !self.wildcard_host.is_empty() {
@@ -317,7 +318,7 @@ impl Index {
             while let Some(dot) = rest.find('.') {
                 rest = &rest[dot + 1..];
                 if let Some(idx) = self.wildcard_host.get(rest) {
-                    idx.collect(rules, path, &key, query, out);
+                    idx.collect(rules, path, key, query, out);
                 }
             }
         }

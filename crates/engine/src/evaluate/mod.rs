@@ -6,7 +6,6 @@ pub(crate) mod request_url;
 pub(crate) mod trace;
 pub(crate) mod visitor;
 
-use self::index::Candidates;
 use self::request_url::{PathSegments, RequestUrl};
 use self::trace::{TraceStep, Verdict};
 use self::visitor::Visitor;
@@ -72,20 +71,15 @@ impl Engine {
             self.settings.case_sensitive,
             self.settings.trailing_slash_strict,
         );
-        let mut candidates = Candidates::new();
+        let mut candidates: SmallVec<[&'e Rule; 8]> = SmallVec::new();
         let mut visitor = Visitor::new(request, url.query);
-        self.index.candidates(
-            &self.rules,
-            &host,
-            &path,
-            &mut visitor.query,
-            &mut candidates,
-        );
+        if !self.candidates(&host, &path, &mut visitor.query, &mut candidates) {
+            return Decision::Origin(Passthrough::default());
+        }
         // What the candidates tried read of the visitor: the answer, whichever it is, depends
         // on all of it (a rule that did not hold decided as much as the one that did).
         let mut varies = Varies::default();
-        for &i in &candidates {
-            let rule = &self.rules[i as usize];
+        for &rule in &candidates {
             let outcome = if rule.allows_method(request.method) {
                 varies.add(rule);
                 self.try_rule(rule, &mut visitor, &url, &path, &varies)

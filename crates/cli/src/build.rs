@@ -1,0 +1,57 @@
+//! `redirects build`: a bundle compiled into the artifact the worker embeds or reads from KV.
+
+use crate::bundle::CmdResult;
+use crate::errors::render_errors;
+use crate::output::{plural, print_json, Paint};
+use crate::Status;
+use edge_redirects::artifact::{self, Options};
+use edge_redirects::Engine;
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+/// Runs the command: validates `input` (every error at once, as `validate`), writes the
+/// artifact to `output`, and says what it holds.
+pub fn run(input: &Path, output: &Path, part_rules: usize, as_json: bool) -> CmdResult {
+    let started = Instant::now();
+    let text = crate::bundle::read_text(input)?;
+    let file = input.display().to_string();
+    let bytes = match artifact::build_with(&text, Options { part_rules }) {
+        Ok(bytes) => bytes,
+        Err(errors) => {
+            eprint!("{}", render_errors(&file, &errors, &Paint::stderr()));
+            eprintln!("nothing written; run `redirects validate {file}` after fixing them");
+            return Ok(Status::Findings);
+        }
+    };
+    drop(text);
+    let engine = Engine::load(bytes.as_slice().to_vec())
+        .map_err(|e| format!("the artifact just built does not load (a bug): {e}"))?;
+    let (id, parts) = engine.artifact().expect("loaded from an artifact");
+    std::fs::write(output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let id = format!("{id:016x}");
+    if as_json {
+        print_json(&json!({
+            "file": file,
+            "artifact": output.display().to_string(),
+            "id": id,
+            "rules": engine.rule_count(),
+            "parts": parts,
+            "bytes": bytes.len(),
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+        }));
+    } else {
+        let paint = Paint::stdout();
+        println!(
+            "{} {}: {}, {} parts, {} bytes, id {id} ({seconds:.2} s)",
+            paint.green("built"),
+            output.display(),
+            plural(engine.rule_count(), "rule"),
+            parts,
+            bytes.len(),
+        );
+    }
+    Ok(Status::Ok)
+}

@@ -1,0 +1,187 @@
+//! The artifact (`redirects build`): a bundle loaded from it decides every request exactly as
+//! the bundle compiled from JSON, whatever the parts it is cut into; damaged bytes are refused
+//! at load, or (embedded, checked lazily) pass the damaged part's requests to the origin.
+
+use edge_redirects::artifact::{self, Options};
+use edge_redirects::{Decision, Engine, RequestBuf};
+
+/// A bundle with every kind of routing: exact paths (some shared, some keyed by a query
+/// value), patterns under one and two literal segments, patterns starting with a placeholder,
+/// splats, host restrictions and conditions.
+fn mixed_bundle(n: usize) -> String {
+    let mut rules = Vec::new();
+    for i in 0..n {
+        let rule = match i % 10 {
+            0..=4 => format!(r#"{{"id":"e{i}","from":"/shop/item-{i}.html","to":"/p/{i}"}}"#),
+            5 => format!(r#"{{"id":"b{i}","from":"/blog/{i}/:slug","to":"/posts/{i}/:slug"}}"#),
+            6 => format!(r#"{{"id":"d{i}","from":"/docs/v{i}/*","to":"/docs/latest/:splat"}}"#),
+            7 => format!(
+                r#"{{"id":"q{i}","from":"/product.php","when":{{"query":{{"id":"{i}"}}}},"to":"/items/{i}"}}"#
+            ),
+            8 => format!(
+                r#"{{"id":"h{i}","host":"h{}.example.com","from":"/:page","to":"/x/:page"}}"#,
+                i % 7
+            ),
+            _ => format!(
+                r#"{{"id":"l{i}","from":"/shop/item-{}.html","when":{{"language":["de"]}},"to":"/de/{i}"}}"#,
+                i - 9
+            ),
+        };
+        rules.push(rule);
+    }
+    rules.push(r#"{"id":"root-param","from":"/:lang/old/*","to":"/:lang/new/:splat"}"#.into());
+    rules.push(
+        r#"{"id":"everything","from":"/*","when":{"header":{"x-legacy":"1"}},"to":"/"}"#.into(),
+    );
+    format!(
+        r#"{{"version":1,"settings":{{"case_sensitive":false}},"rules":[{}]}}"#,
+        rules.join(",")
+    )
+}
+
+/// Requests that hit every kind of rule, and miss.
+fn requests(n: usize) -> Vec<RequestBuf> {
+    let mut out = Vec::new();
+    for i in (0..n).step_by(3) {
+        let host = format!("h{}.example.com", i % 7);
+        for path in [
+            format!("/shop/item-{i}.html"),
+            format!("/SHOP/Item-{i}.HTML/"),
+            format!("/blog/{i}/hello"),
+            format!("/docs/v{i}/a/b"),
+            format!("/docs/v{i}"),
+            format!("/product.php?id={i}"),
+            format!("/page-{i}"),
+            format!("/en/old/{i}"),
+            format!("/legacy{i}"),
+            format!("/nothing/{i}/here"),
+        ] {
+            let url = format!("https://{host}{path}");
+            out.push(RequestBuf::get(&url).header("accept-language", "de"));
+            out.push(RequestBuf::get(&url));
+            out.push(RequestBuf::get(&url).header("x-legacy", "1"));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_artifact_decides_as_the_json_bundle_does_whatever_its_parts() {
+    let n = 600;
+    let text = mixed_bundle(n);
+    let json = Engine::compile(&text).expect("the bundle compiles");
+    let requests = requests(n);
+    for part_rules in [1, 7, 64, 100_000] {
+        let bytes = artifact::build_with(&text, Options { part_rules }).expect("builds");
+        let loaded = Engine::load(bytes).expect("loads");
+        let (_, parts) = loaded.artifact().expect("an artifact");
+        println!("{part_rules} rules a part: {parts} parts");
+        let mut redirects = 0;
+        for request in &requests {
+            let expected = request.with(|r| json.explain(r));
+            let got = request.with(|r| loaded.explain(r));
+            assert_eq!(
+                got, expected,
+                "{} with {part_rules}-rule parts",
+                request.url
+            );
+            redirects += usize::from(matches!(expected.decision, Decision::Redirect(_)));
+        }
+        // The requests above are meant to hit: a routing mistake that lost every rule would
+        // agree with an empty JSON bundle too, never with this one.
+        assert!(redirects > requests.len() / 2, "{redirects} redirects");
+        assert_eq!(loaded.rule_count(), json.rules().len());
+        let ids = |e: &Engine| {
+            e.rules()
+                .iter()
+                .map(|r| r.id().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&loaded), ids(&json), "rules() in file order");
+    }
+}
+
+#[test]
+fn the_same_text_builds_the_same_bytes_and_id() {
+    let text = mixed_bundle(200);
+    let a = artifact::build(&text).unwrap();
+    let b = artifact::build(&text).unwrap();
+    assert_eq!(a, b);
+    let other = artifact::build(&mixed_bundle(201)).unwrap();
+    let id = |bytes: Vec<u8>| Engine::load(bytes).unwrap().artifact().unwrap().0;
+    assert_ne!(id(a), id(other));
+}
+
+#[test]
+fn build_reports_what_compile_reports() {
+    let text = r#"{"version":1,"rules":[{"id":"a","from":"blog","to":"/x"}]}"#;
+    let built = artifact::build(text).unwrap_err();
+    let compiled = Engine::compile(text).unwrap_err();
+    assert_eq!(built.errors(), compiled.errors());
+    assert_eq!(built.errors()[0].pointer, "/rules/0/from");
+}
+
+#[test]
+fn damaged_bytes_are_refused_at_load() {
+    let text = mixed_bundle(300);
+    let good = artifact::build(&text).unwrap();
+    assert!(Engine::load(good.clone()).is_ok());
+    assert!(Engine::load(Vec::new()).is_err());
+    assert!(
+        Engine::load(text.as_bytes().to_vec()).is_err(),
+        "JSON is not an artifact"
+    );
+    // Every byte of the header and directory, and bytes spread over the parts.
+    let directory_end = 48 + 60 * 16;
+    let mut refused = 0;
+    for at in (8..good.len())
+        .step_by(7)
+        .chain(8..directory_end.min(good.len()))
+    {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        match Engine::load(bad) {
+            Err(e) => {
+                refused += 1;
+                assert!(!e.to_string().is_empty());
+            }
+            Ok(_) => panic!("a flipped byte at {at} was not noticed"),
+        }
+    }
+    assert!(refused > 100, "{refused}");
+    for len in [47, 100, good.len() / 2, good.len() - 1] {
+        assert!(
+            Engine::load(good[..len].to_vec()).is_err(),
+            "truncated to {len}"
+        );
+    }
+    let mut version = good.clone();
+    version[8] = 2;
+    let e = Engine::load(version).unwrap_err().to_string();
+    assert!(e.contains("format 2"), "{e}");
+}
+
+#[test]
+fn an_embedded_artifact_with_a_damaged_part_passes_that_part_to_the_origin() {
+    let text = mixed_bundle(300);
+    let mut bytes = artifact::build(&text).unwrap();
+    // The last part's last bytes: its JSON. Found again when the part is first needed.
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x20;
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let engine = Engine::load_embedded(bytes).expect("the header and directory are intact");
+    let json = Engine::compile(&text).unwrap();
+    let mut differ = 0;
+    for request in requests(300) {
+        let got = request.with(|r| engine.evaluate(r));
+        if got != request.with(|r| json.evaluate(r)) {
+            differ += 1;
+            assert!(
+                matches!(got, Decision::Origin(_)),
+                "{}: {got:?}",
+                request.url
+            );
+        }
+    }
+    assert!(differ > 0, "the damaged part was never needed");
+}
