@@ -34,7 +34,8 @@ load: build
 	bash scripts/load.sh $(if $(REQUESTS),--requests $(REQUESTS)) $(if $(RULES),--rules $(RULES))
 
 # The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
-# the workers in workerd. `make bench QUICK=1`: the smaller run.
+# the workers in workerd, large rule sets. `make bench QUICK=1`: the smaller run; `LARGE=1`: only
+# the large rule sets.
 .PHONY: bench
 bench:
-	bash scripts/bench.sh $(if $(QUICK),--quick)
+	bash scripts/bench.sh $(if $(QUICK),--quick) $(if $(LARGE),--large)

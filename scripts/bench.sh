@@ -3,6 +3,7 @@
 #
 #   bash scripts/bench.sh           # full: 1k/10k/100k rules, criterion, peers, workerd (~9 min)
 #   bash scripts/bench.sh --quick   # 1k/10k in Node, summary-only criterion, workerd at 10k
+#   bash scripts/bench.sh --large   # only the large rule sets (section 4)
 #
 # 1. the engine alone, natively (criterion, benches/engine.rs): compile and evaluate at
 #    1k/10k/100k mixed rules, p50/p99 per request;
@@ -10,7 +11,9 @@
 #    each (benches/peers/run.mjs): Netlify's engine, a path-to-regexp scan, a JS Map;
 #    redirection.io's router natively against ours (benches/peers/native);
 # 3. the whole worker in workerd (benches/peers/workerd.mjs): our worker and the equivalent JS
-#    worker under the same load, and cold start.
+#    worker under the same load, and cold start;
+# 4. large rule sets (benches/peers/large.mjs): the realistic migration at 1k/10k/100k rules
+#    built into the embedded artifact, first request and memory of a fresh isolate.
 # Results: target/bench/{peers,native,workerd}.md (+ .json); BENCHMARKS.md holds a reading of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -20,10 +23,12 @@ cd "$ROOT"
 stage() { log "$* (at $(( $(date +%s) - started )) s)"; }
 
 quick=false
+large_only=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
-    *) die "unknown option: $arg (use --quick or nothing)" ;;
+    --large) large_only=true ;;
+    *) die "unknown option: $arg (use --quick, --large or nothing)" ;;
   esac
 done
 out="$ROOT/target/bench"
@@ -65,7 +70,8 @@ build_js_api "$ROOT/target/js-api"
 build_worker() {
   local n="$1"
   local src="$out/worker-src" dest="$out/worker-$n"
-  local rules="$out/rules/mixed-$n/rules.json"
+  local rules="$out/rules/${2:-mixed}-$n/rules.json"
+  [ -z "${2:-}" ] || dest="$out/worker-$2-$n"
   mkdir -p "$out/worker-target"
   rm -rf "$src"
   mkdir -p "$src"
@@ -85,7 +91,7 @@ build_worker() {
   log "worker with $n rules embedded (build log: $out/worker-$n.log)"
   if ! bash "$src/scripts/build" > "$out/worker-$n.log" 2>&1; then
     tail -40 "$out/worker-$n.log" >&2
-    die "building the worker with $n rules failed"
+    die "building the worker with $n rules ($rules) failed"
   fi
   rm -rf "$dest"
   cp -r "$src/build" "$dest"
@@ -100,6 +106,7 @@ build_worker() {
   echo "$key" > "$dest/.key"
 }
 
+if ! $large_only; then
 # --- 1. criterion ----------------------------------------------------------------------------
 stage "cargo bench --bench engine"
 if $quick; then
@@ -133,5 +140,22 @@ for n in "${sizes[@]}"; do
 done
 stage "workers in workerd"
 if $quick; then node "$peers/workerd.mjs" --quick --out "$out"; else node "$peers/workerd.mjs" --out "$out"; fi
+
+fi
+
+# --- 4. large rule sets: the realistic migration, built into the embedded artifact ------------
+cargo build --quiet --release -p edge-redirects-cli
+# peak memory of one command, when GNU time is there (Debian package `time`)
+measured() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "  peak memory %M KB" "$@"; else "$@"; fi; }
+real_sizes=(1000 10000 100000)
+for n in "${real_sizes[@]}" 1000000; do
+  dir="$out/rules/real-$n"
+  [ -f "$dir/requests.json" ] || node "$peers/realistic.mjs" "$n" "$dir"
+  stage "redirects build: $n realistic rules"
+  measured "$ROOT/target/release/redirects" build "$dir/rules.json" -o "$dir/rules.bin" | tee "$out/build-$n.txt"
+done
+for n in "${real_sizes[@]}"; do build_worker "$n" real; done
+stage "large rule sets in workerd"
+node "$peers/large.mjs" --sizes "$(IFS=,; echo "${real_sizes[*]}")" --out "$out" $($quick && echo --repeats 1 --requests 500)
 
 log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md"

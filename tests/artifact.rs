@@ -185,3 +185,72 @@ fn an_embedded_artifact_with_a_damaged_part_passes_that_part_to_the_origin() {
     }
     assert!(differ > 0, "the damaged part was never needed");
 }
+
+#[test]
+fn a_head_with_parts_handed_over_decides_as_the_whole_artifact() {
+    let n = 600;
+    let text = mixed_bundle(n);
+    let json = Engine::compile(&text).unwrap();
+    let bytes = artifact::build_with(&text, Options { part_rules: 16 }).unwrap();
+    let (head, parts) = artifact::split(&bytes).unwrap();
+    let engine = Engine::load_head(head.to_vec()).expect("a head loads");
+    assert!(engine.rules().is_empty(), "a head lists no rules");
+    let (mut read, mut requests_reading) = (0, 0);
+    for request in requests(n) {
+        let needed = request.with(|r| engine.parts_needed(r));
+        let decoded: Vec<_> = needed
+            .iter()
+            .map(|&i| {
+                engine
+                    .decode_part(i, parts[i])
+                    .expect("a stored part decodes")
+            })
+            .collect();
+        let refs: Vec<_> = decoded.iter().collect();
+        let got = request.with(|r| engine.evaluate_with(r, &refs));
+        assert_eq!(got, request.with(|r| json.evaluate(r)), "{}", request.url);
+        read += needed.len();
+        requests_reading += usize::from(!needed.is_empty());
+        if !needed.is_empty() && !matches!(got, Decision::Origin(_)) {
+            // Without the parts it needs, the same request goes to the origin untouched.
+            let without = request.with(|r| engine.evaluate_with(r, &[]));
+            assert_eq!(
+                without,
+                Decision::Origin(Default::default()),
+                "{}",
+                request.url
+            );
+        }
+    }
+    println!("{requests_reading} requests read {read} parts");
+    // A path no rule is near reads no part at all (here every request reads the part of the
+    // rules starting with a placeholder, which are near every path; a bundle without them:)
+    let near: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"id":"e{i}","from":"/shop/item-{i}.html","to":"/p/{i}"}},{{"id":"b{i}","from":"/blog/{i}/:slug","to":"/a/{i}/:slug"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, near.join(","));
+    let bytes = artifact::build_with(&text, Options { part_rules: 16 }).unwrap();
+    let head_only = Engine::load_head(artifact::split(&bytes).unwrap().0.to_vec()).unwrap();
+    let needs = |url: &str| {
+        RequestBuf::get(url)
+            .with(|r| head_only.parts_needed(r))
+            .len()
+    };
+    for url in [
+        "https://example.com/nothing/at/all",
+        "https://example.com/shop/item-9.htm",
+        "https://example.com/blog/301/x",
+        "https://example.com/",
+    ] {
+        assert_eq!(needs(url), 0, "{url}");
+    }
+    assert_eq!(needs("https://example.com/shop/item-9.html"), 1);
+    assert_eq!(needs("https://example.com/blog/9/x"), 1);
+    // A part of another bundle, or damaged, is refused.
+    let (_, other_parts) = artifact::split(&bytes).unwrap();
+    assert!(engine.decode_part(0, other_parts[0]).is_err());
+    let mut damaged = parts[3].to_vec();
+    damaged[10] ^= 1;
+    assert!(engine.decode_part(3, &damaged).is_err());
+    assert!(engine.decode_part(parts.len(), parts[0]).is_err());
+}

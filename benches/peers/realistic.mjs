@@ -51,12 +51,12 @@ export function realisticBundle(n, seed = 7) {
 /**
  * `count` requests over the bundle: hits of every kind (exact, param, splat) and misses
  * (a near miss of an exact path, an unknown blog, a page no rule names), with the rule each
- * hit is meant for.
+ * hit is meant for and the path it must be sent to.
  */
 export function realisticRequests(n, count, seed = 11) {
   const rules = [];
+  // The rules again, from the same seeded stream; only the sampled ones are kept.
   const random = rng(7);
-  // Regenerated only as far as needed: the rule's text depends on the same seeded stream.
   const wanted = new Set();
   const pick = rng(seed);
   const plan = [];
@@ -74,14 +74,14 @@ export function realisticRequests(n, count, seed = 11) {
     const rule = rules[i];
     const kind = realisticKind(i);
     if (kind === 'exact') {
-      if (!miss) return { url: `https://shop.example${rule.from}`, kind, rule: rule.id };
+      if (!miss) return { url: `https://shop.example${rule.from}`, kind, rule: rule.id, to: rule.to };
       return { url: `https://shop.example${rule.from.replace('.html', variant ? '.htm' : '-old.html')}`, kind: 'miss' };
     }
     if (kind === 'param') {
-      if (!miss) return { url: `https://shop.example/blog/${i}/post-${variant}`, kind, rule: rule.id };
+      if (!miss) return { url: `https://shop.example/blog/${i}/post-${variant}`, kind, rule: rule.id, to: `/articles/${i}/post-${variant}` };
       return { url: `https://shop.example/blog/${n + i}/post-${variant}`, kind: 'miss' };
     }
-    if (!miss) return { url: `https://shop.example/docs/v${i}/guide/page-${variant}`, kind, rule: rule.id };
+    if (!miss) return { url: `https://shop.example/docs/v${i}/guide/page-${variant}`, kind, rule: rule.id, to: `/docs/latest/guide/page-${variant}` };
     return { url: `https://shop.example/documentation/v${i}/page-${variant}`, kind: 'miss' };
   });
 }

@@ -8,12 +8,11 @@
 // and a `modules.json` naming its modules, entry first: [{ "name", "type" }], type one of
 // esModule, wasm. scripts/bench.sh builds them.
 
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { generateRequests, generateRules, toRoutes } from './ruleset.mjs';
+import { stageIn, start, stop } from './workerd-run.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -25,41 +24,8 @@ const loadSize = 10000;
 const amount = quick ? 20000 : 100000;
 const connections = 32;
 const coldRepeats = quick ? 1 : 3;
-const workerdBin = path.join(import.meta.dirname, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 const here = import.meta.dirname;
-
-/** A directory holding one workerd config with its worker's modules beside it. */
-function stage(name, modules) {
-  const dir = path.join(out, 'workerd', name);
-  mkdirSync(dir, { recursive: true });
-  for (const m of [...modules, { name: 'origin.mjs', type: 'esModule', file: path.join(here, 'js-worker/origin.mjs') }]) {
-    mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
-    copyFileSync(m.file, path.join(dir, m.name));
-  }
-  const list = modules.map((m) => `(name = "${m.name}", ${m.type} = embed "${m.name}")`).join(',\n          ');
-  writeFileSync(
-    path.join(dir, 'config.capnp'),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = (
-        modules = [
-          ${list}
-        ],
-        compatibilityDate = "2025-01-01",
-        globalOutbound = "origin",
-    )),
-    (name = "origin", worker = (
-        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
-        compatibilityDate = "2025-01-01",
-    )),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
-);
-`,
-  );
-  return dir;
-}
+const stage = (name, modules) => stageIn(path.join(out, 'workerd', name), modules);
 
 function oursModules(n) {
   const dir = oursPattern.replace('{n}', String(n));
@@ -75,41 +41,6 @@ function jsModules(n) {
     { name: 'path-to-regexp', type: 'esModule', file: path.join(here, 'node_modules/path-to-regexp/dist/index.js') },
     { name: 'routes.json', type: 'json', file: path.join(dir, 'routes.json') },
   ];
-}
-
-const portFree = async () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-/** Starts workerd on a free loopback port; resolves once it accepts connections. */
-async function start(dir) {
-  const port = await portFree();
-  const config = readFileSync(path.join(dir, 'config.capnp'), 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
-  writeFileSync(path.join(dir, 'config.capnp'), config);
-  const t0 = performance.now();
-  const proc = spawn(workerdBin, ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`workerd exited: ${stderr.trim()}`);
-    const up = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.end(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (performance.now() - t0 > 60000) throw new Error(`workerd did not start: ${stderr.trim()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { proc, port, startMs: performance.now() - t0, stderr: () => stderr };
-}
-
-async function stop(server) {
-  server.proc.kill('SIGTERM');
-  await new Promise((r) => (server.proc.exitCode !== null ? r() : server.proc.once('exit', r)));
 }
 
 /** Cold start: process start to listening, then the first request (the bundle is compiled on first use), then warm requests. */

@@ -23,6 +23,7 @@ import { createRequire } from "node:module";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { connectTo, isolateMemory } from "./inspector.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const args = process.argv.slice(2);
@@ -167,70 +168,20 @@ function rssMiB() {
   return Number(status.match(/^VmRSS:\s+(\d+) kB/m)[1]) / 1024;
 }
 
-// --- measuring inside the isolate: workerd's inspector (Chrome DevTools protocol) -------------
-// The worker is not changed for this: production runs the same code. `Runtime.getHeapUsage`
-// gives V8's heap; `Runtime.queryObjects` finds every live WebAssembly.Memory (the one
-// wasm-bindgen instantiated, or more should it ever re-instantiate) and its byteLength is read
-// in place. queryObjects collects garbage first, so the heap is read before it (as the load
-// left it) and after (what is really live).
+// --- measuring inside the isolate: workerd's inspector (tests/load/inspector.mjs) -------------
+// The worker is not changed for this: production runs the same code.
+const connectInspector = (url) => connectTo(url, WebSocketClient);
 const inspector = inspect ? await connectInspector(`ws://127.0.0.1:${inspectorPort}/main`) : null;
 // The other isolates of the process (the origin, the KV service): their heaps are in the RSS too.
 const others = inspect
   ? await Promise.all((generated > 0 ? ["origin", "kv"] : ["origin"]).map((name) => connectInspector(`ws://127.0.0.1:${inspectorPort}/${name}`)))
   : [];
 
-async function connectInspector(url) {
-  const ws = new WebSocketClient(url);
-  const pending = new Map();
-  let nextId = 0;
-  let context = null;
-  const contextSeen = new Promise((resolve) => {
-    ws.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.id !== undefined) {
-        const p = pending.get(message.id);
-        pending.delete(message.id);
-        if (p) message.error ? p.reject(new Error(`${p.method}: ${message.error.message}`)) : p.resolve(message.result);
-      } else if (message.method === "Runtime.executionContextCreated") {
-        context = message.params.context.id;
-        resolve();
-      }
-    };
-  });
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`inspector at ${url} refused the connection`));
-  });
-  const send = (method, params = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      pending.set(id, { resolve, reject, method });
-      ws.send(JSON.stringify({ id, method, params }));
-      setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`${method}: no answer in 30 s`))), 30_000).unref();
-    });
-  await send("Runtime.enable");
-  await contextSeen;
-  return {
-    send,
-    context: () => context,
-    close: () => ws.close(),
-  };
-}
-
 /** The worker's memory now: wasm linear memory, JS heap (before and after a GC), workerd's RSS. */
 async function memory() {
   const m = { rss_mib: round(rssMiB()) };
   if (!inspector) return m;
-  const { send } = inspector;
-  const before = await send("Runtime.getHeapUsage");
-  const proto = await send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId: inspector.context() });
-  const found = await send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId });
-  const sizes = await send("Runtime.callFunctionOn", {
-    objectId: found.objects.objectId,
-    functionDeclaration: "function () { return this.map((memory) => memory.buffer.byteLength); }",
-    returnByValue: true,
-  });
-  const after = await send("Runtime.getHeapUsage");
+  const { before, wasmBytes, after } = await isolateMemory(inspector);
   // The other isolates collected too (queryObjects again), so the RSS read last shows what
   // the process keeps once no isolate holds garbage.
   let otherHeaps = 0;
@@ -241,8 +192,8 @@ async function memory() {
   }
   const mib = (bytes) => round(bytes / 1048576);
   return {
-    wasm_memories: sizes.result.value.length,
-    wasm_mib: mib(sizes.result.value.reduce((a, b) => a + b, 0)),
+    wasm_memories: wasmBytes.length,
+    wasm_mib: mib(wasmBytes.reduce((a, b) => a + b, 0)),
     heap_used_mib: mib(before.usedSize),
     heap_total_mib: mib(before.totalSize),
     heap_used_after_gc_mib: mib(after.usedSize),

@@ -1,7 +1,7 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
-use crate::artifact::{Artifact, ArtifactError};
+use crate::artifact::{Artifact, ArtifactError, How};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::{Candidates, Index};
 use crate::evaluate::request_url::PathSegments;
@@ -34,18 +34,40 @@ enum Source {
     Artifact(Box<Artifact>),
 }
 
-/// Rules with their own index: the whole bundle, or one part of an artifact. Rules keep their
-/// number in the bundle ([`Rule::index`]); the index numbers them by position here.
+/// Compiled rules with their own index: the whole bundle, or one part of an artifact (from
+/// [`Engine::decode_part`] when parts are kept apart from the head). Rules keep their number
+/// in the bundle ([`Rule::index`]); the index numbers them by position here.
 #[derive(Debug)]
-pub(crate) struct Part {
+pub struct Part {
     pub(crate) rules: Vec<Rule>,
     index: Index,
+    /// The part's number in its artifact (`usize::MAX` for a whole bundle).
+    number: usize,
 }
 
 impl Part {
-    pub(crate) fn new(rules: Vec<Rule>) -> Part {
+    pub(crate) fn new(rules: Vec<Rule>, number: usize) -> Part {
         let index = Index::build(&rules);
-        Part { rules, index }
+        Part {
+            rules,
+            index,
+            number,
+        }
+    }
+
+    /// The part's number in its artifact.
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// How many rules it holds.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether it holds no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
     }
 
     /// This part's candidate rules for a request, ascending.
@@ -78,7 +100,7 @@ impl Engine {
     fn whole(bundle: Bundle) -> Engine {
         Engine {
             settings: bundle.settings,
-            source: Source::Whole(Part::new(bundle.rules)),
+            source: Source::Whole(Part::new(bundle.rules, usize::MAX)),
         }
     }
 
@@ -87,18 +109,25 @@ impl Engine {
     /// settings. Time and memory grow with the number of parts, not with the rules: each part
     /// is compiled when a request first needs it.
     pub fn load(bytes: impl Into<Cow<'static, [u8]>>) -> Result<Engine, ArtifactError> {
-        Engine::open(bytes.into(), true)
+        Engine::open(bytes.into(), How::Full)
     }
 
     /// [`Engine::load`] for an artifact the program carries (embedded when it was built): the
     /// parts' checksums are checked when each part is first compiled, not all at once, so the
     /// start costs the same at a thousand rules and at a million.
     pub fn load_embedded(bytes: &'static [u8]) -> Result<Engine, ArtifactError> {
-        Engine::open(Cow::Borrowed(bytes), false)
+        Engine::open(Cow::Borrowed(bytes), How::Lazy)
     }
 
-    fn open(bytes: Cow<'static, [u8]>, full: bool) -> Result<Engine, ArtifactError> {
-        let (artifact, settings) = Artifact::open(bytes, full)?;
+    /// Opens the head of an artifact whose parts are stored apart ([`crate::artifact::split`]):
+    /// [`Engine::parts_needed`] says which parts a request needs, [`Engine::decode_part`]
+    /// turns their bytes into [`Part`]s, and [`Engine::evaluate_with`] evaluates with them.
+    pub fn load_head(bytes: impl Into<Cow<'static, [u8]>>) -> Result<Engine, ArtifactError> {
+        Engine::open(bytes.into(), How::Head)
+    }
+
+    fn open(bytes: Cow<'static, [u8]>, how: How) -> Result<Engine, ArtifactError> {
+        let (artifact, settings) = Artifact::open(bytes, how)?;
         let settings = compile(&settings)
             .map_err(|e| ArtifactError::new(format!("artifact settings do not compile: {e}")))?
             .settings;
@@ -109,7 +138,7 @@ impl Engine {
     }
 
     /// The rules, in file order. An engine loaded from an artifact compiles every part for
-    /// this (once); evaluating never needs it.
+    /// this (once); evaluating never needs it. An engine loaded from a head lists none.
     pub fn rules(&self) -> &[Rule] {
         match &self.source {
             Source::Whole(part) => &part.rules,
@@ -139,24 +168,63 @@ impl Engine {
         &self.settings
     }
 
+    /// For an engine loaded from a head: the parts `request` needs that its caller must hand
+    /// to [`Engine::evaluate_with`], by number. Empty for any other engine, and for a request
+    /// no rule is near (the filter holds every rule's home), which then reads no storage.
+    pub fn parts_needed(&self, request: &Request<'_>) -> SmallVec<[usize; 4]> {
+        match &self.source {
+            Source::Artifact(a) if a.head_only() => self
+                .request_path(request)
+                .and_then(|(_, path)| a.needed(&path.key(), &path.decoded))
+                .unwrap_or_default(),
+            _ => SmallVec::new(),
+        }
+    }
+
+    /// Part `number` of a head's artifact from its stored bytes, checked against the head's
+    /// directory and compiled.
+    pub fn decode_part(&self, number: usize, bytes: &[u8]) -> Result<Part, ArtifactError> {
+        match &self.source {
+            Source::Artifact(a) => a.decode(number, bytes, &self.settings),
+            Source::Whole(_) => Err(ArtifactError::new(
+                "a bundle compiled from JSON has no parts".into(),
+            )),
+        }
+    }
+
+    /// [`Engine::evaluate`] with the parts a head needs for this request
+    /// ([`Engine::parts_needed`]). A needed part missing from `parts` sends the request to the
+    /// origin, as if no rule were written: a later rule never answers for an earlier one it
+    /// cannot see.
+    pub fn evaluate_with<'e>(&'e self, request: &Request<'_>, parts: &[&'e Part]) -> Decision<'e> {
+        self.run(request, None, parts)
+    }
+
     /// Candidate rules for a request, ascending by file order; `false` when a part the
-    /// request needs is damaged, and the request must go to the origin as if no rule were
-    /// written (a later rule must not answer for an earlier one it cannot see).
+    /// request needs is damaged or missing, and the request must go to the origin as if no
+    /// rule were written (a later rule must not answer for an earlier one it cannot see).
     pub(crate) fn candidates<'e>(
         &'e self,
         host: &str,
         path: &PathSegments<'_>,
         query: &mut Query<'_>,
+        supplied: &[&'e Part],
         out: &mut SmallVec<[&'e Rule; 8]>,
     ) -> bool {
         let key = path.key();
         match &self.source {
             Source::Whole(part) => part.collect(host, path, &key, query, out),
             Source::Artifact(a) => {
-                let mut parts = SmallVec::<[usize; 4]>::new();
-                a.parts_for(&key, &path.decoded, &mut parts);
+                let Some(parts) = a.needed(&key, &path.decoded) else {
+                    return false;
+                };
                 for &p in &parts {
-                    let Some(part) = a.part(p, &self.settings) else {
+                    let part = if a.head_only() {
+                        supplied.iter().copied().find(|s| s.number == p)
+                    } else {
+                        a.part(p, &self.settings)
+                    };
+                    let Some(part) = part else {
                         out.clear();
                         return false;
                     };
@@ -173,13 +241,13 @@ impl Engine {
     /// Decides what to do with a request. Never panics, never fails: a request the engine
     /// cannot read is passed to the origin.
     pub fn evaluate<'e>(&'e self, request: &Request<'_>) -> Decision<'e> {
-        self.run(request, None)
+        self.run(request, None, &[])
     }
 
     /// Like [`Engine::evaluate`], with the reasoning for each candidate rule.
     pub fn explain<'e>(&'e self, request: &Request<'_>) -> Explanation<'e> {
         let mut trace = Vec::new();
-        let decision = self.run(request, Some(&mut trace));
+        let decision = self.run(request, Some(&mut trace), &[]);
         Explanation { decision, trace }
     }
 }

@@ -1,7 +1,7 @@
 //! Writing an artifact: the bundle validated whole, then its rules routed to parts and each
 //! part written as the JSON its rules were written in.
 
-use super::route::{home, part_of, Home};
+use super::route::{home, part_of};
 use super::{fnv1a, ENTRY_BYTES, FORMAT_VERSION, HEADER_BYTES, MAGIC, PART_RULES};
 use crate::compile::compile_limited;
 use crate::error::{CompileError, CompileErrors, ErrorKind};
@@ -81,18 +81,23 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let parts_for = |n: usize| n.div_ceil(per_part).max(1) as u32;
     let (exact_parts, prefix_parts) = (parts_for(exact), parts_for(bundle.rules.len() - exact));
     let mut groups: Vec<Vec<u32>> = vec![Vec::new(); (exact_parts + prefix_parts) as usize];
+    let mut filter = Vec::with_capacity(bundle.rules.len());
     for rule in &bundle.rules {
-        let home: Home = home(&rule.pattern);
-        groups[part_of(&home, exact_parts, prefix_parts)].push(rule.index);
+        let home = home(&rule.pattern);
+        filter.push(home.hash());
+        groups[part_of(home, exact_parts, prefix_parts)].push(rule.index);
     }
     drop(bundle);
+    filter.sort_unstable();
+    filter.dedup();
 
     let settings = format!(
         r#"{{"version":1,"settings":{},"rules":[]}}"#,
         written.settings.map_or("{}", RawValue::get)
     );
     let directory = HEADER_BYTES + settings.len();
-    let body_start = directory + groups.len() * ENTRY_BYTES;
+    let filter_start = directory + groups.len() * ENTRY_BYTES;
+    let body_start = filter_start + filter.len() * 8;
     let mut out = vec![0u8; body_start];
     out[..8].copy_from_slice(&MAGIC);
     put_u32(&mut out, 8, FORMAT_VERSION);
@@ -100,7 +105,13 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     put_u32(&mut out, 36, exact_parts);
     put_u32(&mut out, 40, prefix_parts);
     put_u32(&mut out, 44, settings.len() as u32);
+    put_u32(&mut out, 48, filter.len() as u32);
     out[HEADER_BYTES..directory].copy_from_slice(settings.as_bytes());
+    for (k, h) in filter.iter().enumerate() {
+        put_u64(&mut out, filter_start + 8 * k, *h);
+    }
+    let filter_checksum = fnv1a(&out[filter_start..body_start]);
+    put_u64(&mut out, 56, filter_checksum);
     for (i, group) in groups.iter().enumerate() {
         let offset = out.len();
         out.extend_from_slice(&(group.len() as u32).to_le_bytes());
@@ -129,7 +140,7 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     }
     let id = fnv1a(&out[32..]);
     put_u64(&mut out, 24, id);
-    let checksum = fnv1a(&out[24..body_start]);
+    let checksum = fnv1a(&out[24..filter_start]);
     put_u64(&mut out, 16, checksum);
     Ok(out)
 }

@@ -1,10 +1,12 @@
 //! The artifact: a bundle compiled at build time (`redirects build`) into an immutable binary
 //! form that starts in constant time. Loading one checks its header, directory and bounds; the
 //! rules live in parts of about [`PART_RULES`] rules each, and a part is compiled the first
-//! time a request needs it. Which parts a request needs follows from its path alone
-//! ([`route`]), so a request reads at most `2 + PREFIX_DEPTH` parts whatever the bundle's size.
+//! time a request needs it. Which parts a request needs follows from its path alone, and a
+//! filter of every rule's home says which of those hold any rule at all, so a request reads
+//! at most `2 + PREFIX_DEPTH` parts whatever the bundle's size, and a path no rule is near
+//! reads none.
 //!
-//! The layout (all integers little-endian; `docs/artifact.md` has the design and the figures):
+//! The layout (integers little-endian; `crates/engine/ARTIFACT.md` has the design and figures):
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -17,21 +19,30 @@
 //! | 36 | 4 | exact parts `E` (at least 1) |
 //! | 40 | 4 | prefix parts `P` (at least 1) |
 //! | 44 | 4 | settings length `S` |
-//! | 48 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
-//! | 48 + S | 16 × (E + P) | directory: per part its offset (u32), length (u32), FNV-1a 64 |
+//! | 48 | 4 | filter entries `F` |
+//! | 52 | 4 | reserved (0) |
+//! | 56 | 8 | FNV-1a 64 of the filter |
+//! | 64 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
+//! | 64 + S | 16 × (E + P) | directory: per part its offset (u32), length (u32), FNV-1a 64 |
+//! | ... | 8 × F | filter: the hash of every rule's home, ascending, once each |
 //! | ... | | parts: a rule count `n` (u32), `n` rule numbers in file order (u32), then the part's rules as a JSON array |
 //!
-//! A rule whose `from` has no placeholder goes to exact part `fnv(key) % E` (`key` the path as
-//! the index compares it); any other rule to prefix part `E + fnv(prefix) % P`, where `prefix`
-//! is its leading literal segments, at most [`PREFIX_DEPTH`] of them.
+//! Everything before the parts is the *head*: storage that keeps parts apart (Workers KV, one
+//! value a part) keeps the head as one value and hands parts over as requests need them
+//! ([`crate::Engine::load_head`], [`split`]).
+//!
+//! A rule whose `from` has no placeholder lives in exact part `fnv(key) % E` (`key` the path
+//! as the index compares it); any other rule in prefix part `E + fnv(0x01 prefix) % P`, where
+//! `prefix` is its leading literal segments, at most [`PREFIX_DEPTH`] of them.
 
 mod build;
 mod route;
 
+pub use crate::engine::Part;
 pub use build::{build, build_with, Options};
 
-use crate::engine::Part;
 use crate::settings::Settings;
+use route::{homes, part_of};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -42,12 +53,12 @@ pub const MAGIC: [u8; 8] = *b"EDGERDR\x01";
 /// The layout version this engine reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 /// About how many rules one part holds: the most a request's first touch of a part compiles
-/// (a part holding one long run of rules with the same prefix can be larger).
+/// (a part holding one long run of rules with the same home can be larger).
 pub const PART_RULES: usize = 64;
 /// How many leading literal segments route a pattern rule to its part.
 pub const PREFIX_DEPTH: usize = 2;
 
-const HEADER_BYTES: usize = 48;
+const HEADER_BYTES: usize = 64;
 const ENTRY_BYTES: usize = 16;
 
 /// FNV-1a, 64 bits: the artifact's checksums, content id and routing hash (stable across
@@ -92,6 +103,31 @@ pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
+/// An artifact cut for storage that keeps parts apart: the head (everything before the parts)
+/// and each part's bytes, by part number. Fails on bytes that are not a whole artifact.
+pub fn split(bytes: &[u8]) -> Result<(&[u8], Vec<&[u8]>), ArtifactError> {
+    let layout = Layout::read(bytes, How::Full)?;
+    let parts = (0..layout.parts())
+        .map(|i| {
+            let e = layout.entry(bytes, i);
+            &bytes[e.offset as usize..e.offset as usize + e.len as usize]
+        })
+        .collect();
+    Ok((&bytes[..layout.parts_start], parts))
+}
+
+/// How much of an artifact [`Layout::read`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// Every checksum: bytes from storage.
+    Full,
+    /// The header and directory; the filter and each part when first used (an artifact the
+    /// program carries, checked when it was built).
+    Lazy,
+    /// A head alone (no parts): header, directory and filter.
+    Head,
+}
+
 /// One part's place in the artifact.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -100,39 +136,19 @@ struct Entry {
     checksum: u64,
 }
 
-/// Directory entry `i` of an artifact whose directory starts at `directory`.
-fn entry(b: &[u8], directory: usize, i: usize) -> Entry {
-    let at = directory + i * ENTRY_BYTES;
-    Entry {
-        offset: u32_at(b, at),
-        len: u32_at(b, at + 4),
-        checksum: u64_at(b, at + 8),
-    }
-}
-
-/// A loaded artifact: its bytes, its directory, and each part once compiled.
-#[derive(Debug)]
-pub(crate) struct Artifact {
-    bytes: Cow<'static, [u8]>,
-    rule_count: usize,
+/// Where the sections of an artifact are.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
     exact_parts: u32,
     prefix_parts: u32,
     directory: usize,
-    parts: Box<[OnceLock<Option<Part>>]>,
-    /// Every rule in one part, for readers that want them all (analysis, `rules()`).
-    whole: OnceLock<Part>,
-    id: u64,
+    filter: usize,
+    filter_len: usize,
+    parts_start: usize,
 }
 
-impl Artifact {
-    /// Checks the header, the directory's checksum and every part's bounds; with `full`, also
-    /// every part's checksum (for bytes from storage; the embedded artifact was checked when
-    /// it was built). Returns the bundle's settings text beside the artifact.
-    pub(crate) fn open(
-        bytes: Cow<'static, [u8]>,
-        full: bool,
-    ) -> Result<(Artifact, String), ArtifactError> {
-        let b = &bytes[..];
+impl Layout {
+    fn read(b: &[u8], how: How) -> Result<Layout, ArtifactError> {
         if b.len() < HEADER_BYTES || !is_artifact(b) {
             return Err(bad(
                 "not an artifact (no EDGERDR header); build one with `redirects build`",
@@ -144,52 +160,126 @@ impl Artifact {
                 "artifact format {version}; this engine reads format {FORMAT_VERSION}: rebuild it with this version's `redirects build`"
             )));
         }
-        if u32_at(b, 12) != 0 {
+        if u32_at(b, 12) != 0 || u32_at(b, 52) != 0 {
             return Err(bad("artifact flags set that this engine does not know"));
         }
         let exact_parts = u32_at(b, 36);
         let prefix_parts = u32_at(b, 40);
-        let settings_len = u32_at(b, 44) as usize;
         let parts = exact_parts as usize + prefix_parts as usize;
         let directory = HEADER_BYTES
-            .checked_add(settings_len)
+            .checked_add(u32_at(b, 44) as usize)
             .filter(|&d| d <= b.len())
             .ok_or_else(|| bad("artifact truncated in its settings"))?;
-        let end = parts
+        let filter = parts
             .checked_mul(ENTRY_BYTES)
             .and_then(|n| n.checked_add(directory))
             .filter(|&e| e <= b.len() && exact_parts > 0 && prefix_parts > 0)
             .ok_or_else(|| bad("artifact truncated in its directory"))?;
-        if fnv1a(&b[24..end]) != u64_at(b, 16) {
+        if fnv1a(&b[24..filter]) != u64_at(b, 16) {
             return Err(bad(
                 "artifact header or directory corrupt (checksum mismatch)",
             ));
         }
+        let filter_len = u32_at(b, 48) as usize;
+        let parts_start = filter_len
+            .checked_mul(8)
+            .and_then(|n| n.checked_add(filter))
+            .filter(|&e| e <= b.len())
+            .ok_or_else(|| bad("artifact truncated in its filter"))?;
+        if how != How::Lazy && fnv1a(&b[filter..parts_start]) != u64_at(b, 56) {
+            return Err(bad("artifact filter corrupt (checksum mismatch)"));
+        }
+        let layout = Layout {
+            exact_parts,
+            prefix_parts,
+            directory,
+            filter,
+            filter_len,
+            parts_start,
+        };
+        if how == How::Head && b.len() != parts_start {
+            return Err(bad("a head holds no parts: cut it with `split`"));
+        }
         for i in 0..parts {
-            let e = entry(b, directory, i);
-            let range = e.offset as usize..e.offset as usize + e.len as usize;
-            if range.start < end || range.end > b.len() || e.len < 4 {
+            let e = layout.entry(b, i);
+            let end = e.offset as usize + e.len as usize;
+            let inside = how == How::Head || end <= b.len();
+            if (e.offset as usize) < parts_start || !inside || e.len < 4 {
                 return Err(bad(format!("artifact part {i} out of bounds")));
             }
-            if full && fnv1a(&b[range]) != e.checksum {
+            if how == How::Full && fnv1a(&b[e.offset as usize..end]) != e.checksum {
                 return Err(bad(format!(
                     "artifact part {i} corrupt (checksum mismatch)"
                 )));
             }
         }
-        let settings = std::str::from_utf8(&b[HEADER_BYTES..directory])
+        Ok(layout)
+    }
+
+    fn parts(&self) -> usize {
+        self.exact_parts as usize + self.prefix_parts as usize
+    }
+
+    /// Directory entry `i`.
+    fn entry(&self, b: &[u8], i: usize) -> Entry {
+        let at = self.directory + i * ENTRY_BYTES;
+        Entry {
+            offset: u32_at(b, at),
+            len: u32_at(b, at + 4),
+            checksum: u64_at(b, at + 8),
+        }
+    }
+
+    /// Whether some rule lives at the home with this hash.
+    fn holds(&self, b: &[u8], hash: u64) -> bool {
+        let (mut lo, mut hi) = (0, self.filter_len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match u64_at(b, self.filter + 8 * mid).cmp(&hash) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
+
+/// A loaded artifact: its bytes, its layout, and each part once compiled.
+#[derive(Debug)]
+pub(crate) struct Artifact {
+    bytes: Cow<'static, [u8]>,
+    layout: Layout,
+    /// A head only: parts are handed over by the caller.
+    head_only: bool,
+    /// The filter, checked on first use when it was not at load.
+    filter_ok: OnceLock<bool>,
+    parts: Box<[OnceLock<Option<Part>>]>,
+    /// Every rule in one part, for readers that want them all (analysis, `rules()`).
+    whole: OnceLock<Part>,
+}
+
+impl Artifact {
+    /// Checks the artifact as `how` says; returns the bundle's settings text beside it.
+    pub(crate) fn open(
+        bytes: Cow<'static, [u8]>,
+        how: How,
+    ) -> Result<(Artifact, String), ArtifactError> {
+        let layout = Layout::read(&bytes, how)?;
+        let settings = std::str::from_utf8(&bytes[HEADER_BYTES..layout.directory])
             .map_err(|_| bad("artifact settings are not UTF-8"))?
             .to_owned();
         let artifact = Artifact {
-            rule_count: u32_at(b, 32) as usize,
-            exact_parts,
-            prefix_parts,
-            directory,
-            parts: (0..parts).map(|_| OnceLock::new()).collect(),
+            layout,
+            head_only: how == How::Head,
+            filter_ok: OnceLock::new(),
+            parts: (0..layout.parts()).map(|_| OnceLock::new()).collect(),
             whole: OnceLock::new(),
-            id: u64_at(b, 24),
             bytes,
         };
+        if how != How::Lazy {
+            let _ = artifact.filter_ok.set(true);
+        }
         Ok((artifact, settings))
     }
 
@@ -200,67 +290,109 @@ impl Artifact {
 
     /// How many rules the artifact holds.
     pub(crate) fn rule_count(&self) -> usize {
-        self.rule_count
+        u32_at(&self.bytes, 32) as usize
     }
 
     /// The content id: the same bundle built by the same format gives the same id.
     pub(crate) fn id(&self) -> u64 {
-        self.id
+        u64_at(&self.bytes, 24)
     }
 
-    /// Part `i`, compiled on first use; `None` if its bytes are corrupt.
+    /// Whether parts are handed over by the caller ([`crate::Engine::load_head`]).
+    pub(crate) fn head_only(&self) -> bool {
+        self.head_only
+    }
+
+    /// The parts a request with this path needs, ascending: those of its homes that hold a
+    /// rule. `None` when the filter is damaged (the request must go to the origin).
+    pub(crate) fn needed(
+        &self,
+        key: &str,
+        segments: &[Cow<'_, str>],
+    ) -> Option<SmallVec<[usize; 4]>> {
+        let b = &self.bytes[..];
+        let l = &self.layout;
+        let intact = *self
+            .filter_ok
+            .get_or_init(|| fnv1a(&b[l.filter..l.parts_start]) == u64_at(b, 56));
+        if !intact {
+            return None;
+        }
+        let mut out: SmallVec<[usize; 4]> = homes(key, segments)
+            .into_iter()
+            .filter(|h| l.holds(b, h.hash()))
+            .map(|h| part_of(h, l.exact_parts, l.prefix_parts))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+
+    /// Part `i` of a whole artifact, compiled on first use; `None` if its bytes are corrupt,
+    /// or if this is a head (the caller hands parts over).
     pub(crate) fn part(&self, i: usize, settings: &Settings) -> Option<&Part> {
+        if self.head_only {
+            return None;
+        }
         self.parts
             .get(i)?
-            .get_or_init(|| self.compile_part(i, settings))
+            .get_or_init(|| {
+                let e = self.layout.entry(&self.bytes, i);
+                let body = &self.bytes[e.offset as usize..e.offset as usize + e.len as usize];
+                self.decode(i, body, settings).ok()
+            })
             .as_ref()
     }
 
-    fn compile_part(&self, i: usize, settings: &Settings) -> Option<Part> {
-        let b = &self.bytes[..];
-        let e = entry(b, self.directory, i);
-        let body = &b[e.offset as usize..e.offset as usize + e.len as usize];
-        if fnv1a(body) != e.checksum {
-            return None;
+    /// Part `i` from its bytes, checked against the directory.
+    pub(crate) fn decode(
+        &self,
+        i: usize,
+        body: &[u8],
+        settings: &Settings,
+    ) -> Result<Part, ArtifactError> {
+        if i >= self.parts.len() {
+            return Err(bad(format!("no part {i} in this artifact")));
         }
+        let e = self.layout.entry(&self.bytes, i);
+        if body.len() != e.len as usize || fnv1a(body) != e.checksum {
+            return Err(bad(format!(
+                "part {i} does not match the artifact's directory (checksum)"
+            )));
+        }
+        let broken = || bad(format!("part {i} does not compile"));
         let n = u32_at(body, 0) as usize;
         let numbers_end = n
-            .checked_mul(4)?
-            .checked_add(4)
-            .filter(|&x| x <= body.len())?;
-        let text = std::str::from_utf8(&body[numbers_end..]).ok()?;
-        let mut rules = crate::compile::compile_part(text, settings, n)?;
+            .checked_mul(4)
+            .and_then(|x| x.checked_add(4))
+            .filter(|&x| x <= body.len())
+            .ok_or_else(broken)?;
+        let text = std::str::from_utf8(&body[numbers_end..]).map_err(|_| broken())?;
+        let mut rules = crate::compile::compile_part(text, settings, n).ok_or_else(broken)?;
         if rules.len() != n {
-            return None;
+            return Err(broken());
         }
         for (k, rule) in rules.iter_mut().enumerate() {
             rule.index = u32_at(body, 4 + 4 * k);
         }
-        Some(Part::new(rules))
+        Ok(Part::new(rules, i))
     }
 
-    /// Every rule, compiled into one part (all parts read once).
+    /// Every rule, compiled into one part (all parts read once; none for a head).
     pub(crate) fn whole(&self, settings: &Settings) -> &Part {
         self.whole.get_or_init(|| {
-            let mut rules = Vec::with_capacity(self.rule_count);
-            for i in 0..self.parts.len() {
-                if let Some(part) = self.compile_part(i, settings) {
-                    rules.extend(part.rules);
+            let mut rules = Vec::with_capacity(self.rule_count());
+            if !self.head_only {
+                for i in 0..self.parts.len() {
+                    let e = self.layout.entry(&self.bytes, i);
+                    let body = &self.bytes[e.offset as usize..e.offset as usize + e.len as usize];
+                    if let Ok(part) = self.decode(i, body, settings) {
+                        rules.extend(part.rules);
+                    }
                 }
             }
             rules.sort_by_key(|r| r.index);
-            Part::new(rules)
+            Part::new(rules, usize::MAX)
         })
-    }
-
-    /// The parts a request with this path reads: its exact part and the prefix parts of its
-    /// first segments (see [`route`]).
-    pub(crate) fn parts_for(
-        &self,
-        key: &str,
-        segments: &[Cow<'_, str>],
-        out: &mut SmallVec<[usize; 4]>,
-    ) {
-        route::route(self.exact_parts, self.prefix_parts, key, segments, out);
     }
 }

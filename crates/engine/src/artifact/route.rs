@@ -21,6 +21,10 @@ impl Fnv {
         }
         self
     }
+    /// The hash of a prefix starts apart from any path's, so the two never meet in the filter.
+    fn prefix() -> Fnv {
+        Fnv::new().add(b"\x01")
+    }
 }
 
 /// FNV-1a, 64 bits, of `bytes`.
@@ -28,7 +32,8 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     Fnv::new().add(bytes).0
 }
 
-/// Where a rule lives.
+/// Where a rule lives: the hash of its home, which also stands for it in the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Home {
     /// An exact part, by the hash of its path key.
     Exact(u64),
@@ -36,12 +41,21 @@ pub(crate) enum Home {
     Prefix(u64),
 }
 
-/// The part a rule with `pattern` belongs to.
+impl Home {
+    /// The hash the filter holds.
+    pub(crate) fn hash(self) -> u64 {
+        match self {
+            Home::Exact(h) | Home::Prefix(h) => h,
+        }
+    }
+}
+
+/// The home of a rule with `pattern`.
 pub(crate) fn home(pattern: &Pattern) -> Home {
     if pattern.is_exact() {
-        return Home::Exact(Fnv::new().add(pattern.exact_key().as_bytes()).0);
+        return Home::Exact(fnv1a(pattern.exact_key().as_bytes()));
     }
-    let mut h = Fnv::new();
+    let mut h = Fnv::prefix();
     for seg in pattern.segments().take(PREFIX_DEPTH) {
         match seg {
             Segment::Literal(l) => h = h.add(b"/").add(l.as_bytes()),
@@ -52,34 +66,24 @@ pub(crate) fn home(pattern: &Pattern) -> Home {
 }
 
 /// The part number of `home` in an artifact of `exact` exact and `prefix` prefix parts.
-pub(crate) fn part_of(home: &Home, exact: u32, prefix: u32) -> usize {
-    match *home {
+pub(crate) fn part_of(home: Home, exact: u32, prefix: u32) -> usize {
+    match home {
         Home::Exact(h) => (h % u64::from(exact)) as usize,
         Home::Prefix(h) => exact as usize + (h % u64::from(prefix)) as usize,
     }
 }
 
-/// The parts a request reads, ascending without repeats: the exact part of its path `key`,
-/// and the prefix part of each of its first `0..=PREFIX_DEPTH` segments (comparable form),
-/// since a pattern rule can only match a path that starts with its leading literals.
-pub(crate) fn route(
-    exact: u32,
-    prefix: u32,
-    key: &str,
-    segments: &[Cow<'_, str>],
-    out: &mut SmallVec<[usize; 4]>,
-) {
-    out.push(part_of(
-        &Home::Exact(Fnv::new().add(key.as_bytes()).0),
-        exact,
-        prefix,
-    ));
-    let mut h = Fnv::new();
-    out.push(part_of(&Home::Prefix(h.0), exact, prefix));
+/// The homes a request's rules can live in: the exact home of its path `key`, and the prefix
+/// home of each of its first `0..=PREFIX_DEPTH` segments (comparable form), since a pattern
+/// rule can only match a path that starts with its leading literals.
+pub(crate) fn homes(key: &str, segments: &[Cow<'_, str>]) -> SmallVec<[Home; 4]> {
+    let mut out = SmallVec::new();
+    out.push(Home::Exact(fnv1a(key.as_bytes())));
+    let mut h = Fnv::prefix();
+    out.push(Home::Prefix(h.0));
     for seg in segments.iter().take(PREFIX_DEPTH) {
         h = h.add(b"/").add(seg.as_bytes());
-        out.push(part_of(&Home::Prefix(h.0), exact, prefix));
+        out.push(Home::Prefix(h.0));
     }
-    out.sort_unstable();
-    out.dedup();
+    out
 }

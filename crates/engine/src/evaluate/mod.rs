@@ -13,7 +13,7 @@ use crate::answer::build::{assignment_cookie, debug_value, redirect};
 use crate::answer::cache::Varies;
 use crate::answer::{Decision, Forward, Passthrough};
 use crate::condition::Condition;
-use crate::engine::Engine;
+use crate::engine::{Engine, Part};
 use crate::request::Request;
 use crate::rule::{Action, Rule};
 use crate::target::{Captured, Target};
@@ -52,13 +52,30 @@ impl Skip<'_> {
 }
 
 impl Engine {
-    /// Evaluates `request`; with `trace`, records each candidate's verdict.
+    /// The request's URL split, and its path cut as the index compares it; `None` for a URL
+    /// the engine cannot read (passed to the origin).
+    pub(crate) fn request_path<'r>(
+        &self,
+        request: &Request<'r>,
+    ) -> Option<(RequestUrl<'r>, PathSegments<'r>)> {
+        let url = RequestUrl::split(request.url)?;
+        let path = PathSegments::new(
+            url.path,
+            self.settings.case_sensitive,
+            self.settings.trailing_slash_strict,
+        );
+        Some((url, path))
+    }
+
+    /// Evaluates `request`; with `trace`, records each candidate's verdict. `supplied`: the
+    /// parts a head needs ([`Engine::evaluate_with`]).
     pub(crate) fn run<'e>(
         &'e self,
         request: &Request<'_>,
         mut trace: Option<&mut Vec<TraceStep<'e>>>,
+        supplied: &[&'e Part],
     ) -> Decision<'e> {
-        let Some(url) = RequestUrl::split(request.url) else {
+        let Some((url, path)) = self.request_path(request) else {
             return Decision::Origin(Passthrough::default());
         };
         let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -66,14 +83,9 @@ impl Engine {
         } else {
             Cow::Borrowed(url.host)
         };
-        let path = PathSegments::new(
-            url.path,
-            self.settings.case_sensitive,
-            self.settings.trailing_slash_strict,
-        );
         let mut candidates: SmallVec<[&'e Rule; 8]> = SmallVec::new();
         let mut visitor = Visitor::new(request, url.query);
-        if !self.candidates(&host, &path, &mut visitor.query, &mut candidates) {
+        if !self.candidates(&host, &path, &mut visitor.query, supplied, &mut candidates) {
             return Decision::Origin(Passthrough::default());
         }
         // What the candidates tried read of the visitor: the answer, whichever it is, depends

@@ -1,0 +1,106 @@
+// Large rule sets: our worker with the realistic migration (realistic.mjs) built into the
+// embedded artifact, in a fresh workerd isolate each time: the first request (the artifact
+// opened, the parts it needs compiled), the isolate's memory after it (wasm linear memory and
+// JS heap, through the inspector), then the sampled requests one after the other, each checked
+// against the answer the rule it is meant for gives (a hit: a 308 to that rule's target; a
+// miss: the origin).
+//
+//   node large.mjs --sizes 1000,10000,100000 [--requests N] [--repeats R] [--out DIR]
+//
+// Each size needs DIR/worker-real-{n}/ (the built worker and its modules.json) and
+// DIR/rules/real-{n}/{rules.json,requests.json,rules.bin}: scripts/bench.sh makes them.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { connectTo, isolateMemory } from '../../tests/load/inspector.mjs';
+import { portFree, stageIn, start, stop } from './workerd-run.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const out = path.resolve(opt('--out', path.join(import.meta.dirname, '../../target/bench')));
+const sizes = opt('--sizes', '1000,10000,100000').split(',').map(Number);
+const sampled = Number(opt('--requests', 2000));
+const repeats = Number(opt('--repeats', 3));
+const WebSocketClient = globalThis.WebSocket ?? createRequire(path.join(import.meta.dirname, '../../package.json'))('ws');
+
+const lines = [];
+const say = (s = '') => (lines.push(s), console.log(s));
+const f = (x, d = 1) => x.toFixed(d);
+const mib = (bytes) => bytes / 1048576;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function modules(n) {
+  const dir = path.join(out, `worker-real-${n}`);
+  return JSON.parse(readFileSync(path.join(dir, 'modules.json'), 'utf8')).map((m) => ({ ...m, file: path.join(dir, m.name) }));
+}
+
+/** Whether an answer is the one the request was generated for. */
+function expected(request, response) {
+  if (request.kind === 'miss') return response.status === 200;
+  const location = response.headers.get('location');
+  return response.status === 308 && location !== null && new URL(location).pathname === request.to;
+}
+
+async function fresh(n, requests) {
+  const inspectorPort = await portFree();
+  const server = await start(stageIn(path.join(out, 'workerd', `real-${n}`), modules(n)), { inspectorPort });
+  try {
+    const url = (r) => `http://127.0.0.1:${server.port}${new URL(r.url).pathname}`;
+    const first = requests.find((r) => r.kind === 'exact');
+    let t = performance.now();
+    const answer = await fetch(url(first), { redirect: 'manual', headers: { host: 'shop.example' } });
+    await answer.arrayBuffer();
+    const firstMs = performance.now() - t;
+    if (!expected(first, answer)) throw new Error(`first request: ${answer.status}`);
+    const inspector = await connectTo(`ws://127.0.0.1:${inspectorPort}/main`, WebSocketClient);
+    const memory = await isolateMemory(inspector);
+    const times = [];
+    let wrong = 0;
+    for (const r of requests.slice(0, sampled)) {
+      t = performance.now();
+      const res = await fetch(url(r), { redirect: 'manual', headers: { host: 'shop.example' } });
+      await res.arrayBuffer();
+      times.push(performance.now() - t);
+      if (!expected(r, res)) wrong++;
+    }
+    const after = await isolateMemory(inspector);
+    inspector.close();
+    return {
+      firstMs,
+      wasmMiB: mib(memory.wasmBytes.reduce((a, b) => a + b, 0)),
+      heapMiB: mib(memory.after.usedSize),
+      wasmAfterMiB: mib(after.wasmBytes.reduce((a, b) => a + b, 0)),
+      warmP50Ms: median(times),
+      wrong,
+    };
+  } finally {
+    await stop(server);
+  }
+}
+
+say(`### Large rule sets (realistic migration: 85 % exact, 10 % params, 5 % splats; artifact embedded; median of ${repeats} fresh isolates)`);
+say();
+say('| rules | rules.json MB | artifact MB | first request ms | wasm memory after it MiB | JS heap MiB | memory / artifact | warm p50 ms | sampled answers wrong |');
+say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const results = [];
+for (const n of sizes) {
+  const dir = path.join(out, 'rules', `real-${n}`);
+  const requests = JSON.parse(readFileSync(path.join(dir, 'requests.json'), 'utf8'));
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await fresh(n, requests));
+  const m = (k) => median(runs.map((r) => r[k]));
+  const json = statSync(path.join(dir, 'rules.json')).size / 1e6;
+  const artifact = statSync(path.join(dir, 'rules.bin')).size;
+  const row = { n, json_mb: json, artifact_mb: artifact / 1e6, first_ms: m('firstMs'), wasm_mib: m('wasmMiB'), heap_mib: m('heapMiB'),
+    warm_p50_ms: m('warmP50Ms'), wrong: Math.max(...runs.map((r) => r.wrong)), wasm_after_sampled_mib: m('wasmAfterMiB') };
+  row.memory_ratio = (row.wasm_mib + row.heap_mib) * 1048576 / artifact;
+  results.push(row);
+  say(`| ${n.toLocaleString('en')} | ${f(json)} | ${f(row.artifact_mb)} | ${f(row.first_ms)} | ${f(row.wasm_mib)} | ${f(row.heap_mib)} | ${f(row.memory_ratio, 2)} | ${f(row.warm_p50_ms, 2)} | ${row.wrong} of ${Math.min(sampled, requests.length)} |`);
+}
+const smallest = results[0];
+say();
+for (const r of results.slice(1)) {
+  say(`First request at ${r.n.toLocaleString('en')} rules: ${f(r.first_ms / smallest.first_ms, 2)}x the ${smallest.n.toLocaleString('en')}-rule figure (target <= 1.5x).`);
+}
+writeFileSync(path.join(out, 'large.json'), JSON.stringify(results, null, 2));
+writeFileSync(path.join(out, 'large.md'), lines.join('\n') + '\n');

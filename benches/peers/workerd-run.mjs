@@ -1,0 +1,78 @@
+// Running workerd for the benchmarks: a staged config with the worker's modules and an origin
+// worker behind it, started on a free loopback port.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const here = import.meta.dirname;
+const workerdBin = path.join(here, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+
+/** A directory holding one workerd config with its worker's modules beside it. */
+export function stageIn(dir, modules, bindings = '') {
+  mkdirSync(dir, { recursive: true });
+  for (const m of [...modules, { name: 'origin.mjs', type: 'esModule', file: path.join(here, 'js-worker/origin.mjs') }]) {
+    mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
+    copyFileSync(m.file, path.join(dir, m.name));
+  }
+  const list = modules.map((m) => `(name = "${m.name}", ${m.type} = embed "${m.name}")`).join(',\n          ');
+  writeFileSync(
+    path.join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = (
+        modules = [
+          ${list}
+        ],
+        compatibilityDate = "2025-01-01",
+        globalOutbound = "origin",${bindings}
+    )),
+    (name = "origin", worker = (
+        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
+        compatibilityDate = "2025-01-01",
+    )),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+`,
+  );
+  return dir;
+}
+
+export const portFree = async () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Starts workerd on a free loopback port; resolves once it accepts connections. */
+export async function start(dir, { inspectorPort } = {}) {
+  const port = await portFree();
+  const config = readFileSync(path.join(dir, 'config.capnp'), 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
+  writeFileSync(path.join(dir, 'config.capnp'), config);
+  const t0 = performance.now();
+  const serve = ['serve', 'config.capnp', ...(inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [])];
+  const proc = spawn(workerdBin, serve, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`workerd exited: ${stderr.trim()}`);
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.end(), resolve(true)));
+      c.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (performance.now() - t0 > 60000) throw new Error(`workerd did not start: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { proc, port, startMs: performance.now() - t0, stderr: () => stderr };
+}
+
+export async function stop(server) {
+  server.proc.kill('SIGTERM');
+  await new Promise((r) => (server.proc.exitCode !== null ? r() : server.proc.once('exit', r)));
+}
+
