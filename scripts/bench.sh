@@ -147,7 +147,7 @@ fi
 cargo build --quiet --release -p edge-redirects-cli
 # peak memory of one command, when GNU time is there (Debian package `time`)
 measured() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "  peak memory %M KB" "$@"; else "$@"; fi; }
-real_sizes=(1000 10000 100000)
+real_sizes=(10 1000 10000 100000)
 for n in "${real_sizes[@]}" 1000000; do
   dir="$out/rules/real-$n"
   [ -f "$dir/requests.json" ] || node "$peers/realistic.mjs" "$n" "$dir"

@@ -1,18 +1,14 @@
 //! The Cloudflare Worker: translates the platform's request into an engine [`Request`], and the
 //! engine's [`Decision`] back into a response. No rule logic lives here.
 //!
-//! The bundle embedded at build time is `rules.json` built into an artifact (`build.rs`): an
-//! isolate opens it in constant time and compiles each part of it when a request first needs
-//! it. When a KV namespace is bound as `REDIRECT_RULES`, the value of its key `rules.json`
-//! (JSON text) replaces it (read at most
-//! once per isolate every [`KV_REFRESH_MS`] milliseconds, or every `REDIRECT_RULES_REFRESH_SECONDS`
-//! seconds when that variable is set). A value that does not compile, or is longer than
-//! [`WORKER_MAX_BUNDLE_BYTES`] (refused without being compiled: it would not fit the isolate),
-//! is logged once and ignored: the isolate remembers its length and hash and does not compile it
-//! again. A KV failure is logged and the last good bundle keeps serving. No
-//! visitor waits long for KV: the first request of an isolate waits for the first read at most
-//! [`KV_FIRST_READ_WAIT_MS`]; later reads happen in the background while the current bundle
-//! answers.
+//! Which rules answer (`rules.rs`): the bundle embedded at build time, `rules.json` built into
+//! an artifact by `build.rs`, which an isolate opens in constant time, compiling each part of it
+//! when a request first needs it. When a KV namespace is bound as `REDIRECT_RULES`, it can
+//! replace the embedded rules two ways, both re-read at most once per isolate every 60 seconds
+//! (`REDIRECT_RULES_REFRESH_SECONDS` changes that): versions published by `redirects publish`
+//! (the `manifest` key, `published.rs`), else a JSON bundle under the key `rules.json`. A value
+//! that cannot be used is logged and the last good rules keep serving; no visitor waits long for
+//! KV (the first request of an isolate waits for the first read at most two seconds).
 //!
 //! Requests go to the origin unchanged (`fetch(request)`), which on a Cloudflare route reaches
 //! the zone's origin server. When the variable `ORIGIN` is set (`https://origin.example.com`),
@@ -24,82 +20,20 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod published;
+mod rules;
 
-use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
-use worker::{console_error, console_log, event, js_sys, web_sys, Context, Delay, Env};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_error, event, js_sys, web_sys, Context, Env};
 
-use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
 use edge_redirects::{
-    random_from_fraction, Decision, Engine, Geo, HeaderChange, Passthrough, Request, Response,
+    random_from_fraction, Decision, Geo, HeaderChange, Passthrough, Request, Response,
 };
-
-/// The bundle deployed with the worker: `rules.json` built into an artifact by `build.rs`,
-/// opened in constant time whatever its size.
-static EMBEDDED_ARTIFACT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
+use rules::{choose, current_rules};
 
 /// Name of the optional variable naming the origin server.
 const ORIGIN_VAR: &str = "ORIGIN";
-
-/// Name of the optional KV binding that overrides the embedded bundle.
-const KV_BINDING: &str = "REDIRECT_RULES";
-
-/// Key of the bundle in the KV namespace.
-const KV_KEY: &str = "rules.json";
-
-/// How long a bundle read from KV (or its absence) is trusted before KV is read again.
-const KV_REFRESH_MS: f64 = 60_000.0;
-
-/// Name of the optional variable that replaces [`KV_REFRESH_MS`]: whole seconds, at least 1.
-const KV_REFRESH_VAR: &str = "REDIRECT_RULES_REFRESH_SECONDS";
-
-/// How long the first request of an isolate waits for the first KV read before it is answered
-/// from the embedded bundle; the read goes on, and its bundle is used as soon as it arrives.
-const KV_FIRST_READ_WAIT_MS: u64 = 2_000;
-
-/// The per-isolate state: the compiled bundles and when KV was last read.
-#[derive(Default)]
-struct Rules {
-    /// The embedded bundle, compiled on first use.
-    embedded: Option<Rc<Engine>>,
-    /// The last good bundle from KV and the fingerprint of the text it was compiled from.
-    from_kv: Option<(Fingerprint, Rc<Engine>)>,
-    /// The last KV value refused (it did not compile, or was too long): not compiled again.
-    refused: Option<Fingerprint>,
-    /// `Date.now()` of the last KV read; `None` before the first.
-    kv_read_at: Option<f64>,
-    /// How long a KV read is trusted, in ms; read from the environment at the first read.
-    refresh_ms: f64,
-}
-
-/// A KV value's length and hash: enough to recognise the same value again without keeping it
-/// (a bundle's text is as large as a third of what compiling it takes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    /// Length in UTF-16 units, as JavaScript counts it.
-    units: usize,
-    /// FxHash of the UTF-8 text; 0 for a value refused by its length alone, never copied.
-    hash: u64,
-}
-
-impl Fingerprint {
-    fn of(units: usize, text: &str) -> Self {
-        use std::hash::Hasher;
-        let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(text.as_bytes());
-        Fingerprint {
-            units,
-            hash: hasher.finish(),
-        }
-    }
-}
-
-thread_local! {
-    static RULES: RefCell<Rules> = RefCell::new(Rules::default());
-}
 
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
@@ -120,9 +54,8 @@ async fn handle(
     ctx: &Context,
 ) -> Result<web_sys::Response, JsValue> {
     let origin = &Origin::from_env(env);
-    let engine = match current_engine(env, ctx).await {
-        Some(engine) => engine,
-        None => return fetch_origin(req, origin).await,
+    let Some(in_use) = current_rules(env, ctx).await else {
+        return fetch_origin(req, origin).await;
     };
 
     let method = req.method();
@@ -140,8 +73,15 @@ async fn handle(
         geo: cf.geo(),
         random: random_from_fraction(js_sys::Math::random()),
     };
+    let address = headers
+        .iter()
+        .find(|(n, _)| n == "cf-connecting-ip")
+        .map(|(_, v)| v.as_str());
+    let Some(chosen) = choose(in_use, &view, address).await else {
+        return fetch_origin(req, origin).await;
+    };
 
-    match engine.evaluate(&view) {
+    match chosen.decide(&view) {
         Decision::Redirect(response) => match edge_response(&response) {
             Ok(answer) => Ok(answer),
             Err(e) => {
@@ -196,193 +136,6 @@ async fn handle(
                 }
             }
         }
-    }
-}
-
-/// The engine to use for this request: the KV bundle when one is bound and valid, else the
-/// embedded one. `None` only if the embedded bundle itself does not compile (a broken build).
-async fn current_engine(env: &Env, ctx: &Context) -> Option<Rc<Engine>> {
-    refresh_from_kv(env, ctx).await;
-    RULES.with(|cell| {
-        let mut rules = cell.borrow_mut();
-        if let Some((_, engine)) = &rules.from_kv {
-            return Some(Rc::clone(engine));
-        }
-        if rules.embedded.is_none() {
-            match Engine::load_embedded(EMBEDDED_ARTIFACT) {
-                Ok(engine) => rules.embedded = Some(Rc::new(engine)),
-                Err(error) => {
-                    console_error!("the embedded rules artifact does not load: {}", error);
-                    return None;
-                }
-            }
-        }
-        rules.embedded.clone()
-    })
-}
-
-/// Starts a read of the KV override if the binding exists and the last read is older than the
-/// refresh interval. The read runs in the background (kept alive by `waitUntil`); only the first
-/// read of an isolate is waited for, and at most [`KV_FIRST_READ_WAIT_MS`]. Never fails: every
-/// problem is logged and the previous state kept.
-async fn refresh_from_kv(env: &Env, ctx: &Context) {
-    let now = js_sys::Date::now();
-    let claimed = RULES.with(|cell| {
-        let mut rules = cell.borrow_mut();
-        if rules.kv_read_at.is_none() {
-            rules.refresh_ms = refresh_ms(env);
-        }
-        match rules.kv_read_at {
-            Some(at) if now - at < rules.refresh_ms && now >= at => None,
-            previous => {
-                // Claimed before the read, so concurrent requests do not all read KV.
-                rules.kv_read_at = Some(now);
-                Some(previous.is_none())
-            }
-        }
-    });
-    let Some(first) = claimed else {
-        return;
-    };
-    if env.kv(KV_BINDING).is_err() {
-        return; // No namespace bound: the embedded bundle is the only one.
-    }
-    let Ok(namespace) = js_sys::Reflect::get(env, &JsValue::from_str(KV_BINDING)) else {
-        return;
-    };
-    let read = future_to_promise(async move {
-        read_kv(namespace).await;
-        Ok(JsValue::FALSE)
-    });
-    let background = read.clone();
-    ctx.wait_until(async move {
-        let _ = JsFuture::from(background).await;
-    });
-    if first {
-        let timer = future_to_promise(async {
-            Delay::from(Duration::from_millis(KV_FIRST_READ_WAIT_MS)).await;
-            Ok(JsValue::TRUE)
-        });
-        let race = js_sys::Promise::race(&js_sys::Array::of2(&read, &timer));
-        if JsFuture::from(race)
-            .await
-            .is_ok_and(|timed_out| timed_out.is_truthy())
-        {
-            console_error!(
-                "{KV_BINDING}/{KV_KEY} not read within {KV_FIRST_READ_WAIT_MS} ms; answering from the embedded bundle until it arrives"
-            );
-        }
-    }
-}
-
-/// The refresh interval in ms: [`KV_REFRESH_VAR`] when it holds a whole number of seconds
-/// (at least 1), else [`KV_REFRESH_MS`].
-fn refresh_ms(env: &Env) -> f64 {
-    let Ok(var) = env.var(KV_REFRESH_VAR) else {
-        return KV_REFRESH_MS;
-    };
-    let value = var.to_string();
-    match value.trim().parse::<u32>() {
-        Ok(seconds) if seconds >= 1 => f64::from(seconds) * 1000.0,
-        _ => {
-            console_error!("{KV_REFRESH_VAR}={value:?} is not a whole number of seconds; using 60");
-            KV_REFRESH_MS
-        }
-    }
-}
-
-/// `namespace.get(KV_KEY, {type: "text"})`: the value as a JavaScript string, still outside
-/// wasm memory; `None` when the key is absent (or holds something that is not text).
-async fn kv_text(namespace: &JsValue) -> Result<Option<js_sys::JsString>, JsValue> {
-    let get: js_sys::Function =
-        js_sys::Reflect::get(namespace, &JsValue::from_str("get"))?.dyn_into()?;
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(
-        &options,
-        &JsValue::from_str("type"),
-        &JsValue::from_str("text"),
-    )?;
-    let promise: js_sys::Promise = get
-        .call2(namespace, &JsValue::from_str(KV_KEY), &options)?
-        .dyn_into()?;
-    let value = JsFuture::from(promise).await?;
-    Ok(value.dyn_into::<js_sys::JsString>().ok())
-}
-
-/// Reads the KV override and puts it in use if it compiles. A value refused once (too long, or
-/// with errors) is recognised by its [`Fingerprint`] and neither compiled nor logged again.
-async fn read_kv(namespace: JsValue) {
-    match kv_text(&namespace).await {
-        Ok(Some(value)) => {
-            let units = value.length() as usize;
-            if units > WORKER_MAX_BUNDLE_BYTES {
-                // Refused by its length alone: not even copied into wasm memory.
-                refuse(Fingerprint { units, hash: 0 }, || {
-                    too_long(units, "characters")
-                });
-                return;
-            }
-            let text = String::from(value);
-            let print = Fingerprint::of(units, &text);
-            let (unchanged, refused) = RULES.with(|cell| {
-                let rules = cell.borrow();
-                (
-                    matches!(&rules.from_kv, Some((current, _)) if *current == print),
-                    rules.refused == Some(print),
-                )
-            });
-            if unchanged || refused {
-                return;
-            }
-            if text.len() > WORKER_MAX_BUNDLE_BYTES {
-                refuse(print, || too_long(text.len(), "bytes"));
-                return;
-            }
-            match Engine::compile(&text) {
-                Ok(engine) => {
-                    drop(text);
-                    console_log!("{KV_BINDING}/{KV_KEY}: new bundle in use");
-                    RULES.with(|cell| {
-                        let mut rules = cell.borrow_mut();
-                        rules.from_kv = Some((print, Rc::new(engine)));
-                        rules.refused = None;
-                    });
-                }
-                Err(errors) => refuse(print, || errors.to_string()),
-            }
-        }
-        Ok(None) => {
-            let had_override = RULES.with(|cell| {
-                let mut rules = cell.borrow_mut();
-                rules.refused = None;
-                rules.from_kv.take().is_some()
-            });
-            if had_override {
-                console_log!("{KV_BINDING}/{KV_KEY} removed: back to the embedded bundle");
-            }
-        }
-        Err(e) => {
-            console_error!(
-                "{KV_BINDING}/{KV_KEY} could not be read ({}); keeping the current bundle",
-                describe(&e)
-            );
-        }
-    }
-}
-
-/// Why a value of `length` `unit`s is refused.
-fn too_long(length: usize, unit: &str) -> String {
-    format!("{length} {unit} long; the limit is {WORKER_MAX_BUNDLE_BYTES} bytes (a bundle this large, compiled, does not fit the isolate)")
-}
-
-/// Logs why the KV value `print` is ignored, once: the same value read again is skipped.
-fn refuse(print: Fingerprint, why: impl FnOnce() -> String) {
-    let first = RULES.with(|cell| cell.borrow_mut().refused.replace(print) != Some(print));
-    if first {
-        console_error!(
-            "{KV_BINDING}/{KV_KEY} ignored, keeping the last good bundle (this value is not read again by this isolate until it changes): {}",
-            why()
-        );
     }
 }
 
@@ -547,7 +300,7 @@ fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
 }
 
 /// A JavaScript error as text for the log.
-fn describe(error: &JsValue) -> String {
+pub(crate) fn describe(error: &JsValue) -> String {
     error
         .as_string()
         .or_else(|| {

@@ -254,3 +254,40 @@ fn a_head_with_parts_handed_over_decides_as_the_whole_artifact() {
     assert!(engine.decode_part(3, &damaged).is_err());
     assert!(engine.decode_part(parts.len(), parts[0]).is_err());
 }
+
+#[test]
+fn decisions_of_two_versions_compare_by_what_the_visitor_gets() {
+    let a = Engine::compile(r#"{"version":1,"rules":[{"id":"a1","from":"/x","to":"/y"},{"id":"a2","from":"/p","to":"/q"}]}"#).unwrap();
+    let b = Engine::compile(r#"{"version":1,"rules":[{"id":"b1","from":"/x","to":"/y"},{"id":"b2","from":"/p","to":"/other"}]}"#).unwrap();
+    fn decide<'e>(e: &'e Engine, url: &str) -> Decision<'e> {
+        RequestBuf::get(url).with(|r| e.evaluate(r))
+    }
+    let (x_a, x_b) = (decide(&a, "https://e.com/x"), decide(&b, "https://e.com/x"));
+    assert_ne!(x_a, x_b, "other rule ids");
+    assert!(x_a.same_answer(&x_b), "the same answer all the same");
+    assert!(!decide(&a, "https://e.com/p").same_answer(&decide(&b, "https://e.com/p")));
+    assert!(decide(&a, "https://e.com/n").same_answer(&decide(&b, "https://e.com/n")));
+    assert!(!decide(&a, "https://e.com/x").same_answer(&decide(&b, "https://e.com/n")));
+    // Where they differ, the answer is made private: no cache may share it.
+    let mut p = decide(&a, "https://e.com/p");
+    assert!(p
+        .headers()
+        .iter()
+        .any(|(n, v)| *n == "Cache-Control" && v.contains("public")));
+    p.make_per_visitor();
+    let cc: Vec<_> = p
+        .headers()
+        .into_iter()
+        .filter(|(n, _)| *n == "Cache-Control")
+        .collect();
+    assert_eq!(cc, [("Cache-Control", "private, no-store")]);
+    let mut origin = decide(&a, "https://e.com/n");
+    origin.make_per_visitor();
+    let Decision::Origin(pass) = &origin else {
+        panic!()
+    };
+    assert!(pass
+        .header_changes(Some("public, max-age=60"))
+        .iter()
+        .any(|c| matches!(c, edge_redirects::HeaderChange::Set("Cache-Control", v) if v.contains("private"))));
+}

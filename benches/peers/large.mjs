@@ -18,7 +18,7 @@ import { portFree, stageIn, start, stop } from './workerd-run.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const out = path.resolve(opt('--out', path.join(import.meta.dirname, '../../target/bench')));
-const sizes = opt('--sizes', '1000,10000,100000').split(',').map(Number);
+const sizes = opt('--sizes', '10,1000,10000,100000').split(',').map(Number);
 const sampled = Number(opt('--requests', 2000));
 const repeats = Number(opt('--repeats', 3));
 const WebSocketClient = globalThis.WebSocket ?? createRequire(path.join(import.meta.dirname, '../../package.json'))('ws');

@@ -11,6 +11,7 @@ mod explain;
 mod import;
 mod lint;
 mod output;
+mod publish;
 mod request_args;
 mod schema;
 mod test_cases;
@@ -105,6 +106,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Put a bundle in use through Workers KV without a redeploy: validate, lint, run the case
+    /// files, build, write the version, then switch the manifest the worker follows.
+    #[command(after_help = EXIT_CODES)]
+    Publish {
+        /// The rule bundle.
+        #[arg(default_value = "rules.json")]
+        file: PathBuf,
+        /// Case files (as for `redirects test`) that must pass first; repeatable.
+        #[arg(long = "cases")]
+        cases: Vec<PathBuf>,
+        /// Serve the new version to this share of visitors (1-100, sticky per visitor) until
+        /// `promote` or `rollback`.
+        #[arg(long)]
+        canary: Option<u8>,
+        #[command(flatten)]
+        target: publish::Target,
+    },
+    /// End a canary, or put the version in use before the current one back.
+    #[command(after_help = EXIT_CODES)]
+    Rollback {
+        #[command(flatten)]
+        target: publish::Target,
+    },
+    /// Serve the canary's version to every visitor.
+    #[command(after_help = EXIT_CODES)]
+    Promote {
+        #[command(flatten)]
+        target: publish::Target,
+    },
     /// Print the JSON Schema of rules.json.
     Schema,
 }
@@ -153,6 +183,14 @@ fn main() -> ExitCode {
             part_rules,
             json,
         } => build::run(&file, &output, part_rules, json),
+        Command::Publish {
+            file,
+            cases,
+            canary,
+            target,
+        } => publish::run_publish(&file, &cases, canary, &target),
+        Command::Rollback { target } => publish::run_rollback(&target),
+        Command::Promote { target } => publish::run_promote(&target),
         Command::Schema => schema::run(),
     };
     match result {

@@ -86,6 +86,20 @@ impl Part {
     }
 }
 
+/// Merges runs ascending by rule number into `out`, ascending (a request reads at most a few
+/// parts, so the head of each run is compared directly).
+fn merge_runs<'e>(runs: &mut [SmallVec<[&'e Rule; 8]>], out: &mut SmallVec<[&'e Rule; 8]>) {
+    let mut at: SmallVec<[usize; 4]> = runs.iter().map(|_| 0).collect();
+    loop {
+        let next = (0..runs.len())
+            .filter(|&r| at[r] < runs[r].len())
+            .min_by_key(|&r| runs[r][at[r]].index);
+        let Some(r) = next else { break };
+        out.push(runs[r][at[r]]);
+        at[r] += 1;
+    }
+}
+
 impl Engine {
     /// Parses and validates `rules.json` text, returning every error at once.
     pub fn compile(text: &str) -> Result<Engine, CompileErrors> {
@@ -218,6 +232,8 @@ impl Engine {
                 let Some(parts) = a.needed(&key, &path.decoded) else {
                     return false;
                 };
+                // Each part's candidates are ascending; merged into one ascending list.
+                let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
                 for &p in &parts {
                     let part = if a.head_only() {
                         supplied.iter().copied().find(|s| s.number == p)
@@ -228,11 +244,11 @@ impl Engine {
                         out.clear();
                         return false;
                     };
-                    part.collect(host, path, &key, query, out);
+                    let mut run = SmallVec::new();
+                    part.collect(host, path, &key, query, &mut run);
+                    runs.push(run);
                 }
-                if parts.len() > 1 {
-                    out.sort_unstable_by_key(|r| r.index);
-                }
+                merge_runs(&mut runs, out);
             }
         }
         true

@@ -244,6 +244,38 @@ impl Decision<'_> {
         }
     }
 
+    /// Marks the answer as one that depends on who asks, whatever made it (for example a
+    /// canary serving two versions of the rules, which answer this request differently): a
+    /// redirect becomes `private, no-store` without shared-cache headers, an origin answer is
+    /// made private as on a per-visitor path. A forward's 303 is private already.
+    pub fn make_per_visitor(&mut self) {
+        match self {
+            Decision::Redirect(r) => r.private = true,
+            Decision::Origin(p) => p.private = true,
+            Decision::Forward(_) => {}
+        }
+    }
+
+    /// Whether two decisions (from two versions of the rules) give a visitor the same answer:
+    /// the same kind, status, target and headers, whichever rules made them.
+    pub fn same_answer(&self, other: &Decision<'_>) -> bool {
+        match (self, other) {
+            (Decision::Redirect(a), Decision::Redirect(b)) => {
+                a.status == b.status && a.headers().eq(b.headers())
+            }
+            (Decision::Forward(a), Decision::Forward(b)) => {
+                a.location == b.location
+                    && a.rule_headers == b.rule_headers
+                    && a.debug == b.debug
+                    && a.method_changes == b.method_changes
+            }
+            (Decision::Origin(a), Decision::Origin(b)) => {
+                a.header_changes(None) == b.header_changes(None)
+            }
+            _ => false,
+        }
+    }
+
     /// The id of the rule that decided, if any.
     pub fn rule(&self) -> Option<&str> {
         match self {

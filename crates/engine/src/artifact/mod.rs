@@ -318,13 +318,16 @@ impl Artifact {
         if !intact {
             return None;
         }
-        let mut out: SmallVec<[usize; 4]> = homes(key, segments)
-            .into_iter()
-            .filter(|h| l.holds(b, h.hash()))
-            .map(|h| part_of(h, l.exact_parts, l.prefix_parts))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
+        let mut out: SmallVec<[usize; 4]> = SmallVec::new();
+        for home in homes(key, segments) {
+            if l.holds(b, home.hash()) {
+                // At most four: kept ascending and unique by insertion.
+                let part = part_of(home, l.exact_parts, l.prefix_parts);
+                if let Err(at) = out.binary_search(&part) {
+                    out.insert(at, part);
+                }
+            }
+        }
         Some(out)
     }
 

@@ -1,0 +1,425 @@
+//! Which rules answer a request: the embedded artifact, a `rules.json` bundle from KV, or
+//! the versions published through KV's manifest (`published.rs`), re-read at the refresh
+//! interval in the background.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use edge_redirects::artifact::Part;
+use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
+use edge_redirects::{Decision, Engine, Request};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
+use worker::{console_error, console_log, js_sys, Context, Delay, Env};
+
+use crate::describe;
+use crate::published::{self, Published};
+
+/// The bundle deployed with the worker: `rules.json` built into an artifact by `build.rs`,
+/// opened in constant time whatever its size.
+static EMBEDDED_ARTIFACT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
+
+/// Name of the optional KV binding that overrides the embedded bundle.
+const KV_BINDING: &str = "REDIRECT_RULES";
+
+/// Key of the bundle in the KV namespace.
+const KV_KEY: &str = "rules.json";
+
+/// How long a bundle read from KV (or its absence) is trusted before KV is read again.
+const KV_REFRESH_MS: f64 = 60_000.0;
+
+/// Name of the optional variable that replaces [`KV_REFRESH_MS`]: whole seconds, at least 1.
+const KV_REFRESH_VAR: &str = "REDIRECT_RULES_REFRESH_SECONDS";
+
+/// How long the first request of an isolate waits for the first KV read before it is answered
+/// from the embedded bundle; the read goes on, and its bundle is used as soon as it arrives.
+const KV_FIRST_READ_WAIT_MS: u64 = 2_000;
+
+/// The per-isolate state: the compiled bundles and when KV was last read.
+#[derive(Default)]
+struct Rules {
+    /// The embedded bundle, compiled on first use.
+    embedded: Option<Rc<Engine>>,
+    /// The last good bundle from KV and the fingerprint of the text it was compiled from.
+    from_kv: Option<(Fingerprint, Rc<Engine>)>,
+    /// The versions the KV `manifest` puts in use (`redirects publish`): before `from_kv`.
+    published: Option<Published>,
+    /// The last KV value refused (it did not compile, or was too long): not compiled again.
+    refused: Option<Fingerprint>,
+    /// `Date.now()` of the last KV read; `None` before the first.
+    kv_read_at: Option<f64>,
+    /// How long a KV read is trusted, in ms; read from the environment at the first read.
+    refresh_ms: f64,
+}
+
+/// A KV value's length and hash: enough to recognise the same value again without keeping it
+/// (a bundle's text is as large as a third of what compiling it takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    /// Length in UTF-16 units, as JavaScript counts it.
+    units: usize,
+    /// FxHash of the UTF-8 text; 0 for a value refused by its length alone, never copied.
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(units: usize, text: &str) -> Self {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(text.as_bytes());
+        Fingerprint {
+            units,
+            hash: hasher.finish(),
+        }
+    }
+}
+
+thread_local! {
+    static RULES: RefCell<Rules> = RefCell::new(Rules::default());
+}
+
+/// The rules a request is answered from: the KV bundle when one is bound and valid, else the
+/// embedded one.
+pub(crate) enum InUse {
+    /// One engine: the embedded bundle, or a `rules.json` value from KV.
+    Engine(Rc<Engine>),
+    /// Versions published through the manifest, read with this namespace.
+    Published(Published, JsValue),
+}
+
+/// The rules to use for this request; `None` only if the embedded bundle itself does not load
+/// (a broken build).
+pub(crate) async fn current_rules(env: &Env, ctx: &Context) -> Option<InUse> {
+    refresh_from_kv(env, ctx).await;
+    RULES.with(|cell| {
+        let mut rules = cell.borrow_mut();
+        if let Some(published) = &rules.published {
+            if let Ok(namespace) = js_sys::Reflect::get(env, &JsValue::from_str(KV_BINDING)) {
+                return Some(InUse::Published(published.clone(), namespace));
+            }
+        }
+        if let Some((_, engine)) = &rules.from_kv {
+            return Some(InUse::Engine(Rc::clone(engine)));
+        }
+        embedded(&mut rules).map(InUse::Engine)
+    })
+}
+
+/// The embedded bundle, opened on first use.
+fn embedded(rules: &mut Rules) -> Option<Rc<Engine>> {
+    if rules.embedded.is_none() {
+        match Engine::load_embedded(EMBEDDED_ARTIFACT) {
+            Ok(engine) => rules.embedded = Some(Rc::new(engine)),
+            Err(error) => {
+                console_error!("the embedded rules artifact does not load: {}", error);
+                return None;
+            }
+        }
+    }
+    rules.embedded.clone()
+}
+
+/// The engine chosen for one request, with the parts it needs, and, while a canary runs, the
+/// other version with its parts: where the two answer differently, the answer depends on who
+/// asks.
+pub(crate) struct Chosen {
+    engine: Held,
+    parts: Vec<Rc<Part>>,
+    other: Option<(Rc<published::Version>, Option<Parts>)>,
+}
+
+/// The parts one request needs, kept alive while it is answered.
+type Parts = Vec<Rc<Part>>;
+
+/// An engine kept alive for one request.
+enum Held {
+    Engine(Rc<Engine>),
+    Version(Rc<published::Version>),
+}
+
+impl Held {
+    fn engine(&self) -> &Engine {
+        match self {
+            Held::Engine(e) => e,
+            Held::Version(v) => &v.engine,
+        }
+    }
+}
+
+impl Chosen {
+    /// The decision for `view`; while a canary runs, made per-visitor where the other
+    /// version (or its missing parts) would answer otherwise.
+    pub(crate) fn decide(&self, view: &Request<'_>) -> Decision<'_> {
+        let refs: Vec<&Part> = self.parts.iter().map(|p| &**p).collect();
+        let mut decision = self.engine.engine().evaluate_with(view, &refs);
+        if let Some((other, parts)) = &self.other {
+            let same = parts.as_ref().is_some_and(|parts| {
+                let refs: Vec<&Part> = parts.iter().map(|p| &**p).collect();
+                other
+                    .engine
+                    .evaluate_with(view, &refs)
+                    .same_answer(&decision)
+            });
+            if !same {
+                decision.make_per_visitor();
+            }
+        }
+        decision
+    }
+}
+
+/// Picks the version a visitor is served and reads the parts the request needs. A version
+/// whose parts cannot be read gives way to the one in use before it, then to the embedded
+/// bundle: every answer comes from one version whole.
+pub(crate) async fn choose(
+    in_use: InUse,
+    view: &Request<'_>,
+    address: Option<&str>,
+) -> Option<Chosen> {
+    let (published, namespace) = match in_use {
+        InUse::Engine(engine) => {
+            return Some(Chosen {
+                engine: Held::Engine(engine),
+                parts: Vec::new(),
+                other: None,
+            })
+        }
+        InUse::Published(p, ns) => (p, ns),
+    };
+    let (primary, other) = match &published.canary {
+        Some((canary, percent)) if published::in_canary(address, *percent) => {
+            (Rc::clone(canary), Some(Rc::clone(&published.current)))
+        }
+        Some((canary, _)) => (Rc::clone(&published.current), Some(Rc::clone(canary))),
+        None => (Rc::clone(&published.current), None),
+    };
+    let mut other_parts = None;
+    if let Some(other) = &other {
+        other_parts = Some(other.parts_for(&namespace, view).await);
+    }
+    for version in [Some(primary), published.fallback.clone()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(parts) = version.parts_for(&namespace, view).await {
+            return Some(Chosen {
+                engine: Held::Version(version),
+                parts,
+                other: other.zip(other_parts),
+            });
+        }
+    }
+    let engine = RULES.with(|cell| embedded(&mut cell.borrow_mut()))?;
+    console_error!("answering from the embedded bundle: a published part could not be read");
+    Some(Chosen {
+        engine: Held::Engine(engine),
+        parts: Vec::new(),
+        other: None,
+    })
+}
+
+/// Starts a read of the KV override if the binding exists and the last read is older than the
+/// refresh interval. The read runs in the background (kept alive by `waitUntil`); only the first
+/// read of an isolate is waited for, and at most [`KV_FIRST_READ_WAIT_MS`]. Never fails: every
+/// problem is logged and the previous state kept.
+async fn refresh_from_kv(env: &Env, ctx: &Context) {
+    let now = js_sys::Date::now();
+    let claimed = RULES.with(|cell| {
+        let mut rules = cell.borrow_mut();
+        if rules.kv_read_at.is_none() {
+            rules.refresh_ms = refresh_ms(env);
+        }
+        match rules.kv_read_at {
+            Some(at) if now - at < rules.refresh_ms && now >= at => None,
+            previous => {
+                // Claimed before the read, so concurrent requests do not all read KV.
+                rules.kv_read_at = Some(now);
+                Some(previous.is_none())
+            }
+        }
+    });
+    let Some(first) = claimed else {
+        return;
+    };
+    if env.kv(KV_BINDING).is_err() {
+        return; // No namespace bound: the embedded bundle is the only one.
+    }
+    let Ok(namespace) = js_sys::Reflect::get(env, &JsValue::from_str(KV_BINDING)) else {
+        return;
+    };
+    let read = future_to_promise(async move {
+        read_kv(namespace).await;
+        Ok(JsValue::FALSE)
+    });
+    let background = read.clone();
+    ctx.wait_until(async move {
+        let _ = JsFuture::from(background).await;
+    });
+    if first {
+        let timer = future_to_promise(async {
+            Delay::from(Duration::from_millis(KV_FIRST_READ_WAIT_MS)).await;
+            Ok(JsValue::TRUE)
+        });
+        let race = js_sys::Promise::race(&js_sys::Array::of2(&read, &timer));
+        if JsFuture::from(race)
+            .await
+            .is_ok_and(|timed_out| timed_out.is_truthy())
+        {
+            console_error!(
+                "{KV_BINDING}/{KV_KEY} not read within {KV_FIRST_READ_WAIT_MS} ms; answering from the embedded bundle until it arrives"
+            );
+        }
+    }
+}
+
+/// The refresh interval in ms: [`KV_REFRESH_VAR`] when it holds a whole number of seconds
+/// (at least 1), else [`KV_REFRESH_MS`].
+fn refresh_ms(env: &Env) -> f64 {
+    let Ok(var) = env.var(KV_REFRESH_VAR) else {
+        return KV_REFRESH_MS;
+    };
+    let value = var.to_string();
+    match value.trim().parse::<u32>() {
+        Ok(seconds) if seconds >= 1 => f64::from(seconds) * 1000.0,
+        _ => {
+            console_error!("{KV_REFRESH_VAR}={value:?} is not a whole number of seconds; using 60");
+            KV_REFRESH_MS
+        }
+    }
+}
+
+/// `namespace.get(KV_KEY, {type: "text"})`: the value as a JavaScript string, still outside
+/// wasm memory; `None` when the key is absent (or holds something that is not text).
+async fn kv_text(namespace: &JsValue) -> Result<Option<js_sys::JsString>, JsValue> {
+    let value = published::kv_get(namespace, KV_KEY, "text", None).await?;
+    Ok(value.dyn_into::<js_sys::JsString>().ok())
+}
+
+/// Reads the KV override and puts it in use if it compiles. A value refused once (too long, or
+/// with errors) is recognised by its [`Fingerprint`] and neither compiled nor logged again.
+async fn read_kv(namespace: JsValue) {
+    match published::manifest_text(&namespace).await {
+        Ok(Some(text)) => {
+            if follow_manifest(&namespace, text).await {
+                return;
+            }
+        }
+        Ok(None) => {
+            if RULES.with(|cell| cell.borrow_mut().published.take().is_some()) {
+                console_log!("{KV_BINDING}/{}: removed", published::MANIFEST_KEY);
+            }
+        }
+        Err(e) => {
+            console_error!(
+                "{KV_BINDING}/{} could not be read ({}); keeping the current rules",
+                published::MANIFEST_KEY,
+                describe(&e)
+            );
+            return;
+        }
+    }
+    match kv_text(&namespace).await {
+        Ok(Some(value)) => {
+            let units = value.length() as usize;
+            if units > WORKER_MAX_BUNDLE_BYTES {
+                // Refused by its length alone: not even copied into wasm memory.
+                refuse(Fingerprint { units, hash: 0 }, || {
+                    too_long(units, "characters")
+                });
+                return;
+            }
+            let text = String::from(value);
+            let print = Fingerprint::of(units, &text);
+            let (unchanged, refused) = RULES.with(|cell| {
+                let rules = cell.borrow();
+                (
+                    matches!(&rules.from_kv, Some((current, _)) if *current == print),
+                    rules.refused == Some(print),
+                )
+            });
+            if unchanged || refused {
+                return;
+            }
+            if text.len() > WORKER_MAX_BUNDLE_BYTES {
+                refuse(print, || too_long(text.len(), "bytes"));
+                return;
+            }
+            match Engine::compile(&text) {
+                Ok(engine) => {
+                    drop(text);
+                    console_log!("{KV_BINDING}/{KV_KEY}: new bundle in use");
+                    RULES.with(|cell| {
+                        let mut rules = cell.borrow_mut();
+                        rules.from_kv = Some((print, Rc::new(engine)));
+                        rules.refused = None;
+                    });
+                }
+                Err(errors) => refuse(print, || errors.to_string()),
+            }
+        }
+        Ok(None) => {
+            let had_override = RULES.with(|cell| {
+                let mut rules = cell.borrow_mut();
+                rules.refused = None;
+                rules.from_kv.take().is_some()
+            });
+            if had_override {
+                console_log!("{KV_BINDING}/{KV_KEY} removed: back to the embedded bundle");
+            }
+        }
+        Err(e) => {
+            console_error!(
+                "{KV_BINDING}/{KV_KEY} could not be read ({}); keeping the current bundle",
+                describe(&e)
+            );
+        }
+    }
+}
+
+/// Puts the versions a new manifest names in use once their heads load; keeps the last good
+/// ones otherwise. Whether published versions are in use afterwards (if not, the `rules.json`
+/// key is read as before).
+async fn follow_manifest(namespace: &JsValue, text: String) -> bool {
+    let before = RULES.with(|cell| cell.borrow().published.clone());
+    if before.as_ref().is_some_and(|b| b.manifest == text) {
+        return true;
+    }
+    match published::follow(namespace, text, before.as_ref()).await {
+        Ok(now) => {
+            match &now.canary {
+                Some((canary, percent)) => console_log!(
+                    "{KV_BINDING}: version {} in use, {} for {percent} % of visitors",
+                    now.current.id,
+                    canary.id
+                ),
+                None => console_log!("{KV_BINDING}: version {} in use", now.current.id),
+            }
+            RULES.with(|cell| cell.borrow_mut().published = Some(now));
+            true
+        }
+        Err(why) => {
+            console_error!(
+                "{KV_BINDING}/{} not followed, keeping the rules in use: {why}",
+                published::MANIFEST_KEY
+            );
+            before.is_some()
+        }
+    }
+}
+
+/// Why a value of `length` `unit`s is refused.
+fn too_long(length: usize, unit: &str) -> String {
+    format!("{length} {unit} long; the limit is {WORKER_MAX_BUNDLE_BYTES} bytes (a bundle this large, compiled, does not fit the isolate)")
+}
+
+/// Logs why the KV value `print` is ignored, once: the same value read again is skipped.
+fn refuse(print: Fingerprint, why: impl FnOnce() -> String) {
+    let first = RULES.with(|cell| cell.borrow_mut().refused.replace(print) != Some(print));
+    if first {
+        console_error!(
+            "{KV_BINDING}/{KV_KEY} ignored, keeping the last good bundle (this value is not read again by this isolate until it changes): {}",
+            why()
+        );
+    }
+}
