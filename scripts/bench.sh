@@ -12,8 +12,9 @@
 #    redirection.io's router natively against ours (benches/peers/native);
 # 3. the whole worker in workerd (benches/peers/workerd.mjs): our worker and the equivalent JS
 #    worker under the same load, and cold start;
-# 4. large rule sets (benches/peers/large.mjs): the realistic migration at 1k/10k/100k rules
-#    built into the embedded artifact, first request and memory of a fresh isolate.
+# 4. large rule sets (benches/peers/large.mjs): the realistic migration at 10 to 100k rules
+#    built into the embedded artifact, first request and memory of a fresh isolate; and at 10k
+#    and 1M rules published through KV (benches/peers/large-kv.mjs).
 # Results: target/bench/{peers,native,workerd}.md (+ .json); BENCHMARKS.md holds a reading of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -157,5 +158,8 @@ done
 for n in "${real_sizes[@]}"; do build_worker "$n" real; done
 stage "large rule sets in workerd"
 node "$peers/large.mjs" --sizes "$(IFS=,; echo "${real_sizes[*]}")" --out "$out" $($quick && echo --repeats 1 --requests 500)
+stage "large rule sets through KV (redirects publish into wrangler's local storage, Miniflare)"
+bash "$ROOT/scripts/build" > "$out/build-checkout.log" 2>&1 || { tail -20 "$out/build-checkout.log" >&2; die "building the worker failed"; }
+node "$peers/large-kv.mjs" --sizes 10000,1000000 --out "$out" $($quick && echo --requests 2000)
 
 log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md"

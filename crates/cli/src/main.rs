@@ -120,6 +120,9 @@ enum Command {
         /// `promote` or `rollback`.
         #[arg(long)]
         canary: Option<u8>,
+        /// Skip `lint` (it compiles every rule at once: about 4 KB of memory a rule).
+        #[arg(long)]
+        no_lint: bool,
         #[command(flatten)]
         target: publish::Target,
     },
@@ -187,8 +190,9 @@ fn main() -> ExitCode {
             file,
             cases,
             canary,
+            no_lint,
             target,
-        } => publish::run_publish(&file, &cases, canary, &target),
+        } => publish::run_publish(&file, &cases, canary, !no_lint, &target),
         Command::Rollback { target } => publish::run_rollback(&target),
         Command::Promote { target } => publish::run_promote(&target),
         Command::Schema => schema::run(),

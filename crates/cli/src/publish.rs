@@ -8,7 +8,8 @@
 //! key is switched to name it. The worker follows the manifest, so every request is answered
 //! by one version whole, and a version stays readable for rollback.
 
-use crate::bundle::{load_valid, CmdResult};
+use crate::bundle::CmdResult;
+use crate::errors::render_errors;
 use crate::output::Paint;
 use crate::Status;
 use base64::Engine as _;
@@ -126,33 +127,33 @@ pub fn run_publish(
     file: &Path,
     cases: &[PathBuf],
     canary: Option<u8>,
+    lint: bool,
     target: &Target,
 ) -> CmdResult {
     target.args()?;
     if canary.is_some_and(|p| p == 0 || p > 100) {
         return Err("--canary takes a share of visitors from 1 to 100".into());
     }
-    if load_valid(file)?.is_none() {
-        return Ok(Status::Findings);
-    }
-    if crate::lint::run(file, false, false, false)? == Status::Findings {
-        eprintln!("nothing published: fix the lint errors first");
-        return Ok(Status::Findings);
-    }
-    for case_file in cases {
-        if crate::test_cases::run(Some(file), case_file, false)? == Status::Findings {
-            eprintln!(
-                "nothing published: {} has failing cases",
-                case_file.display()
-            );
-            return Ok(Status::Findings);
-        }
-    }
+    // Validation is the build's (the same as `validate`, for bundles of any size); lint and
+    // the case files then read the artifact, as the worker will.
     let text = crate::bundle::read_text(file)?;
     let bytes = match artifact::build(&text) {
         Ok(bytes) => bytes,
-        Err(errors) => return Err(format!("{}: {errors}", file.display())),
+        Err(errors) => {
+            let name = file.display().to_string();
+            eprint!("{}", render_errors(&name, &errors, &Paint::stderr()));
+            eprintln!("nothing published");
+            return Ok(Status::Findings);
+        }
     };
+    drop(text);
+    let built = std::env::temp_dir().join(format!("redirects-publish-{}.bin", std::process::id()));
+    std::fs::write(&built, &bytes).map_err(|e| format!("cannot write {}: {e}", built.display()))?;
+    let checked = check(&built, cases, lint);
+    let _ = std::fs::remove_file(&built);
+    if checked? == Status::Findings {
+        return Ok(Status::Findings);
+    }
     let engine = edge_redirects::Engine::load(bytes.clone()).map_err(|e| e.to_string())?;
     let (id, _) = engine.artifact().expect("an artifact");
     let id = format!("{id:016x}");
@@ -193,6 +194,24 @@ pub fn run_publish(
             "{} version {id} to {p} % of visitors (`redirects promote` or `redirects rollback` ends it)",
             paint.green("canary"),
         ),
+    }
+    Ok(Status::Ok)
+}
+
+/// Lint (unless `lint` is false) and the case files, on the built artifact.
+fn check(built: &Path, cases: &[PathBuf], lint: bool) -> CmdResult {
+    if lint && crate::lint::run(built, false, false, false)? == Status::Findings {
+        eprintln!("nothing published: fix the lint errors first");
+        return Ok(Status::Findings);
+    }
+    for case_file in cases {
+        if crate::test_cases::run(Some(built), case_file, false)? == Status::Findings {
+            eprintln!(
+                "nothing published: {} has failing cases",
+                case_file.display()
+            );
+            return Ok(Status::Findings);
+        }
     }
     Ok(Status::Ok)
 }

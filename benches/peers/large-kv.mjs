@@ -1,0 +1,152 @@
+// A million rules through Workers KV: the realistic migration (realistic.mjs) published with
+// `redirects publish` into wrangler's local storage, and the built worker (build/) in workerd
+// through Miniflare reading it. The KV binding is wrapped by a small worker that counts every
+// read, so the reads of each request are known. Sampled requests (hits of every kind and
+// misses) are sent one after the other and each is checked against the rule it is meant for;
+// the isolate's memory is read through workerd's inspector.
+//
+//   node large-kv.mjs --sizes 10000,1000000 [--requests N] [--out DIR]
+//
+// Each size needs DIR/rules/real-{n}/{rules.json,requests.json} (scripts/bench.sh makes them)
+// and the CLI built (target/release/redirects).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { connectTo, isolateMemory } from '../../tests/load/inspector.mjs';
+import { portFree } from './workerd-run.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const require = createRequire(path.join(ROOT, 'package.json'));
+const { Miniflare } = require('miniflare');
+const WebSocketClient = globalThis.WebSocket ?? require('ws');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const out = path.resolve(opt('--out', path.join(ROOT, 'target/bench')));
+const sizes = opt('--sizes', '10000,1000000').split(',').map(Number);
+const sampled = Number(opt('--requests', 10000));
+const NS = 'bench';
+
+const lines = [];
+const say = (s = '') => (lines.push(s), console.log(s));
+const f = (x, d = 1) => x.toFixed(d);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Counts each read of the real namespace (INNER) by telling Node (COUNT) before passing it on.
+const COUNTING_KV = `
+export default function (env) {
+  return {
+    async get(key, options) { await env.COUNT.fetch("http://count/" + encodeURIComponent(key)); return env.INNER.get(key, options); },
+    async getWithMetadata(key, options) { await env.COUNT.fetch("http://count/" + encodeURIComponent(key)); return env.INNER.getWithMetadata(key, options); },
+    list: (o) => env.INNER.list(o), put: (k, v, o) => env.INNER.put(k, v, o), delete: (k) => env.INNER.delete(k),
+  };
+}`;
+
+function expected(request, response) {
+  if (request.kind === 'miss') return response.status === 200;
+  const location = response.headers.get('location');
+  return response.status === 308 && location !== null && new URL(location).pathname === request.to;
+}
+
+async function measure(n) {
+  const dir = path.join(out, 'rules', `real-${n}`);
+  const persist = mkdtempSync(path.join(os.tmpdir(), `redirects-kv-${n}-`));
+  try {
+    let t = performance.now();
+    execFileSync(path.join(ROOT, 'target/release/redirects'),
+      ['publish', path.join(dir, 'rules.json'), '--no-lint', '--namespace-id', NS, '--local', '--persist-to', persist],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, REDIRECTS_WRANGLER: path.join(ROOT, 'node_modules/.bin/wrangler') } });
+    const publishS = (performance.now() - t) / 1000;
+    let reads = 0;
+    const inspectorPort = await portFree();
+    const mf = new Miniflare({
+      inspectorPort,
+      workers: [
+        {
+          name: 'redirects',
+          modules: true,
+          scriptPath: path.join(ROOT, 'build/worker.js'),
+          modulesRules: [
+            { type: 'ESModule', include: ['**/*.js'] },
+            { type: 'CompiledWasm', include: ['**/*.wasm'] },
+          ],
+          compatibilityDate: '2026-04-20',
+          wrappedBindings: { REDIRECT_RULES: { scriptName: 'counting-kv' } },
+          outboundService: () => new Response('origin page', { status: 200 }),
+        },
+        {
+          name: 'counting-kv',
+          modules: true,
+          script: COUNTING_KV,
+          kvNamespaces: { INNER: NS },
+          serviceBindings: { COUNT: () => (reads++, new Response(null, { status: 204 })) },
+        },
+      ],
+      kvPersist: path.join(persist, 'v3/kv'),
+    });
+    await mf.ready;
+    const requests = JSON.parse(readFileSync(path.join(dir, 'requests.json'), 'utf8')).slice(0, sampled);
+    const send = (r) => mf.dispatchFetch(r.url, { redirect: 'manual' });
+    t = performance.now();
+    const first = await send(requests.find((r) => r.kind === 'exact'));
+    await first.arrayBuffer();
+    const firstMs = performance.now() - t;
+    const inspector = await connectTo(`ws://127.0.0.1:${inspectorPort}/core:user:redirects`, WebSocketClient);
+    const times = [];
+    const readsBy = { exact: 0, param: 0, splat: 0, miss: 0 };
+    const countBy = { exact: 0, param: 0, splat: 0, miss: 0 };
+    let wrong = 0;
+    for (const r of requests) {
+      const before = reads;
+      t = performance.now();
+      const res = await send(r);
+      await res.arrayBuffer();
+      times.push(performance.now() - t);
+      readsBy[r.kind] += reads - before;
+      countBy[r.kind]++;
+      if (!expected(r, res)) wrong++;
+    }
+    // Warm: every request again, now that the parts they need are in the isolate.
+    const warm = [];
+    for (const r of requests) {
+      t = performance.now();
+      const res = await send(r);
+      await res.arrayBuffer();
+      warm.push(performance.now() - t);
+      if (!expected(r, res)) wrong++;
+    }
+    const memory = await isolateMemory(inspector);
+    inspector.close();
+    await mf.dispose();
+    return {
+      n, publishS, firstMs, wrong, requests: requests.length,
+      p50Ms: median(times), warmP50Ms: median(warm),
+      readsPerMiss: readsBy.miss / Math.max(1, countBy.miss),
+      readsPerHit: (readsBy.exact + readsBy.param + readsBy.splat) / Math.max(1, countBy.exact + countBy.param + countBy.splat),
+      misses: countBy.miss,
+      wasmMiB: memory.wasmBytes.reduce((a, b) => a + b, 0) / 1048576,
+      heapMiB: memory.after.usedSize / 1048576,
+    };
+  } finally {
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+say(`### Large rule sets through Workers KV (realistic migration, published with \`redirects publish\`; workerd through Miniflare, its local KV)`);
+say();
+say('| rules | publish s | first request ms | p50 first pass ms | warm p50 ms | KV reads per miss | KV reads per hit (first pass) | wasm MiB | JS heap MiB | answers wrong |');
+say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const results = [];
+for (const n of sizes) {
+  const r = await measure(n);
+  results.push(r);
+  say(`| ${n.toLocaleString('en')} | ${f(r.publishS)} | ${f(r.firstMs)} | ${f(r.p50Ms, 2)} | ${f(r.warmP50Ms, 2)} | ${f(r.readsPerMiss, 3)} (${r.misses} misses) | ${f(r.readsPerHit, 2)} | ${f(r.wasmMiB)} | ${f(r.heapMiB)} | ${r.wrong} of ${2 * r.requests} |`);
+}
+if (results.length > 1) {
+  const [small, big] = [results[0], results[results.length - 1]];
+  say();
+  say(`Warm p50 at ${big.n.toLocaleString('en')} rules: ${f(big.warmP50Ms / small.warmP50Ms, 2)}x the ${small.n.toLocaleString('en')}-rule figure (target <= 1.3x).`);
+}
+writeFileSync(path.join(out, 'large-kv.json'), JSON.stringify(results, null, 2));
+writeFileSync(path.join(out, 'large-kv.md'), lines.join('\n') + '\n');

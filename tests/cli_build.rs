@@ -1,0 +1,55 @@
+//! `redirects build`: the artifact written, read back by `explain`, `lint` and `test` as the
+//! JSON it came from is; a bundle with errors writes nothing.
+
+#[path = "cli/support.rs"]
+mod support;
+
+use serde_json::Value;
+use support::{root, run};
+
+fn temp(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("redirects-cli-build-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name).display().to_string()
+}
+
+#[test]
+fn an_artifact_answers_as_its_bundle() {
+    let out = temp("rules.bin");
+    let (code, stdout, stderr) = run(&["build", "rules.json", "-o", &out, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"EDGERDR\x01"));
+    assert_eq!(report["bytes"], bytes.len());
+    assert!(report["rules"].as_u64().unwrap() > 0);
+    assert_eq!(report["id"].as_str().unwrap().len(), 16);
+    for url in [
+        "https://example.com/blog/hello?ref=x",
+        "https://example.com/api/v1/users/42",
+        "https://example.com/nothing-here",
+    ] {
+        let json = run(&["explain", "rules.json", url, "--json"]);
+        let artifact = run(&["explain", &out, url, "--json"]);
+        assert_eq!(json.0, artifact.0, "{url}");
+        assert_eq!(json.1, artifact.1, "{url}");
+    }
+    let (code, _, stderr) = run(&["lint", &out]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_bundle_with_errors_writes_nothing() {
+    let bad = temp("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"version":1,"rules":[{"id":"a","from":"blog","to":"/x"}]}"#,
+    )
+    .unwrap();
+    let out = temp("bad.bin");
+    let (code, _, stderr) = run(&["build", &bad, "-o", &out]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("/rules/0/from"), "{stderr}");
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(root().join("rules.json").exists());
+}
