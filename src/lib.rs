@@ -22,6 +22,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod analytics;
+mod request_changes;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -31,9 +34,8 @@ use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, event, js_sys, web_sys, Context, Delay, Env};
 
 use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
-use edge_redirects::{
-    random_from_fraction, Decision, Engine, Geo, HeaderChange, Passthrough, Request, Response,
-};
+use edge_redirects::{random_from_fraction, Decision, Engine, Geo, Passthrough, Request, Response};
+use request_changes::{apply, with_request_changes};
 
 /// The bundle deployed with the worker.
 const EMBEDDED_RULES: &str = include_str!("../rules.json");
@@ -138,8 +140,12 @@ async fn handle(
         random: random_from_fraction(js_sys::Math::random()),
     };
 
-    match engine.evaluate(&view) {
-        Decision::Redirect(response) => match edge_response(&response) {
+    let decision = engine.evaluate(&view);
+    let changes = decision.origin_request_changes(&header_refs);
+    let changed = with_request_changes(req, &changes);
+    let to_origin = changed.as_ref().unwrap_or(req);
+    let answer = match &decision {
+        Decision::Redirect(response) => match edge_response(response) {
             Ok(answer) => Ok(answer),
             Err(e) => {
                 console_error!(
@@ -151,7 +157,7 @@ async fn handle(
             }
         },
         Decision::Forward(forward) => {
-            let upstream = fetch_origin(req, origin).await?;
+            let upstream = fetch_origin(to_origin, origin).await?;
             let location = upstream.headers().get("location").ok().flatten();
             let cookies = set_cookies(&upstream.headers());
             let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
@@ -176,12 +182,10 @@ async fn handle(
                 None => Ok(upstream),
             }
         }
+        Decision::Origin(pass) if pass.is_untouched() => fetch_origin(to_origin, origin).await,
         Decision::Origin(pass) => {
-            let upstream = fetch_origin(req, origin).await?;
-            if pass.is_untouched() {
-                return Ok(upstream);
-            }
-            match with_changed_headers(&upstream, &pass) {
+            let upstream = fetch_origin(to_origin, origin).await?;
+            match with_changed_headers(&upstream, pass) {
                 Ok(answer) => Ok(answer),
                 Err(e) => {
                     // Never send a per-visitor page out with the origin's shared caching.
@@ -193,7 +197,19 @@ async fn handle(
                 }
             }
         }
+    };
+    if let (Some(dataset), Ok(answer)) = (analytics::Dataset::bound(env), &answer) {
+        let referrer = headers.iter().find(|(n, _)| n == "referer");
+        let referrer = referrer.map(|(_, v)| v.as_str());
+        dataset.record(
+            &decision,
+            answer.status(),
+            &url,
+            referrer,
+            cf.country.as_deref(),
+        );
     }
+    answer
 }
 
 /// The engine to use for this request: the KV bundle when one is bound and valid, else the
@@ -520,13 +536,7 @@ fn with_changed_headers(
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&origin.headers())?;
     let cache_control = headers.get("cache-control")?;
-    for change in pass.header_changes(cache_control.as_deref()) {
-        match change {
-            HeaderChange::Set(name, value) => headers.set(name, &value)?,
-            HeaderChange::Append(name, value) => headers.append(name, &value)?,
-            HeaderChange::Remove(name) => headers.delete(name)?,
-        }
-    }
+    apply(&headers, &pass.header_changes(cache_control.as_deref()))?;
     let init = web_sys::ResponseInit::new();
     init.set_status(origin.status());
     init.set_status_text(&origin.status_text());
