@@ -12,6 +12,8 @@ mod lint;
 mod output;
 mod request_args;
 mod schema;
+mod stats;
+mod suggest;
 mod test_cases;
 mod validate;
 
@@ -88,6 +90,13 @@ enum Command {
     },
     /// Print the JSON Schema of rules.json.
     Schema,
+    /// Hits per rule, rules with no hit and top 404 paths, from the worker's Analytics Engine
+    /// dataset (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN).
+    #[command(after_help = EXIT_CODES)]
+    Stats(Box<stats::Args>),
+    /// Propose rules for 404 paths that closely match a live URL (printed, never applied).
+    #[command(after_help = EXIT_CODES)]
+    Suggest(Box<suggest::Args>),
 }
 
 /// Formats `redirects import` understands.
@@ -129,6 +138,8 @@ fn main() -> ExitCode {
             import::run(format, &input)
         }
         Command::Schema => schema::run(),
+        Command::Stats(args) => stats::run(&args),
+        Command::Suggest(args) => suggest::run(&args),
     };
     match result {
         Ok(status) => status.into(),
