@@ -20,7 +20,8 @@
 //! lookup on `env` per request.
 
 use std::cell::Cell;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use worker::{console_error, js_sys, Env};
 
 use edge_redirects::Decision;
@@ -39,22 +40,41 @@ thread_local! {
     static FAILURE_LOGGED: Cell<bool> = const { Cell::new(false) };
 }
 
+// The data point is put together in JavaScript: a few bytes of glue instead of a
+// kilobyte-sized object builder in the wasm.
+#[wasm_bindgen(
+    inline_js = "export function write_point(d, b1, b2, b3, b4, b5, b6, n, i) { d.writeDataPoint({ blobs: [b1, b2, b3, b4, b5, b6], doubles: [n], indexes: [i] }); }"
+)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    #[allow(clippy::too_many_arguments)]
+    fn write_point(
+        dataset: &JsValue,
+        b1: &str,
+        b2: &str,
+        b3: &str,
+        b4: &str,
+        b5: &str,
+        b6: &str,
+        double: f64,
+        index: &str,
+    ) -> Result<(), JsValue>;
+}
+
 /// The bound dataset, if any.
-pub struct Dataset(js_sys::Function, JsValue);
+pub struct Dataset(JsValue);
 
 impl Dataset {
-    /// The dataset bound as [`BINDING`] with a `writeDataPoint` method; `None` otherwise.
+    /// The binding [`BINDING`], when it is an object; `None` otherwise.
     pub fn bound(env: &Env) -> Option<Dataset> {
         let binding = js_sys::Reflect::get(env, &JsValue::from_str(BINDING)).ok()?;
-        if !binding.is_object() {
-            return None;
-        }
-        let write = js_sys::Reflect::get(&binding, &JsValue::from_str("writeDataPoint")).ok()?;
-        Some(Dataset(write.dyn_into().ok()?, binding))
+        binding.is_object().then_some(Dataset(binding))
     }
 
     /// Writes what is worth writing about one answered request: a rule hit when a rule
     /// decided, an origin 404 when none did and the origin answered 404; else nothing.
+    /// (Kept out of line: the request handler's state machine stays small.)
+    #[inline(never)]
     pub fn record(
         &self,
         decision: &Decision<'_>,
@@ -81,7 +101,9 @@ impl Dataset {
             }
             None => return,
         };
-        if let Err(e) = self.write(&blobs, f64::from(status), index) {
+        let [b1, b2, b3, b4, b5, b6] = blobs.map(|b| cut(b, MAX_BLOB_BYTES));
+        let index = cut(index, MAX_INDEX_BYTES);
+        if let Err(e) = write_point(&self.0, b1, b2, b3, b4, b5, b6, f64::from(status), index) {
             if !FAILURE_LOGGED.with(|logged| logged.replace(true)) {
                 console_error!(
                     "{BINDING}.writeDataPoint failed ({}); answers are unaffected (logged once per isolate)",
@@ -90,41 +112,34 @@ impl Dataset {
             }
         }
     }
-
-    /// `writeDataPoint({blobs, doubles: [double], indexes: [index]})`.
-    fn write(&self, blobs: &[&str], double: f64, index: &str) -> Result<JsValue, JsValue> {
-        let point = js_sys::Object::new();
-        let list = js_sys::Array::new_with_length(blobs.len() as u32);
-        for (i, blob) in blobs.iter().enumerate() {
-            list.set(i as u32, JsValue::from_str(cut(blob, MAX_BLOB_BYTES)));
-        }
-        js_sys::Reflect::set(&point, &JsValue::from_str("blobs"), &list)?;
-        let doubles = js_sys::Array::of1(&JsValue::from_f64(double));
-        js_sys::Reflect::set(&point, &JsValue::from_str("doubles"), &doubles)?;
-        let indexes = js_sys::Array::of1(&JsValue::from_str(cut(index, MAX_INDEX_BYTES)));
-        js_sys::Reflect::set(&point, &JsValue::from_str("indexes"), &indexes)?;
-        self.0.call1(&self.1, &point)
-    }
 }
 
 /// The host of an absolute URL, without port or user info; `""` if there is none.
 fn host_of(url: &str) -> &str {
-    let Some((_, rest)) = url.split_once("://") else {
+    let Some(at) = url.find("://") else {
         return "";
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let rest = &url[at + 3..];
+    let authority = &rest[..end_of(rest, b"/?#")];
+    let host = &authority[authority.rfind('@').map_or(0, |at| at + 1)..];
     match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => host.split(':').next().unwrap_or(host),
+        Some(v6) => &v6[..end_of(v6, b"]")],
+        None => &host[..end_of(host, b":")],
     }
 }
 
 /// The path of an absolute URL, without query or fragment.
 fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = url.find("://").map_or(url, |at| &url[at + 3..]);
     let path = rest.find('/').map_or("/", |at| &rest[at..]);
-    path.split(['?', '#']).next().unwrap_or(path)
+    &path[..end_of(path, b"?#")]
+}
+
+/// Where the first of the ASCII `stops` is in `text`, else its length.
+fn end_of(text: &str, stops: &[u8]) -> usize {
+    text.bytes()
+        .position(|b| stops.contains(&b))
+        .unwrap_or(text.len())
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.

@@ -141,8 +141,7 @@ async fn handle(
     };
 
     let decision = engine.evaluate(&view);
-    let changes = decision.origin_request_changes(&header_refs);
-    let changed = with_request_changes(req, &changes);
+    let changed = with_request_changes(req, &decision, &header_refs);
     let to_origin = changed.as_ref().unwrap_or(req);
     let answer = match &decision {
         Decision::Redirect(response) => match edge_response(response) {
@@ -182,18 +181,21 @@ async fn handle(
                 None => Ok(upstream),
             }
         }
-        Decision::Origin(pass) if pass.is_untouched() => fetch_origin(to_origin, origin).await,
         Decision::Origin(pass) => {
             let upstream = fetch_origin(to_origin, origin).await?;
-            match with_changed_headers(&upstream, pass) {
-                Ok(answer) => Ok(answer),
-                Err(e) => {
-                    // Never send a per-visitor page out with the origin's shared caching.
-                    console_error!(
-                        "changing the origin's headers failed ({}); answering 502",
-                        describe(&e)
-                    );
-                    bad_gateway().map_err(JsValue::from)
+            if pass.is_untouched() {
+                Ok(upstream)
+            } else {
+                match with_changed_headers(&upstream, pass) {
+                    Ok(answer) => Ok(answer),
+                    Err(e) => {
+                        // Never send a per-visitor page out with the origin's shared caching.
+                        console_error!(
+                            "changing the origin's headers failed ({}); answering 502",
+                            describe(&e)
+                        );
+                        bad_gateway().map_err(JsValue::from)
+                    }
                 }
             }
         }

@@ -6,21 +6,26 @@ use wasm_bindgen::JsValue;
 use worker::{console_error, web_sys};
 
 use crate::describe;
-use edge_redirects::HeaderChange;
+use edge_redirects::{Decision, HeaderChange};
 
-/// The request to send to the origin when the engine changes its headers (an A/B split's
-/// assignment, see [`edge_redirects::Decision::origin_request_changes`]); `None`: send it as it is. Should the
-/// copy fail, the original goes (logged): the visitor is still answered.
+/// The request to send to the origin when the engine changes its headers for `decision` (an
+/// A/B split's assignment, see [`Decision::origin_request_changes`]; `headers` are the
+/// request's); `None`: send it as it is. Should the copy fail, the original goes (logged): the
+/// visitor is still answered. Kept out of line, so the request handler's state machine stays
+/// small.
+#[inline(never)]
 pub(crate) fn with_request_changes(
     req: &web_sys::Request,
-    changes: &[HeaderChange<'_>],
+    decision: &Decision<'_>,
+    headers: &[(&str, &str)],
 ) -> Option<web_sys::Request> {
+    let changes = decision.origin_request_changes(headers);
     if changes.is_empty() {
         return None;
     }
     let copy = || -> Result<web_sys::Request, JsValue> {
         let headers = web_sys::Headers::new_with_headers(&req.headers())?;
-        apply(&headers, changes)?;
+        apply(&headers, &changes)?;
         let init = web_sys::RequestInit::new();
         init.set_headers(&headers);
         web_sys::Request::new_with_request_and_init(req, &init)
