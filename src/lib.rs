@@ -20,16 +20,17 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod analytics;
 mod published;
+mod request_changes;
 mod rules;
 
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, event, js_sys, web_sys, Context, Env};
 
-use edge_redirects::{
-    random_from_fraction, Decision, Geo, HeaderChange, Passthrough, Request, Response,
-};
+use edge_redirects::{random_from_fraction, Decision, Geo, Passthrough, Request, Response};
+use request_changes::{apply, with_request_changes};
 use rules::{choose, current_rules};
 
 /// Name of the optional variable naming the origin server.
@@ -81,8 +82,11 @@ async fn handle(
         return fetch_origin(req, origin).await;
     };
 
-    match chosen.decide(&view) {
-        Decision::Redirect(response) => match edge_response(&response) {
+    let decision = chosen.decide(&view);
+    let changed = with_request_changes(req, &decision, &header_refs);
+    let to_origin = changed.as_ref().unwrap_or(req);
+    let answer = match &decision {
+        Decision::Redirect(response) => match edge_response(response) {
             Ok(answer) => Ok(answer),
             Err(e) => {
                 console_error!(
@@ -94,7 +98,7 @@ async fn handle(
             }
         },
         Decision::Forward(forward) => {
-            let upstream = fetch_origin(req, origin).await?;
+            let upstream = fetch_origin(to_origin, origin).await?;
             let location = upstream.headers().get("location").ok().flatten();
             let cookies = set_cookies(&upstream.headers());
             let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
@@ -120,23 +124,36 @@ async fn handle(
             }
         }
         Decision::Origin(pass) => {
-            let upstream = fetch_origin(req, origin).await?;
+            let upstream = fetch_origin(to_origin, origin).await?;
             if pass.is_untouched() {
-                return Ok(upstream);
-            }
-            match with_changed_headers(&upstream, &pass) {
-                Ok(answer) => Ok(answer),
-                Err(e) => {
-                    // Never send a per-visitor page out with the origin's shared caching.
-                    console_error!(
-                        "changing the origin's headers failed ({}); answering 502",
-                        describe(&e)
-                    );
-                    bad_gateway().map_err(JsValue::from)
+                Ok(upstream)
+            } else {
+                match with_changed_headers(&upstream, pass) {
+                    Ok(answer) => Ok(answer),
+                    Err(e) => {
+                        // Never send a per-visitor page out with the origin's shared caching.
+                        console_error!(
+                            "changing the origin's headers failed ({}); answering 502",
+                            describe(&e)
+                        );
+                        bad_gateway().map_err(JsValue::from)
+                    }
                 }
             }
         }
+    };
+    if let (Some(dataset), Ok(answer)) = (analytics::Dataset::bound(env), &answer) {
+        let referrer = headers.iter().find(|(n, _)| n == "referer");
+        let referrer = referrer.map(|(_, v)| v.as_str());
+        dataset.record(
+            &decision,
+            answer.status(),
+            &url,
+            referrer,
+            cf.country.as_deref(),
+        );
     }
+    answer
 }
 
 /// The request's headers as owned `(name, value)` pairs (names lower-case, as Fetch gives them).
@@ -276,13 +293,7 @@ fn with_changed_headers(
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&origin.headers())?;
     let cache_control = headers.get("cache-control")?;
-    for change in pass.header_changes(cache_control.as_deref()) {
-        match change {
-            HeaderChange::Set(name, value) => headers.set(name, &value)?,
-            HeaderChange::Append(name, value) => headers.append(name, &value)?,
-            HeaderChange::Remove(name) => headers.delete(name)?,
-        }
-    }
+    apply(&headers, &pass.header_changes(cache_control.as_deref()))?;
     let init = web_sys::ResponseInit::new();
     init.set_status(origin.status());
     init.set_status_text(&origin.status_text());

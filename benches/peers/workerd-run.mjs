@@ -8,9 +8,26 @@ import path from 'node:path';
 const here = import.meta.dirname;
 const workerdBin = path.join(here, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 
-/** A directory holding one workerd config with its worker's modules beside it. */
-export function stageIn(dir, modules, bindings = '') {
+// The Analytics Engine dataset for the analytics rows: a stand-in whose writeDataPoint takes the
+// point and drops it (as `wrangler dev`'s local simulator does), so what is measured is what the
+// worker itself adds per request: building each point and the call.
+const DATASET_STAND_IN = `class Dataset { writeDataPoint(point) { this.last = point; } }
+export default function () { return new Dataset(); }
+`;
+
+/**
+ * A directory holding one workerd config with its worker's modules beside it; with
+ * `analytics`, the worker gets REDIRECT_ANALYTICS bound to the stand-in dataset.
+ */
+export function stageIn(dir, modules, { analytics = false } = {}) {
   mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'dataset.mjs'), DATASET_STAND_IN);
+  const bindings = analytics
+    ? '\n        bindings = [ (name = "REDIRECT_ANALYTICS", wrapped = (moduleName = "bench:dataset")) ],'
+    : '';
+  const extensions = analytics
+    ? '\n  extensions = [ (modules = [ (name = "bench:dataset", esModule = embed "dataset.mjs", internal = true) ]) ],'
+    : '';
   for (const m of [...modules, { name: 'origin.mjs', type: 'esModule', file: path.join(here, 'js-worker/origin.mjs') }]) {
     mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
     copyFileSync(m.file, path.join(dir, m.name));
@@ -33,7 +50,7 @@ const config :Workerd.Config = (
         compatibilityDate = "2025-01-01",
     )),
   ],
-  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],${extensions}
 );
 `,
   );

@@ -25,7 +25,8 @@ const amount = quick ? 20000 : 100000;
 const connections = 32;
 const coldRepeats = quick ? 1 : 3;
 const here = import.meta.dirname;
-const stage = (name, modules) => stageIn(path.join(out, 'workerd', name), modules);
+
+const stage = (name, modules, options) => stageIn(path.join(out, 'workerd', name), modules, options);
 
 function oursModules(n) {
   const dir = oursPattern.replace('{n}', String(n));
@@ -68,9 +69,15 @@ async function coldStart(name, modules) {
   return { startMs: med('startMs'), firstMs: med('firstMs'), warmMs: med('warmMs'), status: runs[0].status };
 }
 
+/** CPU seconds (user + system) the process `pid` has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100)
+}
+
 /** Drives one worker with autocannon over the request mix: same paths, same count, same connections. */
-async function load(name, modules, paths) {
-  const server = await start(stage(name, modules));
+async function load(name, modules, paths, stageOptions) {
+  const server = await start(stage(name, modules, stageOptions));
   let k = 0;
   const run = (count) =>
     autocannon({
@@ -80,9 +87,12 @@ async function load(name, modules, paths) {
       requests: [{ setupRequest: (req) => ({ ...req, path: paths[k++ % paths.length] }) }],
     });
   await run(2000); // warm-up: the first request compiles the bundle
+  const cpu0 = cpuSeconds(server.proc.pid);
   const r = await run(amount);
+  const cpuUs = ((cpuSeconds(server.proc.pid) - cpu0) * 1e6) / r.requests.total;
   await stop(server);
   return {
+    cpuUs,
     rps: r.requests.total / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -138,6 +148,34 @@ if (thr.ours && thr.js) {
 } else {
   say('Target: NOT MEASURED  our worker\'s throughput >= the JS worker\'s');
 }
+
+// --- the analytics binding: what it adds per request --------------------------------------
+const rounds = 3;
+say();
+say(`### Analytics binding: cost per request (${loadSize.toLocaleString('en')} mixed rules, ${amount.toLocaleString('en')} requests, median of ${rounds} alternating rounds)`);
+say();
+say('REDIRECT_ANALYTICS bound to a stand-in dataset that drops each point; every request a rule decides writes one.');
+say();
+say('| worker | workerd CPU µs/request | requests/s | latency p50 ms | 3xx (a point each) |');
+say('|---|---:|---:|---:|---:|');
+const analytics = { without: [], with: [] };
+try {
+  for (let round = 0; round < rounds; round++) {
+    analytics.without.push(await load('ours-no-dataset', oursModules(loadSize), paths));
+    analytics.with.push(await load('ours-dataset', oursModules(loadSize), paths, { analytics: true }));
+  }
+  const median = (runs, k) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  for (const [label, runs] of [['ours, no dataset bound', analytics.without], ['ours, REDIRECT_ANALYTICS bound', analytics.with]]) {
+    say(`| ${label} | ${f(median(runs, 'cpuUs'))} | ${f(median(runs, 'rps'), 0)} | ${median(runs, 'p50')} | ${runs[0].statuses['3xx']} |`);
+  }
+  const x = median(analytics.with, 'cpuUs') / median(analytics.without, 'cpuUs');
+  const y = median(analytics.without, 'rps') / median(analytics.with, 'rps');
+  say();
+  say(`Target: ${x <= 1.1 ? 'MET    ' : 'NOT MET'}  CPU per request with the binding <= 1.10x without: ${f(x, 3)}x (throughput ratio without/with ${f(y, 3)}x)`);
+} catch (e) {
+  say(`| analytics | failed: ${e.message.split('\n')[0]} | | | |`);
+}
+
 mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, 'workerd.json'), JSON.stringify({ cold, throughput: thr }, null, 2));
+writeFileSync(path.join(out, 'workerd.json'), JSON.stringify({ cold, throughput: thr, analytics }, null, 2));
 writeFileSync(path.join(out, 'workerd.md'), lines.join('\n') + '\n');

@@ -8,15 +8,10 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Miniflare } from "miniflare";
-import { ROOT, cfFor, startWorker } from "./harness.mjs";
+import { ROOT, builtWorker, cfFor, startWorker } from "./harness.mjs";
 
 const BUNDLE = readFileSync(path.join(ROOT, "tests/hostile/bundle.json"), "utf8");
 const SITE = "https://example.com";
-
-function compatibilityDate() {
-  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
-}
 
 /** Fails on anything that looks like a runtime error page instead of an answer. */
 async function answer(res) {
@@ -69,13 +64,7 @@ async function startWithFaultyKv(kv, { vars } = {}) {
     workers: [
       {
         name: "redirects",
-        modules: true,
-        scriptPath: path.join(ROOT, "build/worker.js"),
-        modulesRules: [
-          { type: "ESModule", include: ["**/*.js"] },
-          { type: "CompiledWasm", include: ["**/*.wasm"] },
-        ],
-        compatibilityDate: compatibilityDate(),
+        ...builtWorker(),
         bindings: vars ?? {},
         wrappedBindings: { REDIRECT_RULES: { scriptName: "faulty-kv" } },
         outboundService: async (request) => {

@@ -8,7 +8,7 @@ import { Miniflare } from "miniflare";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The compatibility date from wrangler.toml, so the tests run what `wrangler deploy` runs. */
-function compatibilityDate() {
+export function compatibilityDate() {
   const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
   const match = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m);
   if (!match) throw new Error("wrangler.toml has no compatibility_date");
@@ -37,6 +37,19 @@ export async function echoOrigin(request, seen) {
   });
 }
 
+/** Miniflare options that load the built worker (build/), as wrangler uploads it. */
+export function builtWorker() {
+  return {
+    modules: true,
+    scriptPath: path.join(ROOT, "build/worker.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: compatibilityDate(),
+  };
+}
+
 /**
  * Starts the worker. Options:
  *   kvRules: text stored under REDIRECT_RULES/rules.json before the first request
@@ -59,13 +72,7 @@ export async function startWorker({
   const seen = [];
   const worker = { seen, origin };
   const options = {
-    modules: true,
-    scriptPath: path.join(ROOT, "build/worker.js"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: compatibilityDate(),
+    ...builtWorker(),
     cf: {},
     outboundService: async (request) => {
       const body = request.body ? await request.text() : null;

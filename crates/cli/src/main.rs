@@ -14,6 +14,8 @@ mod output;
 mod publish;
 mod request_args;
 mod schema;
+mod stats;
+mod suggest;
 mod test_cases;
 mod validate;
 
@@ -140,6 +142,13 @@ enum Command {
     },
     /// Print the JSON Schema of rules.json.
     Schema,
+    /// Hits per rule, rules with no hit and top 404 paths, from the worker's Analytics Engine
+    /// dataset (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN).
+    #[command(after_help = EXIT_CODES)]
+    Stats(Box<stats::Args>),
+    /// Propose rules for 404 paths that closely match a live URL (printed, never applied).
+    #[command(after_help = EXIT_CODES)]
+    Suggest(Box<suggest::Args>),
 }
 
 /// Formats `redirects import` understands.
@@ -196,6 +205,8 @@ fn main() -> ExitCode {
         Command::Rollback { target } => publish::run_rollback(&target),
         Command::Promote { target } => publish::run_promote(&target),
         Command::Schema => schema::run(),
+        Command::Stats(args) => stats::run(&args),
+        Command::Suggest(args) => suggest::run(&args),
     };
     match result {
         Ok(status) => status.into(),

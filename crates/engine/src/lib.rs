@@ -42,7 +42,7 @@ mod settings;
 mod split;
 mod target;
 
-pub use answer::{Decision, Forward, HeaderChange, Passthrough, Response};
+pub use answer::{Decision, Forward, HeaderChange, Passthrough, Response, VARIANT_HEADER};
 pub use condition::{ConditionView, Conditions, GeoField, ValueTest};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};

@@ -81,7 +81,8 @@ pub(crate) fn debug_value<'e>(rule: &'e Rule, settings: &Settings) -> Option<Cow
     settings.debug_header.then(|| header_safe(&rule.id))
 }
 
-/// A redirect answered at the edge; `varies` is what the candidates tried read of the visitor.
+/// A redirect answered at the edge; `varies` is what the candidates tried read of the visitor,
+/// `variant` the A/B variant when a split decided.
 pub(crate) fn redirect<'e>(
     rule: &'e Rule,
     settings: &'e Settings,
@@ -89,6 +90,7 @@ pub(crate) fn redirect<'e>(
     location: String,
     head: bool,
     set_cookie: Option<String>,
+    variant: Option<&'e str>,
 ) -> Response<'e> {
     let private = varies.per_visitor();
     Response {
@@ -102,6 +104,7 @@ pub(crate) fn redirect<'e>(
         rule_headers: rule.headers(),
         set_cookies: set_cookie.into_iter().collect(),
         debug: debug_value(rule, settings),
+        variant,
     }
 }
 
@@ -145,6 +148,7 @@ pub(crate) fn forward_response<'e>(
         rule_headers: forward.rule_headers,
         set_cookies: set_cookies.iter().map(|c| c.to_string()).collect(),
         debug: forward.debug.clone(),
+        variant: None,
     })
 }
 

@@ -4,8 +4,11 @@
 
 pub(crate) mod build;
 pub(crate) mod cache;
+pub(crate) mod variant;
 
 use self::cache::{is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
+use self::variant::Assigned;
+pub use self::variant::VARIANT_HEADER;
 use std::borrow::Cow;
 
 /// The outcome of evaluating one request.
@@ -48,6 +51,8 @@ pub struct Response<'e> {
     pub(crate) set_cookies: Vec<String>,
     /// The `X-Redirect-Rule` value, when the debug header is on.
     pub(crate) debug: Option<Cow<'e, str>>,
+    /// The A/B variant, when a split decided.
+    pub(crate) variant: Option<&'e str>,
 }
 
 /// Header names whose engine default a rule's own header replaces instead of adding to.
@@ -169,6 +174,8 @@ pub struct Passthrough<'e> {
     pub(crate) vary: Option<Box<str>>,
     /// The `X-Redirect-Rule` value, when the debug header is on.
     pub(crate) debug: Option<Cow<'e, str>>,
+    /// The A/B variant that stays, when a split decided.
+    pub(crate) assigned: Option<Assigned<'e>>,
 }
 
 impl Passthrough<'_> {
@@ -282,6 +289,34 @@ impl Decision<'_> {
             Decision::Redirect(r) => Some(r.rule),
             Decision::Forward(f) => Some(f.rule),
             Decision::Origin(p) => p.rule,
+        }
+    }
+
+    /// The A/B variant, when a split decided: the one redirected to or the one that stays.
+    pub fn variant(&self) -> Option<&str> {
+        match self {
+            Decision::Redirect(r) => r.variant,
+            Decision::Forward(_) => None,
+            Decision::Origin(p) => p.assigned.map(|a| a.variant),
+        }
+    }
+
+    /// The changes to make to the request before it is sent to the origin (`request_headers`
+    /// are the visitor's, as given in [`crate::Request::headers`]): on a request a split
+    /// passes there, the assignment in `Cookie` (when assigned just now) and
+    /// [`VARIANT_HEADER`]; on any other request the origin sees, a [`VARIANT_HEADER`] the
+    /// visitor sent removed. Empty for most requests: then the request goes on untouched.
+    pub fn origin_request_changes<'a>(
+        &'a self,
+        request_headers: &[(&str, &str)],
+    ) -> Vec<HeaderChange<'a>> {
+        match self {
+            Decision::Redirect(_) => Vec::new(),
+            Decision::Origin(Passthrough {
+                assigned: Some(assigned),
+                ..
+            }) => assigned.request_changes(request_headers),
+            Decision::Origin(_) | Decision::Forward(_) => variant::strip_forged(request_headers),
         }
     }
 }

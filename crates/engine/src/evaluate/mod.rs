@@ -11,6 +11,7 @@ use self::trace::{TraceStep, Verdict};
 use self::visitor::Visitor;
 use crate::answer::build::{assignment_cookie, debug_value, redirect};
 use crate::answer::cache::Varies;
+use crate::answer::variant::Assigned;
 use crate::answer::{Decision, Forward, Passthrough};
 use crate::condition::Condition;
 use crate::engine::{Engine, Part};
@@ -163,7 +164,7 @@ impl Engine {
             }
             Ok(location)
         };
-        let redirect_to = |location, cookie| {
+        let redirect_to = |location, cookie, variant| {
             Outcome::Applied(Decision::Redirect(redirect(
                 rule,
                 &self.settings,
@@ -171,11 +172,12 @@ impl Engine {
                 location,
                 head,
                 cookie,
+                variant,
             )))
         };
         match &rule.action {
             Action::To(target) => match render(target) {
-                Ok(location) => redirect_to(location, None),
+                Ok(location) => redirect_to(location, None, None),
                 Err(v) => Outcome::Skipped(v),
             },
             Action::Forward(target) => {
@@ -207,9 +209,15 @@ impl Engine {
                         private: true,
                         vary: varies.vary(),
                         debug: debug_value(rule, &self.settings),
+                        assigned: Some(Assigned {
+                            rule: &rule.id,
+                            variant: &variant.name,
+                            cookie: &split.cookie,
+                            fresh: assignment.fresh,
+                        }),
                     })),
                     Some(target) => match render(target) {
-                        Ok(location) => redirect_to(location, cookie),
+                        Ok(location) => redirect_to(location, cookie, Some(&variant.name)),
                         Err(v) => Outcome::Skipped(v),
                     },
                 }
