@@ -111,7 +111,7 @@ pub fn schema() -> Value {
                     "methods": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[A-Za-z]+$" } },
                     "when": { "$ref": "#/definitions/conditions", "description": "conditions that must all hold" },
                     "unless": { "$ref": "#/definitions/conditions", "description": "conditions of which none may hold" },
-                    "to": { "type": "string", "minLength": 1, "description": "relative or absolute target; :name placeholders" },
+                    "to": { "type": ["string", "null"], "minLength": 1, "description": "relative or absolute target; :name placeholders; null: the request goes to the origin untouched and no later rule sees it" },
                     "split": { "$ref": "#/definitions/split" },
                     "forward": { "type": "boolean", "description": "Post-Redirect-Get through the origin" },
                     "status": status,

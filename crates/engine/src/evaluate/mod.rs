@@ -187,6 +187,16 @@ impl Engine {
                     debug: debug_value(rule, &self.settings),
                 }))
             }
+            Action::Pass => {
+                let private = varies.per_visitor();
+                Outcome::Applied(Decision::Origin(Passthrough {
+                    rule: Some(&rule.id),
+                    private,
+                    vary: if private { varies.vary() } else { None },
+                    debug: debug_value(rule, &self.settings),
+                    ..Passthrough::default()
+                }))
+            }
             Action::Split(split) => {
                 let assignment = split.assign(visitor);
                 let variant = &split.variants[assignment.variant];

@@ -297,12 +297,13 @@ impl<'a> PathSegments<'a> {
         raw
     }
 
-    /// The raw text of segments `from..` joined by `/`, as sent (empty for no segments).
+    /// The raw text of segments `from..` as sent, up to the end of the path: a trailing slash
+    /// the visitor sent stays, even when matching ignored it (empty for no segments).
     pub fn raw_rest(&self, from: usize) -> &'a str {
         if from >= self.raw.len() {
             return "";
         }
-        &self.path[self.raw[from].0..self.raw[self.raw.len() - 1].1]
+        &self.path[self.raw[from].0..]
     }
 
     /// The raw text of segment `i`.
