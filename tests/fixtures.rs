@@ -53,7 +53,9 @@ fixture_tests!(decisions:
     splat_trailing_slash,
     split,
     status,
+    trailing_slash_exact,
     trailing_slash_ignore,
+    trailing_slash_remove,
     trailing_slash_strict,
 );
 

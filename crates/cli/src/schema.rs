@@ -71,7 +71,7 @@ pub fn schema() -> Value {
                 "properties": {
                     "preserve_query": { "type": "boolean", "default": true, "description": "carry the request's query string over to the target" },
                     "case_sensitive": { "type": "boolean", "default": true, "description": "path literals match case-sensitively" },
-                    "trailing_slash": { "enum": ["ignore", "strict"], "default": "ignore" },
+                    "trailing_slash": { "enum": ["ignore", "remove", "strict", "exact"], "default": "ignore", "description": "ignore: /a and /a/ match alike; remove: alike, and a rest capture never keeps the slash; strict: they differ; exact: they differ and no placeholder takes the slash" },
                     "allowed_hosts": { "type": "array", "items": { "type": "string" }, "default": [], "description": "hosts (exact or *.example.com) a placeholder may produce in a target's host" },
                     "permanent_cache_control": { "type": "string", "default": "public, max-age=86400" },
                     "sticky_max_age": { "type": "integer", "minimum": 0, "default": 2592000 },

@@ -229,6 +229,10 @@ impl Pattern {
                     _ => return false,
                 },
                 Segment::Splat(n) => {
+                    let trailing = path.decoded.last().is_some_and(|d| d.is_empty());
+                    if trailing && !path.rest_takes_slash && i < path.decoded.len() {
+                        return false;
+                    }
                     out.push((n, wrap(path.raw_rest(i))));
                     return true;
                 }

@@ -53,6 +53,9 @@ pub struct Settings {
     /// Whether path literals match case-sensitively (Next.js: not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_sensitive: Option<bool>,
+    /// `"strict"` (Vercel) or `"remove"` (Next.js) when not the default `"ignore"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_slash: Option<&'static str>,
     /// Hosts a target may reach through a placeholder in its host.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,

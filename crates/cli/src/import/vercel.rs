@@ -12,15 +12,25 @@ use serde_json::Value;
 /// Converts a `vercel.json` (or a bare `redirects` array): paths match case-sensitively, as
 /// Vercel's routes do.
 pub fn import_json(text: &str) -> Result<Imported, String> {
-    import_with(text, "vercel")
+    let mut imported = import_with(text, "vercel")?;
+    // Vercel's routes match `/a/` and `/a` as different paths, and no placeholder takes the
+    // slash (path-to-regexp `strict`).
+    imported.bundle.settings = Some(Settings {
+        trailing_slash: Some("exact"),
+        ..Settings::default()
+    });
+    Ok(imported)
 }
 
 /// Converts the array a Next.js `redirects()` returns, saved as JSON: Next.js matches paths
 /// case-insensitively (path-to-regexp's default), so the bundle does too.
 pub fn import_nextjs(text: &str) -> Result<Imported, String> {
     let mut imported = import_with(text, "nextjs")?;
+    // Next.js removes a trailing slash before its redirects run (`trailingSlash: false`), so
+    // `/a/` matches as `/a` and no capture holds the slash.
     imported.bundle.settings = Some(Settings {
         case_sensitive: Some(false),
+        trailing_slash: Some("remove"),
         ..Settings::default()
     });
     Ok(imported)
@@ -157,6 +167,12 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
         to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
     }
     rule.to = Some(to);
+    if let Some(bare) = without_empty_rest(&rule).filter(|_| prefix == "nextjs") {
+        // Next.js (path-to-regexp's compile) drops the `/` before a `:name*` that matched
+        // nothing: `/docs/:path*` → `/d/:path*` sends `/docs` to `/d`, not `/d/` (Vercel's
+        // `$1` template keeps it). The path without the segments comes first, as an exact rule.
+        imported.push(line, bare);
+    }
     match alternatives {
         None => imported.push(line, rule),
         Some((kind, key, values)) => {
@@ -175,6 +191,39 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             }
         }
     }
+}
+
+/// For a rule whose `from` ends in `/:name*` and whose target uses `/:name*`: the same rule
+/// for the path without the rest, its target without `/:name*`.
+fn without_empty_rest(rule: &Rule) -> Option<Rule> {
+    let (base, name) = rule.from.rsplit_once("/:")?;
+    let name = name.strip_suffix('*')?;
+    let placeholder = format!("/:{name}*");
+    let to = rule.to.as_deref()?;
+    if !to.contains(&placeholder) || to.matches(&format!(":{name}")).count() != 1 {
+        return None;
+    }
+    let mut target = to.replace(&placeholder, "");
+    if target.is_empty() || target.starts_with('?') || target.starts_with('#') {
+        target.insert(0, '/');
+    } else if let Some(at) = target.find("://") {
+        let path_at = target[at + 3..]
+            .find(['/', '?', '#'])
+            .map_or(target.len(), |p| at + 3 + p);
+        if !target[path_at..].starts_with('/') {
+            target.insert(path_at, '/');
+        }
+    }
+    Some(Rule {
+        id: format!("{}-bare", rule.id),
+        from: if base.is_empty() {
+            "/".into()
+        } else {
+            base.to_string()
+        },
+        to: Some(target),
+        ..rule.clone()
+    })
 }
 
 fn convert_source(

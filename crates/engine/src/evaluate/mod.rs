@@ -67,11 +67,17 @@ impl Engine {
         } else {
             Cow::Borrowed(url.host)
         };
-        let path = PathSegments::new(
+        let mut path = PathSegments::new(
             url.path,
             self.settings.case_sensitive,
             self.settings.trailing_slash_strict,
         );
+        if self.settings.trailing_slash_removed {
+            path = path.without_trailing_slash();
+        }
+        if self.settings.trailing_slash_exact {
+            path = path.rest_refusing_trailing_slash();
+        }
         let mut candidates = Candidates::new();
         let mut visitor = Visitor::new(request, url.query);
         self.index.candidates(
