@@ -13,7 +13,8 @@ use edge_redirects::{Engine, Request};
 use import_support::{decide, import};
 use support::run;
 
-/// `(url, header, status, location)`; `header` is `("", "")` for none.
+/// `(url, header, status, location)`; `header` is `("", "")` for none; a URL or location
+/// starting with `/` is on `https://example.com`.
 type Case = (
     &'static str,
     (&'static str, &'static str),
@@ -24,7 +25,21 @@ type Case = (
 const NONE: (&str, &str) = ("", "");
 
 fn check(engine: &Engine, cases: &[Case]) {
+    let on_site = |u: &str| {
+        if u.starts_with('/') {
+            format!("https://example.com{u}")
+        } else {
+            u.to_string()
+        }
+    };
     for &(url, (name, value), status, location) in cases {
+        let url = on_site(url);
+        let url = url.as_str();
+        let location = if status == 0 {
+            location.to_string()
+        } else {
+            on_site(location)
+        };
         let header = [(name, value)];
         let request = Request {
             headers: if name.is_empty() { &[] } else { &header },
@@ -32,7 +47,7 @@ fn check(engine: &Engine, cases: &[Case]) {
         };
         assert_eq!(
             decide(engine, &request),
-            (status, location.to_string()),
+            (status, location.clone()),
             "{url} {name}: {value}"
         );
     }
@@ -45,50 +60,20 @@ fn netlify_migration_keeps_the_platform_answers() {
         &e,
         &[
             // 1. A splat keeps the visitor's trailing slash.
-            (
-                "https://example.com/news/a/b/",
-                NONE,
-                302,
-                "https://example.com/posts/a/b/",
-            ),
+            ("/news/a/b/", NONE, 302, "/posts/a/b/"),
             // 2. A 200 rewrite holds its place: the later redirect never sees /app/old.
-            ("https://example.com/app/old", NONE, 0, "origin"),
+            ("/app/old", NONE, 0, "origin"),
             // 2. A Role rewrite keeps members (Netlify Identity's cookie) on the origin, and
             // only the others go to the login.
-            (
-                "https://example.com/members/a",
-                ("cookie", "nf_jwt=t"),
-                0,
-                "origin",
-            ),
-            (
-                "https://example.com/members/a",
-                NONE,
-                302,
-                "https://example.com/login",
-            ),
+            ("/members/a", ("cookie", "nf_jwt=t"), 0, "origin"),
+            ("/members/a", NONE, 302, "/login"),
             // 3. A target with its own query gets only its own; a query match passes it on.
-            (
-                "https://example.com/legal/terms?utm=1",
-                NONE,
-                301,
-                "https://example.com/terms?from=legal",
-            ),
-            (
-                "https://example.com/store?id=abc",
-                NONE,
-                301,
-                "https://example.com/products/abc?id=abc",
-            ),
+            ("/legal/terms?utm=1", NONE, 301, "/terms?from=legal"),
+            ("/store?id=abc", NONE, 301, "/products/abc?id=abc"),
             // 4. The valueless Country= was refused, not imported as "everyone".
-            ("https://example.com/geo", NONE, 0, "origin"),
+            ("/geo", NONE, 0, "origin"),
             // 6. A host placeholder can fire: its pattern is in allowed_hosts.
-            (
-                "https://example.com/go/shop",
-                NONE,
-                302,
-                "https://shop.example.com/",
-            ),
+            ("/go/shop", NONE, 302, "https://shop.example.com/"),
         ],
     );
 }
@@ -102,6 +87,8 @@ fn every_import_output_validates() {
         ("vercel", "vercel-matchers.json"),
         ("vercel", "vercel.json"),
         ("nextjs", "next-case.json"),
+        ("nextjs", "vercel-patterns.json"),
+        ("vercel", "vercel-patterns.json"),
         ("cloudflare-csv", "bulk.csv"),
         ("cloudflare-csv", "bulk-reordered.csv"),
     ] {
@@ -137,70 +124,25 @@ fn vercel_matcher_objects_carry_over_or_are_refused() {
     check(
         &e,
         &[
-            (
-                "https://example.com/beta?flag=1",
-                NONE,
-                308,
-                "https://example.com/beta-on?flag=1",
-            ),
-            ("https://example.com/beta?flag=10", NONE, 0, "origin"),
-            (
-                "https://example.com/lang",
-                ("x-lang", "de"),
-                308,
-                "https://example.com/lang-eu",
-            ),
-            (
-                "https://example.com/lang",
-                ("x-lang", "fr"),
-                308,
-                "https://example.com/lang-eu",
-            ),
-            ("https://example.com/lang", ("x-lang", "it"), 0, "origin"),
-            (
-                "https://example.com/pre",
-                ("cookie", "plan=professional"),
-                308,
-                "https://example.com/pre-ok",
-            ),
-            (
-                "https://example.com/suf",
-                ("host-tag", "eu-test"),
-                0,
-                "origin",
-            ),
-            (
-                "https://example.com/suf",
-                NONE,
-                308,
-                "https://example.com/suf-ok",
-            ),
-            (
-                "https://example.com/re?v=abc",
-                NONE,
-                308,
-                "https://example.com/re-ok?v=abc",
-            ),
-            ("https://example.com/neq?mode=off", NONE, 0, "origin"),
-            ("https://example.com/neq", NONE, 0, "origin"),
-            (
-                "https://example.com/neq?mode=on",
-                NONE,
-                308,
-                "https://example.com/neq-ok?mode=on",
-            ),
+            ("/beta?flag=1", NONE, 308, "/beta-on?flag=1"),
+            ("/beta?flag=10", NONE, 0, "origin"),
+            ("/lang", ("x-lang", "de"), 308, "/lang-eu"),
+            ("/lang", ("x-lang", "fr"), 308, "/lang-eu"),
+            ("/lang", ("x-lang", "it"), 0, "origin"),
+            ("/pre", ("cookie", "plan=professional"), 308, "/pre-ok"),
+            ("/suf", ("host-tag", "eu-test"), 0, "origin"),
+            ("/suf", NONE, 308, "/suf-ok"),
+            ("/re?v=abc", NONE, 308, "/re-ok?v=abc"),
+            ("/neq?mode=off", NONE, 0, "origin"),
+            ("/neq", NONE, 0, "origin"),
+            ("/neq?mode=on", NONE, 308, "/neq-ok?mode=on"),
             // Refused: gt, a real regular expression, missing with a list.
-            ("https://example.com/num?n=5", NONE, 0, "origin"),
-            ("https://example.com/rx", ("ua", "a"), 0, "origin"),
+            ("/num?n=5", NONE, 0, "origin"),
+            ("/rx", ("ua", "a"), 0, "origin"),
             // 6. The host placeholder's pattern is allowed.
-            (
-                "https://example.com/go/eu",
-                NONE,
-                307,
-                "https://eu.example.com/",
-            ),
+            ("/go/eu", NONE, 307, "https://eu.example.com/"),
             // 8. vercel.json paths are case-sensitive.
-            ("https://example.com/docs", NONE, 0, "origin"),
+            ("/docs", NONE, 0, "origin"),
         ],
     );
 }
@@ -211,18 +153,8 @@ fn nextjs_paths_match_case_insensitively() {
     check(
         &e,
         &[
-            (
-                "https://example.com/docs",
-                NONE,
-                308,
-                "https://example.com/docs-new",
-            ),
-            (
-                "https://example.com/BLOG/Hello",
-                NONE,
-                307,
-                "https://example.com/news/Hello",
-            ),
+            ("/docs", NONE, 308, "/docs-new"),
+            ("/BLOG/Hello", NONE, 307, "/news/Hello"),
         ],
     );
 }
@@ -238,18 +170,43 @@ fn cloudflare_header_row_may_reorder_columns() {
     check(
         &e,
         &[
+            ("/about", NONE, 301, "/company"),
             (
-                "https://example.com/about",
-                NONE,
-                301,
-                "https://example.com/company",
-            ),
-            (
-                "https://example.com/blog/2024/post/",
+                "/blog/2024/post/",
                 NONE,
                 302,
                 "https://blog.example.com/2024/post/",
             ),
         ],
     );
+}
+
+#[test]
+fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders() {
+    for (format, golden, slash) in [
+        ("nextjs", "import-next-patterns", "/l"),
+        ("vercel", "import-vercel-patterns", "/l/"),
+    ] {
+        let e = import(format, "vercel-patterns.json", golden, 1);
+        check(
+            &e,
+            &[
+                ("/post/42", NONE, 308, "/p/42"),
+                ("/post/42a", NONE, 0, "origin"),
+                ("/de/about", NONE, 307, "/about?lang=de"),
+                ("/it/about", NONE, 0, "origin"),
+                ("/lang/fr", NONE, 308, "/l/fr"),
+                // 9. The optional segment left out: Next.js drops the `/`, Vercel keeps it.
+                ("/lang", NONE, 308, slash),
+                ("/page/intro.html", NONE, 308, "/pages/intro"),
+                ("/page/intro", NONE, 0, "origin"),
+                ("/dash-7f", NONE, 307, "/dashboard/7f"),
+                // Refused: `(.*)` groups, `$1`, look-ahead, three optional segments.
+                ("/old/a", NONE, 0, "origin"),
+                ("/files/a", NONE, 0, "origin"),
+                ("/v/1x", NONE, 0, "origin"),
+                ("/x", NONE, 0, "origin"),
+            ],
+        );
+    }
 }

@@ -44,6 +44,7 @@ fixture_tests!(decisions:
     methods,
     pass_to_origin,
     patterns,
+    patterns_shaped,
     precedence,
     query,
     query_setting,

@@ -140,7 +140,7 @@ export function vercel(seed, count, { caseVariants }) {
   for (let i = 0; i < count; i++) {
     const w = `${word(rnd)}${i}`;
     const permanent = rnd() < 0.6;
-    switch (i % 8) {
+    switch (i % 12) {
       case 0:
         redirects.push({ source: `/about-${w}`, destination: `/company-${w}`, permanent });
         requests.push(...variations(rnd, HOST, `/about-${w}`));
@@ -192,6 +192,39 @@ export function vercel(seed, count, { caseVariants }) {
       case 6:
         redirects.push({ source: `/terms-${w}`, destination: `/legal-${w}?from=terms`, permanent });
         requests.push(...variations(rnd, HOST, `/terms-${w}`));
+        break;
+      case 8:
+        redirects.push({ source: `/post-${w}/:id(\\d+)`, destination: `/p-${w}/:id`, permanent });
+        requests.push(
+          { url: `https://${HOST}/post-${w}/42` },
+          { url: `https://${HOST}/post-${w}/42a` },
+          { url: `https://${HOST}/post-${w}/42/` },
+          { url: `https://${HOST}/post-${w}/x?y=1` },
+        );
+        break;
+      case 9:
+        redirects.push({ source: `/:locale(en|de|fr)/about-${w}`, destination: `/about-${w}?lang=:locale`, permanent });
+        for (const l of ['en', 'de', 'it', 'DE', 'deu']) requests.push({ url: `https://${HOST}/${l}/about-${w}` });
+        break;
+      case 10:
+        redirects.push({ source: `/lang-${w}/:code?`, destination: `/l-${w}/:code?`, permanent });
+        requests.push(
+          { url: `https://${HOST}/lang-${w}/fr` },
+          { url: `https://${HOST}/lang-${w}` },
+          { url: `https://${HOST}/lang-${w}/` },
+          { url: `https://${HOST}/lang-${w}/fr/x` },
+        );
+        break;
+      case 11:
+        redirects.push({ source: `/page-${w}/:slug.html`, destination: `/pages-${w}/:slug`, permanent });
+        redirects.push({ source: `/dash-${w}-:id`, destination: `/dashboard-${w}/:id`, permanent });
+        requests.push(
+          { url: `https://${HOST}/page-${w}/intro.html` },
+          { url: `https://${HOST}/page-${w}/intro` },
+          { url: `https://${HOST}/page-${w}/.html` },
+          { url: `https://${HOST}/dash-${w}-7f` },
+          { url: `https://${HOST}/dash-${w}-` },
+        );
         break;
       default:
         redirects.push({ source: `/Guide-${w}`, destination: `/guide-${w}-new`, permanent });

@@ -2,7 +2,7 @@
 //
 // Every judge returns `{ outcome: 'redirect', status, location }` (location absolute) or
 // `{ outcome: 'origin' }` (the platform serves the request itself: no rule, a rewrite, a
-// proxy). Requests are `{ url, headers?, cookies?, country?, language?, jwt?, forged? }` (`jwt`: a
+// proxy), or `{ outcome: 'error' }` when the platform fails the request (no answer to compare). Requests are `{ url, headers?, cookies?, country?, language?, jwt?, forged? }` (`jwt`: a
 // Netlify Identity role the visitor's `nf_jwt` token carries; `forged`: signed with the wrong key).
 
 import { writeFileSync } from 'node:fs';
@@ -97,12 +97,18 @@ export function nextjs(redirects) {
         params = hasParams ? Object.assign(params, hasParams) : false;
       }
       if (!params) continue;
-      const { parsedDestination } = prepareDestination({
-        appendParamsToQuery: false,
-        destination: route.destination,
-        params,
-        query,
-      });
+      let parsedDestination;
+      try {
+        ({ parsedDestination } = prepareDestination({
+          appendParamsToQuery: false,
+          destination: route.destination,
+          params,
+          query,
+        }));
+      } catch (e) {
+        // Next.js fails the request (a 500): no answer to compare.
+        return { outcome: 'error', error: e.message };
+      }
       const search = querystring.stringify(parsedDestination.query);
       const base = parsedDestination.protocol
         ? `${parsedDestination.protocol}//${parsedDestination.hostname}${parsedDestination.port ? `:${parsedDestination.port}` : ''}`

@@ -6,6 +6,7 @@
 mod check;
 mod cloudflare;
 mod netlify;
+mod path_to_regexp;
 mod vercel;
 
 use crate::bundle::{read_text, CmdResult};

@@ -6,6 +6,7 @@
 //! over when they are literal text or `.*` wildcards; a query item without a value, or with a
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
+use super::path_to_regexp::{convert_source, destination as destination_for};
 use super::{uncaptured, Conditions, Imported, Rule, Settings};
 use serde_json::Value;
 
@@ -97,13 +98,27 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             format!("{source}: basePath/locale false: the source is taken as written"),
         );
     }
-    let mut captures = Vec::new();
-    let Some(from) = convert_source(source, &mut captures, line, imported) else {
-        return;
+    let parsed = match convert_source(source) {
+        Ok(p) => p,
+        Err(message) => {
+            imported.drop_rule(line, message);
+            return;
+        }
     };
+    for name in &parsed.captures {
+        if source.contains(&format!(":{name}+")) {
+            imported.note(
+                line,
+                format!(
+                    "{source}: :{name}+ (one or more segments) imported as :{name}* (zero or \
+                     more), so it also matches the path without them"
+                ),
+            );
+        }
+    }
+    let mut captures = parsed.captures.clone();
     let mut rule = Rule {
         id: format!("{prefix}-{}", n + 1),
-        from,
         status: Some(status),
         ..Rule::default()
     };
@@ -144,29 +159,68 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             }
         }
     }
-    let unknown = uncaptured(destination, &captures);
-    if !unknown.is_empty() {
-        imported.drop_rule(
+    let several = parsed.variants.len() > 1;
+    if several {
+        imported.note(
             line,
             format!(
-                "{source} → {destination}: :{} is not captured by the source or a query item",
-                unknown.join(", :")
+                "{source}: optional segments: imported as {} rules, with and without them",
+                parsed.variants.len()
             ),
         );
-        return;
     }
-    if destination.contains('$') {
-        imported.drop_rule(
-            line,
-            format!("{source} → {destination}: numbered groups ($1) are not supported"),
-        );
-        return;
+    for (from, omitted) in &parsed.variants {
+        let to = match destination_for(destination, &parsed, omitted, prefix == "nextjs") {
+            Ok(to) => to,
+            Err(message) => {
+                imported.drop_rule(line, format!("{source} → {message}"));
+                return;
+            }
+        };
+        let known: Vec<String> = captures
+            .iter()
+            .filter(|c| !omitted.contains(c))
+            .cloned()
+            .collect();
+        let unknown = uncaptured(&to, &known);
+        if !unknown.is_empty() {
+            imported.drop_rule(
+                line,
+                format!(
+                    "{source} → {destination}: :{} is not captured by the source or a query item",
+                    unknown.join(", :")
+                ),
+            );
+            return;
+        }
+        let mut variant = rule.clone();
+        variant.from = from.clone();
+        variant.to = Some(to);
+        if several {
+            variant.id = format!(
+                "{}-{}",
+                rule.id,
+                if omitted.is_empty() {
+                    "with".to_string()
+                } else {
+                    format!("without-{}", omitted.join("-"))
+                }
+            );
+        }
+        push_variant(line, variant, prefix, &alternatives, source, imported);
     }
-    let mut to = destination.to_string();
-    for name in &captures {
-        to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
-    }
-    rule.to = Some(to);
+}
+
+/// Pushes one rule: for Next.js first the bare path of a rest (see [`without_empty_rest`]),
+/// then the rule, once per value of an `inc` list.
+fn push_variant(
+    line: Option<usize>,
+    rule: Rule,
+    prefix: &str,
+    alternatives: &Option<Alternatives>,
+    source: &str,
+    imported: &mut Imported,
+) {
     if let Some(bare) = without_empty_rest(&rule).filter(|_| prefix == "nextjs") {
         // Next.js (path-to-regexp's compile) drops the `/` before a `:name*` that matched
         // nothing: `/docs/:path*` → `/d/:path*` sends `/docs` to `/d`, not `/d/` (Vercel's
@@ -186,7 +240,7 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             for (i, v) in values.iter().enumerate() {
                 let mut r = rule.clone();
                 r.id = format!("{}-{}", rule.id, i + 1);
-                map_of(&mut r.when, &kind).insert(key.clone(), v.clone());
+                map_of(&mut r.when, kind).insert(key.clone(), v.clone());
                 imported.push(line, r);
             }
         }
@@ -224,85 +278,6 @@ fn without_empty_rest(rule: &Rule) -> Option<Rule> {
         to: Some(target),
         ..rule.clone()
     })
-}
-
-fn convert_source(
-    source: &str,
-    captures: &mut Vec<String>,
-    line: Option<usize>,
-    imported: &mut Imported,
-) -> Option<String> {
-    if !source.starts_with('/') {
-        imported.drop_rule(line, format!("{source}: source must start with /"));
-        return None;
-    }
-    let parts: Vec<&str> = source.split('/').skip(1).collect();
-    let mut out = Vec::new();
-    for (i, seg) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        if let Some(param) = seg.strip_prefix(':') {
-            let (name, modifier) = match param.char_indices().find(|(_, c)| !is_name_char(*c)) {
-                Some((at, _)) => (&param[..at], &param[at..]),
-                None => (param, ""),
-            };
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                imported.drop_rule(line, format!("{source}: cannot read segment {seg:?}"));
-                return None;
-            }
-            match modifier {
-                "" => out.push(format!(":{name}")),
-                "*" | "+" if last => {
-                    if modifier == "+" {
-                        imported.note(
-                            line,
-                            format!(
-                                "{source}: :{name}+ (one or more segments) imported as :{name}* \
-                                 (zero or more), so it also matches the path without them"
-                            ),
-                        );
-                    }
-                    out.push(format!(":{name}*"));
-                }
-                "*" | "+" => {
-                    imported.drop_rule(
-                        line,
-                        format!("{source}: :{name}{modifier} must be the last segment"),
-                    );
-                    return None;
-                }
-                "?" => {
-                    imported.drop_rule(
-                        line,
-                        format!(
-                            "{source}: optional :{name}? has no rules.json equivalent; write \
-                             two rules, with and without the segment"
-                        ),
-                    );
-                    return None;
-                }
-                _ => {
-                    imported.drop_rule(
-                        line,
-                        format!(
-                            "{source}: regular expression {modifier:?} on :{name} cannot be \
-                             expressed; rules.json placeholders match any segment"
-                        ),
-                    );
-                    return None;
-                }
-            }
-            captures.push(name.to_string());
-        } else if seg.contains(['(', ')', '*', '?', '+', ':', '{', '}']) {
-            imported.drop_rule(
-                line,
-                format!("{source}: segment {seg:?} uses regular expression syntax"),
-            );
-            return None;
-        } else {
-            out.push(seg.to_string());
-        }
-    }
-    Some(format!("/{}", out.join("/")))
 }
 
 fn is_name_char(c: char) -> bool {
