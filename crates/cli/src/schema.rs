@@ -106,7 +106,7 @@ pub fn schema() -> Value {
                 "required": ["id", "from"],
                 "properties": {
                     "id": { "type": "string", "minLength": 1, "description": "unique; named in errors, explain output and the debug header" },
-                    "from": { "type": "string", "pattern": "^/", "description": "path pattern: literals, :name, :name* or * (last)" },
+                    "from": { "type": "string", "pattern": "^/", "description": "path pattern: literals, :name, :name(constraint), :name.suffix, prefix{:name}suffix, :name* or * (last)" },
                     "host": { "type": "string", "description": "example.com or *.example.com" },
                     "methods": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[A-Za-z]+$" } },
                     "when": { "$ref": "#/definitions/conditions", "description": "conditions that must all hold" },

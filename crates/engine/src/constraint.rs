@@ -14,36 +14,62 @@ use smallvec::SmallVec;
 const MAX_TEXT: usize = 256;
 const MAX_STATES: usize = 1024;
 /// Largest bound of a `{n,m}` quantifier.
-const MAX_REPEAT: u32 = 64;
+const MAX_REPEAT: u8 = 64;
 
-/// A set of characters: ranges, possibly negated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A set of ASCII characters (bit `c` for character `c`), possibly negated: a negated set
+/// also holds every non-ASCII character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Set {
-    ranges: Vec<(char, char)>,
+    bits: Bits,
     negated: bool,
 }
 
-impl Set {
-    fn one(c: char) -> Set {
-        Set {
-            ranges: vec![(c, c)],
-            negated: false,
-        }
+/// One bit per ASCII character, in two words (wasm has no 128-bit integers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Bits([u64; 2]);
+
+impl std::ops::BitOr for Bits {
+    type Output = Bits;
+    fn bitor(self, o: Bits) -> Bits {
+        Bits([self.0[0] | o.0[0], self.0[1] | o.0[1]])
     }
-    fn contains(&self, c: char, fold: bool) -> bool {
-        let hit = |c: char| self.ranges.iter().any(|&(a, b)| a <= c && c <= b);
+}
+
+impl std::ops::BitOrAssign for Bits {
+    fn bitor_assign(&mut self, o: Bits) {
+        *self = *self | o;
+    }
+}
+
+impl Bits {
+    fn of(c: u8) -> Bits {
+        let mut b = Bits::default();
+        b.0[usize::from(c >> 6) & 1] = 1 << (c & 63);
+        b
+    }
+    fn has(self, c: u8) -> bool {
+        c < 128 && self.0[usize::from(c >> 6)] & (1 << (c & 63)) != 0
+    }
+}
+
+impl Set {
+    fn range(lo: u8, hi: u8) -> Bits {
+        (lo..=hi).fold(Bits::default(), |bits, c| bits | Bits::of(c))
+    }
+    fn contains(self, c: char, fold: bool) -> bool {
+        let hit = |c: char| c.is_ascii() && self.bits.has(c as u8);
         let found =
             hit(c) || (fold && (hit(c.to_ascii_uppercase()) || hit(c.to_ascii_lowercase())));
         found != self.negated
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Consume one character of the set, then go to the next state.
-    Char(Set, usize),
+    Char(Set, u16),
     /// Go to both states without consuming.
-    Split(usize, usize),
+    Split(u16, u16),
     Match,
 }
 
@@ -52,7 +78,7 @@ enum State {
 pub(crate) struct Constraint {
     text: Box<str>,
     states: Box<[State]>,
-    start: usize,
+    start: u16,
 }
 
 /// A parsed piece of the expression, before it becomes states.
@@ -61,51 +87,52 @@ enum Node {
     Set(Set),
     Seq(Vec<Node>),
     Alt(Vec<Node>),
-    Repeat(Box<Node>, u32, Option<u32>),
+    Repeat(Box<Node>, u8, Option<u8>),
 }
+
+/// Why a constraint is refused (a fixed text: the caller names the constraint).
+type Refusal = &'static str;
+
+/// The state every unfinished transition points at until `Match` is placed.
+const END: u16 = u16::MAX;
 
 impl Constraint {
     /// Compiles `text` (without the surrounding parentheses); the error says what is refused.
-    pub(crate) fn parse(text: &str) -> Result<Constraint, String> {
-        if text.len() > MAX_TEXT {
-            return Err(format!(
-                "the constraint is longer than {MAX_TEXT} characters"
-            ));
+    pub(crate) fn parse(text: &str) -> Result<Constraint, Refusal> {
+        if text.len() > MAX_TEXT || !text.is_ascii() {
+            return Err("a constraint is ASCII, at most 256 characters");
         }
-        let chars: Vec<char> = text.chars().collect();
-        let mut at = 0;
-        let node = alternation(&chars, &mut at)?;
-        if at != chars.len() {
-            return Err(format!("unexpected `{}` in ({text})", chars[at]));
+        let mut p = Parser {
+            text: text.as_bytes(),
+            at: 0,
+        };
+        let node = p.alternation()?;
+        if p.at != p.text.len() {
+            return Err("unbalanced `)`");
         }
         let mut states = Vec::new();
-        let start = emit(&node, &mut states, usize::MAX)?;
-        let end = states.len();
+        let start = emit(&node, &mut states, END)?;
+        let end = states.len() as u16;
         states.push(State::Match);
+        let fix = |n: &mut u16| {
+            if *n == END {
+                *n = end;
+            }
+        };
         for s in &mut states {
             match s {
-                State::Char(_, n) if *n == usize::MAX => *n = end,
+                State::Char(_, n) => fix(n),
                 State::Split(a, b) => {
-                    if *a == usize::MAX {
-                        *a = end;
-                    }
-                    if *b == usize::MAX {
-                        *b = end;
-                    }
+                    fix(a);
+                    fix(b);
                 }
-                _ => {}
+                State::Match => {}
             }
-        }
-        let start = if start == usize::MAX { end } else { start };
-        if states.len() > MAX_STATES {
-            return Err(format!(
-                "the constraint needs more than {MAX_STATES} states; simplify it"
-            ));
         }
         Ok(Constraint {
             text: text.into(),
             states: states.into_boxed_slice(),
-            start,
+            start: if start == END { end } else { start },
         })
     }
 
@@ -116,18 +143,17 @@ impl Constraint {
 
     /// Whether the whole of `value` matches; `fold`: compare letters case-insensitively.
     pub(crate) fn matches(&self, value: &str, fold: bool) -> bool {
-        let n = self.states.len();
-        let mut current: SmallVec<[usize; 16]> = SmallVec::new();
-        let mut seen: SmallVec<[u32; 64]> = SmallVec::from_elem(0, n);
+        let mut seen: SmallVec<[u32; 64]> = SmallVec::from_elem(0, self.states.len());
+        let mut current: SmallVec<[u16; 16]> = SmallVec::new();
         let mut generation = 1;
         self.add(self.start, &mut current, &mut seen, generation);
         for c in value.chars() {
             generation += 1;
-            let mut next: SmallVec<[usize; 16]> = SmallVec::new();
+            let mut next: SmallVec<[u16; 16]> = SmallVec::new();
             for &s in &current {
-                if let State::Char(set, to) = &self.states[s] {
+                if let State::Char(set, to) = self.states[s as usize] {
                     if set.contains(c, fold) {
-                        self.add(*to, &mut next, &mut seen, generation);
+                        self.add(to, &mut next, &mut seen, generation);
                     }
                 }
             }
@@ -136,23 +162,21 @@ impl Constraint {
             }
             current = next;
         }
-        current.iter().any(|&s| self.states[s] == State::Match)
+        current
+            .iter()
+            .any(|&s| self.states[s as usize] == State::Match)
     }
 
     /// Adds `s` and every state reachable from it without consuming.
-    fn add(&self, s: usize, list: &mut SmallVec<[usize; 16]>, seen: &mut [u32], generation: u32) {
-        let mut stack: SmallVec<[usize; 16]> = SmallVec::new();
+    fn add(&self, s: u16, list: &mut SmallVec<[u16; 16]>, seen: &mut [u32], generation: u32) {
+        let mut stack: SmallVec<[u16; 16]> = SmallVec::new();
         stack.push(s);
         while let Some(s) = stack.pop() {
-            if seen[s] == generation {
+            if std::mem::replace(&mut seen[s as usize], generation) == generation {
                 continue;
             }
-            seen[s] = generation;
-            match self.states[s] {
-                State::Split(a, b) => {
-                    stack.push(b);
-                    stack.push(a);
-                }
+            match self.states[s as usize] {
+                State::Split(a, b) => stack.extend([b, a]),
                 _ => list.push(s),
             }
         }
@@ -160,17 +184,16 @@ impl Constraint {
 }
 
 /// Emits `node` so that it continues at `next`; returns its first state (`next` when empty).
-fn emit(node: &Node, states: &mut Vec<State>, next: usize) -> Result<usize, String> {
-    if states.len() > MAX_STATES {
-        return Err(format!(
-            "the constraint needs more than {MAX_STATES} states; simplify it"
-        ));
+fn emit(node: &Node, states: &mut Vec<State>, next: u16) -> Result<u16, Refusal> {
+    if states.len() >= MAX_STATES {
+        return Err("the constraint needs more than 1024 automaton states; simplify it");
     }
+    let push = |states: &mut Vec<State>, s: State| {
+        states.push(s);
+        (states.len() - 1) as u16
+    };
     Ok(match node {
-        Node::Set(set) => {
-            states.push(State::Char(set.clone(), next));
-            states.len() - 1
-        }
+        Node::Set(set) => push(states, State::Char(*set, next)),
         Node::Seq(items) => {
             let mut at = next;
             for item in items.iter().rev() {
@@ -182,8 +205,7 @@ fn emit(node: &Node, states: &mut Vec<State>, next: usize) -> Result<usize, Stri
             let mut first = emit(&branches[branches.len() - 1], states, next)?;
             for b in branches[..branches.len() - 1].iter().rev() {
                 let start = emit(b, states, next)?;
-                states.push(State::Split(start, first));
-                first = states.len() - 1;
+                first = push(states, State::Split(start, first));
             }
             first
         }
@@ -191,18 +213,16 @@ fn emit(node: &Node, states: &mut Vec<State>, next: usize) -> Result<usize, Stri
             let mut at = next;
             match max {
                 None => {
-                    // A loop: split into the body (which jumps back) or on.
-                    let split = states.len();
-                    states.push(State::Split(usize::MAX - 1, next));
+                    // A loop: the split goes into the body (which comes back) or on.
+                    let split = push(states, State::Split(next, next));
                     let body = emit(inner, states, split)?;
-                    states[split] = State::Split(body, next);
+                    states[split as usize] = State::Split(body, next);
                     at = split;
                 }
                 Some(max) => {
                     for _ in *min..*max {
                         let body = emit(inner, states, at)?;
-                        states.push(State::Split(body, at));
-                        at = states.len() - 1;
+                        at = push(states, State::Split(body, at));
                     }
                 }
             }
@@ -214,153 +234,178 @@ fn emit(node: &Node, states: &mut Vec<State>, next: usize) -> Result<usize, Stri
     })
 }
 
-fn alternation(chars: &[char], at: &mut usize) -> Result<Node, String> {
-    let mut branches = vec![sequence(chars, at)?];
-    while chars.get(*at) == Some(&'|') {
-        *at += 1;
-        branches.push(sequence(chars, at)?);
+/// A recursive-descent reader of the expression's bytes.
+struct Parser<'t> {
+    text: &'t [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
     }
-    Ok(if branches.len() == 1 {
-        branches.pop().unwrap_or(Node::Seq(Vec::new()))
-    } else {
-        Node::Alt(branches)
-    })
-}
-
-fn sequence(chars: &[char], at: &mut usize) -> Result<Node, String> {
-    let mut items = Vec::new();
-    while let Some(&c) = chars.get(*at) {
-        if c == '|' || c == ')' {
-            break;
-        }
-        let atom = atom(chars, at)?;
-        items.push(quantified(atom, chars, at)?);
+    fn next(&mut self) -> Result<u8, Refusal> {
+        let c = self.peek().ok_or("the constraint ends too early")?;
+        self.at += 1;
+        Ok(c)
     }
-    Ok(Node::Seq(items))
-}
 
-fn quantified(atom: Node, chars: &[char], at: &mut usize) -> Result<Node, String> {
-    let (min, max) = match chars.get(*at) {
-        Some('*') => (0, None),
-        Some('+') => (1, None),
-        Some('?') => (0, Some(1)),
-        Some('{') => {
-            let close = chars[*at..]
-                .iter()
-                .position(|&c| c == '}')
-                .ok_or("unclosed `{`")?;
-            let inside: String = chars[*at + 1..*at + close].iter().collect();
-            *at += close;
-            let bound = |s: &str| {
-                s.trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("bad repeat {{{inside}}}"))
-            };
-            let (min, max) = match inside.split_once(',') {
-                None => (bound(&inside)?, Some(bound(&inside)?)),
-                Some((a, "")) => (bound(a)?, None),
-                Some((a, b)) => (bound(a)?, Some(bound(b)?)),
-            };
-            if min > MAX_REPEAT || max.is_some_and(|m| m > MAX_REPEAT || m < min) {
-                return Err(format!(
-                    "repeat {{{inside}}}: bounds up to {MAX_REPEAT}, min ≤ max"
-                ));
-            }
-            (min, max)
+    fn alternation(&mut self) -> Result<Node, Refusal> {
+        let mut branches = vec![self.sequence()?];
+        while self.peek() == Some(b'|') {
+            self.at += 1;
+            branches.push(self.sequence()?);
         }
-        _ => return Ok(atom),
-    };
-    *at += 1;
-    if chars.get(*at) == Some(&'?') {
-        // A lazy quantifier matches the same whole values.
-        *at += 1;
-    }
-    Ok(Node::Repeat(Box::new(atom), min, max))
-}
-
-fn atom(chars: &[char], at: &mut usize) -> Result<Node, String> {
-    let c = chars[*at];
-    *at += 1;
-    Ok(match c {
-        '.' => Node::Set(Set {
-            ranges: vec![('/', '/')],
-            negated: true,
-        }),
-        '\\' => Node::Set(escape(chars, at)?),
-        '[' => Node::Set(class(chars, at)?),
-        '(' => {
-            if chars.get(*at) == Some(&'?') {
-                if chars.get(*at + 1) != Some(&':') {
-                    return Err("look-around and named groups are not supported".into());
-                }
-                *at += 2;
-            }
-            let inner = alternation(chars, at)?;
-            if chars.get(*at) != Some(&')') {
-                return Err("unclosed `(`".into());
-            }
-            *at += 1;
-            inner
-        }
-        '^' | '$' => return Err(format!("`{c}`: a constraint always covers the whole value")),
-        '*' | '+' | '?' | '{' | ')' | ']' | '}' => return Err(format!("unexpected `{c}`")),
-        c => Node::Set(Set::one(c)),
-    })
-}
-
-fn escape(chars: &[char], at: &mut usize) -> Result<Set, String> {
-    let c = *chars.get(*at).ok_or("a trailing `\\`")?;
-    *at += 1;
-    let ranges = match c {
-        'd' | 'D' => vec![('0', '9')],
-        'w' | 'W' => vec![('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')],
-        's' | 'S' => vec![('\t', '\r'), (' ', ' ')],
-        c if c.is_ascii_alphanumeric() => {
-            return Err(format!(
-                "`\\{c}` is not supported (back-references, anchors)"
-            ))
-        }
-        c => return Ok(Set::one(c)),
-    };
-    Ok(Set {
-        ranges,
-        negated: c.is_ascii_uppercase(),
-    })
-}
-
-fn class(chars: &[char], at: &mut usize) -> Result<Set, String> {
-    let negated = chars.get(*at) == Some(&'^');
-    if negated {
-        *at += 1;
-    }
-    let mut ranges = Vec::new();
-    loop {
-        let c = *chars.get(*at).ok_or("unclosed `[`")?;
-        *at += 1;
-        let lo = match c {
-            ']' => break,
-            '\\' => {
-                let set = escape(chars, at)?;
-                if set.negated {
-                    return Err("a negated escape inside `[...]` is not supported".into());
-                }
-                ranges.extend(set.ranges);
-                continue;
-            }
-            c => c,
-        };
-        if chars.get(*at) == Some(&'-') && chars.get(*at + 1).is_some_and(|&c| c != ']') {
-            let hi = chars[*at + 1];
-            *at += 2;
-            if hi < lo {
-                return Err(format!("range {lo}-{hi} is backwards"));
-            }
-            ranges.push((lo, hi));
+        Ok(if branches.len() == 1 {
+            branches.swap_remove(0)
         } else {
-            ranges.push((lo, lo));
-        }
+            Node::Alt(branches)
+        })
     }
-    Ok(Set { ranges, negated })
+
+    fn sequence(&mut self) -> Result<Node, Refusal> {
+        let mut items = Vec::new();
+        while let Some(c) = self.peek() {
+            if c == b'|' || c == b')' {
+                break;
+            }
+            let atom = self.atom()?;
+            items.push(self.quantified(atom)?);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    fn number(&mut self) -> Result<u8, Refusal> {
+        let start = self.at;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.at += 1;
+        }
+        std::str::from_utf8(&self.text[start..self.at])
+            .ok()
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|&n| n <= MAX_REPEAT)
+            .ok_or("repeat bounds go up to 64")
+    }
+
+    fn quantified(&mut self, atom: Node) -> Result<Node, Refusal> {
+        let (min, max) = match self.peek() {
+            Some(b'*') => (0, None),
+            Some(b'+') => (1, None),
+            Some(b'?') => (0, Some(1)),
+            Some(b'{') => {
+                self.at += 1;
+                let min = self.number()?;
+                let max = if self.peek() == Some(b',') {
+                    self.at += 1;
+                    match self.peek() {
+                        Some(b'}') => None,
+                        _ => Some(self.number()?),
+                    }
+                } else {
+                    Some(min)
+                };
+                if self.peek() != Some(b'}') || max.is_some_and(|m| m < min) {
+                    return Err("a repeat is {n}, {n,} or {n,m} with n ≤ m");
+                }
+                // The `}` is consumed below, as the other quantifiers are.
+                (min, max)
+            }
+            _ => return Ok(atom),
+        };
+        self.at += 1;
+        if self.peek() == Some(b'?') {
+            // A lazy quantifier matches the same whole values.
+            self.at += 1;
+        }
+        Ok(Node::Repeat(Box::new(atom), min, max))
+    }
+
+    fn atom(&mut self) -> Result<Node, Refusal> {
+        Ok(Node::Set(match self.next()? {
+            b'.' => Set {
+                bits: Bits::of(b'/'),
+                negated: true,
+            },
+            b'\\' => self.escape()?,
+            b'[' => self.class()?,
+            b'(' => {
+                if self.peek() == Some(b'?') {
+                    self.at += 1;
+                    if self.next()? != b':' {
+                        return Err("look-around and named groups are not supported");
+                    }
+                }
+                let inner = self.alternation()?;
+                if self.next()? != b')' {
+                    return Err("a `(` without its `)`");
+                }
+                return Ok(inner);
+            }
+            b'^' | b'$' => return Err("no anchors: a constraint always covers the whole value"),
+            b'*' | b'+' | b'?' | b'{' | b')' | b']' | b'}' => {
+                return Err("a quantifier or bracket where a character is expected")
+            }
+            c => Set {
+                bits: Bits::of(c),
+                negated: false,
+            },
+        }))
+    }
+
+    fn escape(&mut self) -> Result<Set, Refusal> {
+        let c = self.next()?;
+        let bits = match c.to_ascii_lowercase() {
+            b'd' => Set::range(b'0', b'9'),
+            b'w' => {
+                Set::range(b'0', b'9')
+                    | Set::range(b'A', b'Z')
+                    | Set::range(b'a', b'z')
+                    | Bits::of(b'_')
+            }
+            b's' => Set::range(b'\t', b'\r') | Bits::of(b' '),
+            _ if c.is_ascii_alphanumeric() => {
+                return Err("back-references and other letter escapes are not supported")
+            }
+            _ => Bits::of(c),
+        };
+        Ok(Set {
+            bits,
+            negated: c.is_ascii_uppercase(),
+        })
+    }
+
+    fn class(&mut self) -> Result<Set, Refusal> {
+        let negated = self.peek() == Some(b'^');
+        if negated {
+            self.at += 1;
+        }
+        let mut bits = Bits::default();
+        loop {
+            let lo = match self.next()? {
+                b']' => break,
+                b'\\' => {
+                    let set = self.escape()?;
+                    if set.negated {
+                        return Err("a negated escape inside `[...]` is not supported");
+                    }
+                    bits |= set.bits;
+                    continue;
+                }
+                c => c,
+            };
+            if self.peek() == Some(b'-') && self.text.get(self.at + 1).is_some_and(|&c| c != b']') {
+                let hi = self.text[self.at + 1];
+                self.at += 2;
+                if hi < lo {
+                    return Err("a backwards range in `[...]`");
+                }
+                bits |= Set::range(lo, hi);
+            } else {
+                bits |= Bits::of(lo);
+            }
+        }
+        Ok(Set { bits, negated })
+    }
 }
 
 #[cfg(test)]
@@ -379,6 +424,7 @@ mod tests {
         assert!(m("en|de|fr", "de"));
         assert!(!m("en|de|fr", "den"));
         assert!(m("[a-z]{2}(-[a-z]{2})?", "en-us"));
+        assert!(m("a{2,2}b{1,}", "aabbb") && !m("a{2,2}", "aaa"));
         assert!(!m("[a-z]{2}(-[a-z]{2})?", "en-"));
         assert!(m(r"v\d+\.\d+", "v1.20"));
         assert!(m("[^-]+", "abc") && !m("[^-]+", "a-b"));

@@ -92,12 +92,12 @@ impl Pattern {
         if !text.starts_with('/') {
             return Err(format!("pattern {text:?} does not start with `/`"));
         }
-        if outside_groups(text).contains('?') {
+        if outside_groups(text, b'?') {
             return Err(
                 "a pattern never contains a query string; match it with `when.query` (an optional `:name?` is written as two rules)".into(),
             );
         }
-        if outside_groups(text).contains('#') {
+        if outside_groups(text, b'#') {
             return Err(
                 "a pattern never contains a fragment (`#`): browsers do not send it".into(),
             );
@@ -119,7 +119,9 @@ impl Pattern {
             let last = i + 1 == count;
             let (kind, value) = if raw == "*" {
                 (Kind::Splat, Cow::Borrowed("splat"))
-            } else if let Some((name, shape)) = Shaped::parse(raw, case_sensitive)? {
+            } else if let Some((name, shape)) =
+                Shaped::parse(raw, case_sensitive).map_err(|e| format!("`{raw}`: {e}"))?
+            {
                 shapes.push(shape);
                 (Kind::Shaped(shapes.len() as u32 - 1), Cow::Borrowed(name))
             } else if let Some(name) = raw.strip_prefix(':') {
@@ -269,32 +271,21 @@ impl Pattern {
     }
 }
 
-/// `text` with every `(...)` group blanked out: a constraint may hold `?` or `#`.
-fn outside_groups(text: &str) -> Cow<'_, str> {
-    if !text.contains('(') {
-        return Cow::Borrowed(text);
-    }
+/// Whether `byte` appears in `text` outside every `(...)` group (a constraint may hold `?`).
+fn outside_groups(text: &str, byte: u8) -> bool {
     let mut depth = 0usize;
     let mut escaped = false;
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                let inside = depth > 0;
-                match c {
-                    _ if escaped => escaped = false,
-                    '\\' if inside => escaped = true,
-                    '(' => depth += 1,
-                    ')' => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-                if inside || depth > 0 {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect(),
-    )
+    for &c in text.as_bytes() {
+        match c {
+            _ if escaped => escaped = false,
+            b'\\' if depth > 0 => escaped = true,
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            c if c == byte && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -38,8 +38,11 @@ impl Shaped {
     /// Forms: a segment starting with `:name` followed by `(constraint)` and/or literal text;
     /// or literal text with one `{:name}` / `{:name(constraint)}` in it. A literal never
     /// becomes a placeholder unless written so: `Special:Search` stays a literal.
-    pub(crate) fn parse(raw: &str, case_sensitive: bool) -> Result<Option<(&str, Shaped)>, String> {
-        let unclosed = |what: &str| format!("`{raw}`: {what} without its closing bracket");
+    pub(crate) fn parse(
+        raw: &str,
+        case_sensitive: bool,
+    ) -> Result<Option<(&str, Shaped)>, &'static str> {
+        const UNCLOSED: &str = "a bracket without its closing one";
         if raw.starts_with(':') {
             let end = name_end(raw, 1);
             let after = &raw[end..];
@@ -47,29 +50,26 @@ impl Shaped {
                 return Ok(None);
             }
             let (constraint, literal) = if after.starts_with('(') {
-                let close = closing(after, 0, ')').ok_or_else(|| unclosed("`(`"))?;
+                let close = closing(after, 0, b')').ok_or(UNCLOSED)?;
                 (&after[..=close], &after[close + 1..])
             } else {
                 ("", after)
             };
-            return finish(raw, "", &raw[..end], constraint, literal, case_sensitive).map(Some);
+            return finish("", &raw[..end], constraint, literal, case_sensitive).map(Some);
         }
         let Some(open) = raw.find("{:") else {
             return Ok(None);
         };
-        let close = closing(raw, open, '}').ok_or_else(|| unclosed("`{:`"))?;
+        let close = closing(raw, open, b'}').ok_or(UNCLOSED)?;
         let inner = &raw[open + 1..close];
         let end = name_end(inner, 1);
         let constraint = &inner[end..];
         let bracketed = constraint.starts_with('(')
-            && closing(constraint, 0, ')') == Some(constraint.len() - 1);
+            && closing(constraint, 0, b')') == Some(constraint.len() - 1);
         if !constraint.is_empty() && !bracketed {
-            return Err(format!(
-                "`{raw}`: inside `{{...}}` write `:name` or `:name(constraint)`"
-            ));
+            return Err("inside `{...}` write `:name` or `:name(constraint)`");
         }
         finish(
-            raw,
             &raw[..open],
             &inner[..end],
             constraint,
@@ -89,32 +89,24 @@ fn name_end(text: &str, from: usize) -> usize {
 
 /// Finishes parsing: `name` is `:name`, `constraint` is `(...)` or empty.
 fn finish<'r>(
-    raw: &'r str,
     prefix: &'r str,
     name: &'r str,
     constraint: &'r str,
     suffix: &'r str,
     case_sensitive: bool,
-) -> Result<(&'r str, Shaped), String> {
+) -> Result<(&'r str, Shaped), &'static str> {
     let name = &name[1..];
     if !is_name(name) {
-        return Err(format!(
-            "`{raw}`: a placeholder name is letters, digits and `_`, not starting with a digit"
-        ));
+        return Err("a placeholder name is letters, digits and `_`, not starting with a digit");
     }
     for text in [prefix, suffix] {
         if text.contains(['{', '}', ':', '*', '(', ')']) {
-            return Err(format!(
-                "`{raw}`: one placeholder per segment, and `{{` `}}` `(` `)` `*` `:` only around it"
-            ));
+            return Err("one placeholder per segment, and `{` `}` `(` `)` `*` `:` only around it");
         }
     }
     let constraint = match constraint {
         "" => None,
-        c => Some(
-            Constraint::parse(&c[1..c.len() - 1])
-                .map_err(|e| format!("`{raw}`: constraint {c}: {e}"))?,
-        ),
+        c => Some(Constraint::parse(&c[1..c.len() - 1])?),
     };
     Ok((
         name,
@@ -129,18 +121,18 @@ fn finish<'r>(
 
 /// The index of the `close` that ends the group opened at byte `open`, skipping nested
 /// brackets and `\`-escapes.
-fn closing(text: &str, open: usize, close: char) -> Option<usize> {
+fn closing(text: &str, open: usize, close: u8) -> Option<usize> {
     let mut depth = 0usize;
     let mut escaped = false;
-    for (i, c) in text.char_indices().skip_while(|&(i, _)| i < open) {
+    for (i, &c) in text.as_bytes().iter().enumerate().skip(open) {
         if escaped {
             escaped = false;
             continue;
         }
         match c {
-            '\\' => escaped = true,
-            '(' | '{' => depth += 1,
-            ')' | '}' => {
+            b'\\' => escaped = true,
+            b'(' | b'{' => depth += 1,
+            b')' | b'}' => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     return (c == close).then_some(i);
