@@ -386,6 +386,11 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                 match seg {
                     Segment::Literal(l) => path.push_str(l),
                     Segment::Param(_) | Segment::Splat(_) => path.push_str(value),
+                    Segment::Shaped(_, shape) => {
+                        path.push_str(shape.prefix());
+                        path.push_str(value);
+                        path.push_str(shape.suffix());
+                    }
                 }
             }
             if path.is_empty() {

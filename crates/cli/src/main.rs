@@ -88,7 +88,7 @@ enum Command {
         /// The input format.
         format: ImportFormat,
         /// Netlify `_redirects` or `netlify.toml`, a Cloudflare Bulk Redirects CSV, or
-        /// `vercel.json` / a Next.js `redirects()` JSON array; `-` reads stdin.
+        /// `vercel.json`, or a Next.js `redirects()` array saved as JSON; `-` reads stdin.
         input: PathBuf,
     },
     /// Compile a bundle into the artifact the worker embeds (validating it first): it
@@ -158,8 +158,11 @@ enum ImportFormat {
     Netlify,
     /// Cloudflare Bulk Redirects list (CSV).
     CloudflareCsv,
-    /// `vercel.json` `redirects`, or a Next.js `redirects()` array as JSON.
+    /// `vercel.json` `redirects` (paths case-sensitive, as on Vercel).
     Vercel,
+    /// The array a Next.js `redirects()` returns, saved as JSON (paths case-insensitive, as in
+    /// Next.js).
+    Nextjs,
 }
 
 fn main() -> ExitCode {
@@ -186,6 +189,7 @@ fn main() -> ExitCode {
                 ImportFormat::Netlify => import::Format::Netlify,
                 ImportFormat::CloudflareCsv => import::Format::CloudflareCsv,
                 ImportFormat::Vercel => import::Format::Vercel,
+                ImportFormat::Nextjs => import::Format::Nextjs,
             };
             import::run(format, &input)
         }

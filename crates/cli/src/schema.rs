@@ -71,7 +71,7 @@ pub fn schema() -> Value {
                 "properties": {
                     "preserve_query": { "type": "boolean", "default": true, "description": "carry the request's query string over to the target" },
                     "case_sensitive": { "type": "boolean", "default": true, "description": "path literals match case-sensitively" },
-                    "trailing_slash": { "enum": ["ignore", "strict"], "default": "ignore" },
+                    "trailing_slash": { "enum": ["ignore", "remove", "strict", "exact"], "default": "ignore", "description": "ignore: /a and /a/ match alike; remove: alike, and a rest capture never keeps the slash; strict: they differ; exact: they differ and no placeholder takes the slash" },
                     "allowed_hosts": { "type": "array", "items": { "type": "string" }, "default": [], "description": "hosts (exact or *.example.com) a placeholder may produce in a target's host" },
                     "permanent_cache_control": { "type": "string", "default": "public, max-age=86400" },
                     "sticky_max_age": { "type": "integer", "minimum": 0, "default": 2592000 },
@@ -106,12 +106,12 @@ pub fn schema() -> Value {
                 "required": ["id", "from"],
                 "properties": {
                     "id": { "type": "string", "minLength": 1, "description": "unique; named in errors, explain output and the debug header" },
-                    "from": { "type": "string", "pattern": "^/", "description": "path pattern: literals, :name, :name* or * (last)" },
+                    "from": { "type": "string", "pattern": "^/", "description": "path pattern: literals, :name, :name(constraint), :name.suffix, prefix{:name}suffix, :name* or * (last)" },
                     "host": { "type": "string", "description": "example.com or *.example.com" },
                     "methods": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[A-Za-z]+$" } },
                     "when": { "$ref": "#/definitions/conditions", "description": "conditions that must all hold" },
                     "unless": { "$ref": "#/definitions/conditions", "description": "conditions of which none may hold" },
-                    "to": { "type": "string", "minLength": 1, "description": "relative or absolute target; :name placeholders" },
+                    "to": { "type": ["string", "null"], "minLength": 1, "description": "relative or absolute target; :name placeholders; null: the request goes to the origin untouched and no later rule sees it" },
                     "split": { "$ref": "#/definitions/split" },
                     "forward": { "type": "boolean", "description": "Post-Redirect-Get through the origin" },
                     "status": status,

@@ -2,6 +2,7 @@
 
 use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
+pub use crate::shaped::Shaped;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -19,6 +20,9 @@ pub enum Segment<'p> {
     Param(&'p str),
     /// `:name*` or `*` (named `splat`) — zero or more segments; always last.
     Splat(&'p str),
+    /// A placeholder with a shape (`:id(\d+)`, `:slug.html`, `dash-{:id}`) — one non-empty
+    /// part of exactly one segment, its name and its shape.
+    Shaped(&'p str, &'p Shaped),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +30,8 @@ enum Kind {
     Literal,
     Param,
     Splat,
+    /// Index into the pattern's shapes.
+    Shaped(u32),
 }
 
 /// A segment as stored: its kind and the range of its text (literal or name) in `text`.
@@ -46,6 +52,8 @@ struct Seg {
 pub struct Pattern {
     text: Box<str>,
     segs: Box<[Seg]>,
+    /// The shapes of `Kind::Shaped` segments (most patterns have none).
+    shapes: Option<Box<[Shaped]>>,
 }
 
 /// The segments of a pattern, in order.
@@ -84,12 +92,12 @@ impl Pattern {
         if !text.starts_with('/') {
             return Err(format!("pattern {text:?} does not start with `/`"));
         }
-        if text.contains('?') {
+        if outside_groups(text, b'?') {
             return Err(
-                "a pattern never contains a query string; match it with `when.query`".into(),
+                "a pattern never contains a query string; match it with `when.query` (an optional `:name?` is written as two rules)".into(),
             );
         }
-        if text.contains('#') {
+        if outside_groups(text, b'#') {
             return Err(
                 "a pattern never contains a fragment (`#`): browsers do not send it".into(),
             );
@@ -104,12 +112,18 @@ impl Pattern {
         let source = text;
         let mut text = String::with_capacity(text.len());
         let mut segs: Vec<Seg> = Vec::with_capacity(cut.len());
+        let mut shapes: Vec<Shaped> = Vec::new();
         let count = cut.len();
         for (i, &(start, end)) in cut.iter().enumerate() {
             let raw = &source[start..end];
             let last = i + 1 == count;
             let (kind, value) = if raw == "*" {
                 (Kind::Splat, Cow::Borrowed("splat"))
+            } else if let Some((name, shape)) =
+                Shaped::parse(raw, case_sensitive).map_err(|e| format!("`{raw}`: {e}"))?
+            {
+                shapes.push(shape);
+                (Kind::Shaped(shapes.len() as u32 - 1), Cow::Borrowed(name))
             } else if let Some(name) = raw.strip_prefix(':') {
                 match name.strip_suffix('*') {
                     Some(n) if is_name(n) => (Kind::Splat, Cow::Borrowed(n)),
@@ -158,6 +172,7 @@ impl Pattern {
             } else {
                 segs.into_boxed_slice()
             },
+            shapes: (!shapes.is_empty()).then(|| shapes.into_boxed_slice()),
         })
     }
 
@@ -167,6 +182,10 @@ impl Pattern {
             Kind::Literal => Segment::Literal(t),
             Kind::Param => Segment::Param(t),
             Kind::Splat => Segment::Splat(t),
+            Kind::Shaped(i) => Segment::Shaped(
+                t,
+                &self.shapes.as_ref().expect("shaped segments have shapes")[i as usize],
+            ),
         }
     }
 
@@ -196,7 +215,7 @@ impl Pattern {
     /// Names the pattern captures, in order.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.segments().filter_map(|s| match s {
-            Segment::Param(n) | Segment::Splat(n) => Some(n),
+            Segment::Param(n) | Segment::Splat(n) | Segment::Shaped(n, _) => Some(n),
             Segment::Literal(_) => None,
         })
     }
@@ -228,7 +247,21 @@ impl Pattern {
                     }
                     _ => return false,
                 },
+                Segment::Shaped(n, shape) => {
+                    let Some(d) = path.decoded.get(i) else {
+                        return false;
+                    };
+                    match shape.capture(d, path.raw_segment(i)) {
+                        Some(raw) => out.push((n, wrap(raw))),
+                        None => return false,
+                    }
+                    i += 1;
+                }
                 Segment::Splat(n) => {
+                    let trailing = path.decoded.last().is_some_and(|d| d.is_empty());
+                    if trailing && !path.rest_takes_slash && i < path.decoded.len() {
+                        return false;
+                    }
                     out.push((n, wrap(path.raw_rest(i))));
                     return true;
                 }
@@ -236,6 +269,23 @@ impl Pattern {
         }
         i == path.decoded.len()
     }
+}
+
+/// Whether `byte` appears in `text` outside every `(...)` group (a constraint may hold `?`).
+fn outside_groups(text: &str, byte: u8) -> bool {
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for &c in text.as_bytes() {
+        match c {
+            _ if escaped => escaped = false,
+            b'\\' if depth > 0 => escaped = true,
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            c if c == byte && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]

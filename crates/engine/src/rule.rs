@@ -14,6 +14,9 @@ pub(crate) enum Action {
     Split(Box<Split>),
     /// Post-Redirect-Get through the origin, with an optional 303 target.
     Forward(Option<Target>),
+    /// `"to": null`: the request goes to the origin untouched; the rule only claims it, so
+    /// that no later rule does (an import keeps a platform's rewrite or proxy this way).
+    Pass,
 }
 
 /// One validated rule of a bundle.
@@ -120,6 +123,10 @@ impl Rule {
             Action::Split(s) => Some(s),
             _ => None,
         }
+    }
+    /// Whether the rule passes its requests to the origin untouched (`"to": null`).
+    pub fn passes(&self) -> bool {
+        matches!(self.action, Action::Pass)
     }
     /// Whether the rule forwards to the origin first (`forward: true`).
     pub fn forward(&self) -> bool {

@@ -9,6 +9,12 @@ pub struct Settings {
     pub case_sensitive: bool,
     /// `trailing_slash: "strict"`: `/a` and `/a/` are different paths.
     pub trailing_slash_strict: bool,
+    /// `trailing_slash: "remove"`: `/a` and `/a/` match alike, as with `"ignore"`, and a rest
+    /// capture never holds the trailing slash (Next.js removes it before its redirects run).
+    pub trailing_slash_removed: bool,
+    /// `trailing_slash: "exact"`: as `"strict"`, and no placeholder takes a trailing slash, so
+    /// `/docs/:path*` does not match `/docs/a/` (Vercel: path-to-regexp's `strict`).
+    pub trailing_slash_exact: bool,
     /// Hosts (exact or `*.example.com`, lower-case) a target may reach when a placeholder is
     /// substituted into its host.
     pub allowed_hosts: Vec<String>,
@@ -26,6 +32,8 @@ impl Default for Settings {
             preserve_query: true,
             case_sensitive: true,
             trailing_slash_strict: false,
+            trailing_slash_removed: false,
+            trailing_slash_exact: false,
             allowed_hosts: Vec::new(),
             permanent_cache_control: "public, max-age=86400".to_string(),
             sticky_max_age: 2_592_000,

@@ -24,6 +24,7 @@ pub fn import_csv(text: &str) -> Imported {
     let mut imported = Imported::new();
     imported.bundle.settings = Some(Settings {
         preserve_query: Some(false),
+        ..Settings::default()
     });
     let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
     for (n, (line, record)) in records(text).into_iter().enumerate() {
@@ -33,13 +34,7 @@ pub fn import_csv(text: &str) -> Imported {
         if n == 0 && is_header(&record) {
             order = record
                 .iter()
-                .map(|name| {
-                    let name = name.trim().to_ascii_lowercase().replace(' ', "_");
-                    COLUMNS
-                        .iter()
-                        .position(|c| *c == name || c.trim_end_matches("_url") == name)
-                        .unwrap_or(usize::MAX)
-                })
+                .map(|name| column(name).unwrap_or(usize::MAX))
                 .collect();
             continue;
         }
@@ -57,11 +52,23 @@ pub fn import_csv(text: &str) -> Imported {
     imported
 }
 
+/// The column a header cell names (`source_url`, `Source URL`, `source`), if any.
+fn column(name: &str) -> Option<usize> {
+    let name = name.trim().to_ascii_lowercase().replace(' ', "_");
+    COLUMNS
+        .iter()
+        .position(|c| *c == name || c.trim_end_matches("_url") == name)
+}
+
+/// A header row: every non-empty cell names a column, and both URL columns are there, in any
+/// order.
 fn is_header(record: &[String]) -> bool {
-    record
-        .first()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .is_some_and(|f| f == "source_url" || f == "source url" || f == "source")
+    let named: Vec<Option<usize>> = record
+        .iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| column(f))
+        .collect();
+    named.iter().all(Option::is_some) && named.contains(&Some(0)) && named.contains(&Some(1))
 }
 
 fn flag(
@@ -155,7 +162,7 @@ fn convert(line: usize, fields: &[Option<String>; 7], imported: &mut Imported) {
         id: id.clone(),
         host: Some(host.clone()),
         from: exact.to_string(),
-        to: target.clone(),
+        to: Some(target.clone()),
         status: Some(status),
         preserve_query: preserve_query.then_some(true),
         ..Rule::default()
@@ -185,8 +192,8 @@ fn convert(line: usize, fields: &[Option<String>; 7], imported: &mut Imported) {
                 .unwrap_or(target)
                 .trim_end_matches('/');
             sub.to = match target_query {
-                Some(q) => format!("{prefix}/:suffix*?{q}"),
-                None => format!("{prefix}/:suffix*"),
+                Some(q) => Some(format!("{prefix}/:suffix*?{q}")),
+                None => Some(format!("{prefix}/:suffix*")),
             };
         }
         rules.push(sub);

@@ -3,8 +3,10 @@
 //! Each converter is a pure function from text to [`Imported`]: the rules it could express and
 //! a [`Problem`] for everything it could not (or could only approximate), with the input line.
 
+mod check;
 mod cloudflare;
 mod netlify;
+mod path_to_regexp;
 mod vercel;
 
 use crate::bundle::{read_text, CmdResult};
@@ -16,7 +18,7 @@ use std::path::Path;
 
 pub use cloudflare::import_csv as import_cloudflare_csv;
 pub use netlify::{import_redirects_file as import_netlify, import_toml as import_netlify_toml};
-pub use vercel::import_json as import_vercel;
+pub use vercel::{import_json as import_vercel, import_nextjs};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +27,10 @@ pub enum Format {
     Netlify,
     /// Cloudflare Bulk Redirects CSV.
     CloudflareCsv,
-    /// `vercel.json` or a Next.js `redirects()` array.
+    /// `vercel.json` (or a bare `redirects` array), case-sensitive as on Vercel.
     Vercel,
+    /// A Next.js `redirects()` array, case-insensitive as in Next.js.
+    Nextjs,
 }
 
 /// A rules.json v1 document; fields serialise in the order people expect to read them.
@@ -42,11 +46,20 @@ pub struct Bundle {
 }
 
 /// The settings an import may need.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, PartialEq, Serialize)]
 pub struct Settings {
     /// Default for carrying the query string over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preserve_query: Option<bool>,
+    /// Whether path literals match case-sensitively (Next.js: not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_sensitive: Option<bool>,
+    /// `"strict"` (Vercel) or `"remove"` (Next.js) when not the default `"ignore"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_slash: Option<&'static str>,
+    /// Hosts a target may reach through a placeholder in its host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// One rule.
@@ -68,8 +81,9 @@ pub struct Rule {
     /// Conditions of which none may hold.
     #[serde(skip_serializing_if = "Conditions::is_empty")]
     pub unless: Conditions,
-    /// Target.
-    pub to: String,
+    /// Target; `None` (written `null`) passes the request to the origin untouched and keeps
+    /// later rules from it.
+    pub to: Option<String>,
     /// Explicit status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -125,6 +139,8 @@ pub struct Problem {
 pub struct Imported {
     /// The rules that could be expressed.
     pub bundle: Bundle,
+    /// The input line of each rule in `bundle.rules`.
+    pub lines: Vec<Option<usize>>,
     /// What could not be expressed, or only approximately.
     pub problems: Vec<Problem>,
 }
@@ -136,6 +152,7 @@ impl Imported {
                 version: 1,
                 ..Bundle::default()
             },
+            lines: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -174,6 +191,16 @@ impl Imported {
             return;
         }
         self.bundle.rules.push(rule);
+        self.lines.push(line);
+    }
+
+    /// What every format needs once its rules are in: hosts the targets reach through a
+    /// placeholder allowed, then the bundle compiled, each rule the engine rejects refused with
+    /// its line, so the output always passes `redirects validate`.
+    pub fn finish(mut self) -> Imported {
+        check::allow_placeholder_hosts(&mut self);
+        check::compile(&mut self);
+        self
     }
 
     /// The bundle as pretty JSON.
@@ -197,7 +224,12 @@ pub fn run(format: Format, input: &Path) -> CmdResult {
         }
         Format::CloudflareCsv => import_cloudflare_csv(&text),
         Format::Vercel => import_vercel(&text)?,
+        Format::Nextjs => import_nextjs(&text)?,
     };
+    let mut imported = imported.finish();
+    imported
+        .problems
+        .sort_by_key(|p| p.line.unwrap_or(usize::MAX));
     println!("{}", imported.to_json());
     let paint = Paint::stderr();
     let name = input.display().to_string();

@@ -196,35 +196,26 @@ fn note_unforced(count: usize, imported: &mut Imported) {
     }
 }
 
+/// What an entry does on Netlify, as far as the edge can carry it.
+enum Kind {
+    /// A redirect with this status.
+    Redirect(u16),
+    /// A rewrite or proxy (200): the origin answers; a `"to": null` rule keeps its place.
+    Pass,
+    /// A page status (404, 410, ...): refused, but a `"to": null` rule keeps its place so that
+    /// no later rule takes its requests.
+    Page(String),
+}
+
 /// Converts one entry; false when it was not imported.
 fn convert(entry: &Entry, imported: &mut Imported) -> bool {
     let line = Some(entry.line);
-    let status: u16 = match entry.status.as_deref() {
-        None => 301,
+    let kind = match entry.status.as_deref() {
+        None => Kind::Redirect(301),
         Some(s) => match s.parse::<u16>() {
-            Ok(code @ (301 | 302 | 303 | 307 | 308)) => code,
-            Ok(200) => {
-                imported.drop_rule(
-                    line,
-                    format!(
-                        "{} → {}: status 200 is a rewrite or proxy; the edge only redirects, so \
-                         leave it to the origin",
-                        entry.from, entry.to
-                    ),
-                );
-                return false;
-            }
-            _ => {
-                imported.drop_rule(
-                    line,
-                    format!(
-                        "{}: status {s} serves a page instead of redirecting; only 301, 302, 303, \
-                         307 and 308 are redirects",
-                        entry.from
-                    ),
-                );
-                return false;
-            }
+            Ok(code @ (301 | 302 | 303 | 307 | 308)) => Kind::Redirect(code),
+            Ok(200) => Kind::Pass,
+            _ => Kind::Page(s.to_string()),
         },
     };
     let (scheme, host, path, from_query) = split_url(&entry.from);
@@ -242,7 +233,10 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
     let mut rule = Rule {
         id: format!("netlify-{}", entry.line),
         host: host.map(|h| h.to_ascii_lowercase()),
-        status: Some(status),
+        status: match kind {
+            Kind::Redirect(code) => Some(code),
+            _ => None,
+        },
         ..Rule::default()
     };
     if scheme.is_some() {
@@ -289,11 +283,24 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
         }
         rule.when.query.insert(key.clone(), value.clone());
     }
-    if !entry.query.is_empty() {
+    if split_url(&entry.to).3.is_some() {
+        // Netlify passes the request's query on, unless the target has its own.
         rule.preserve_query = Some(false);
     }
     let mut cookie_names = Vec::new();
+    let mut role = None;
+    let mut signed = false;
     for (key, values) in &entry.conditions {
+        if values.is_empty() {
+            imported.drop_rule(
+                line,
+                format!(
+                    "{}: {key}= has no value, so the rule would apply to every visitor",
+                    entry.from
+                ),
+            );
+            return false;
+        }
         match key.to_ascii_lowercase().as_str() {
             "country" => {
                 rule.when.country = values.iter().map(|v| v.to_ascii_uppercase()).collect()
@@ -315,20 +322,8 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
                 rule.when.language = langs;
             }
             "cookie" => cookie_names = values.clone(),
-            "role" => {
-                imported.drop_rule(
-                    line,
-                    format!("{}: Role= depends on Netlify Identity JWTs, which the edge does not verify", entry.from),
-                );
-                return false;
-            }
-            "signed" => {
-                imported.drop_rule(
-                    line,
-                    format!("{}: signed proxy requests are not redirects", entry.from),
-                );
-                return false;
-            }
+            "role" => role = Some(values.join(",")),
+            "signed" => signed = true,
             other => {
                 imported.drop_rule(line, format!("{}: unknown condition {other:?}", entry.from));
                 return false;
@@ -344,6 +339,28 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
             ),
         );
     }
+    if !matches!(kind, Kind::Redirect(_)) || signed {
+        return hold_place(
+            entry,
+            &kind,
+            role.as_deref(),
+            signed,
+            rule,
+            cookie_names,
+            imported,
+        );
+    }
+    if let Some(roles) = role {
+        imported.drop_rule(
+            line,
+            format!(
+                "{}: Role={roles} redirects only visitors whose Netlify Identity JWT has the \
+                 role, which the edge does not verify",
+                entry.from
+            ),
+        );
+        return false;
+    }
     let unknown = uncaptured(&entry.to, &captures);
     if !unknown.is_empty() {
         imported.drop_rule(
@@ -357,7 +374,66 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
         );
         return false;
     }
-    rule.to = entry.to.clone();
+    rule.to = Some(entry.to.clone());
+    push_per_cookie(entry, rule, cookie_names, imported);
+    true
+}
+
+/// A rewrite, proxy, signed proxy, Role rule or page status: the origin answers, and a
+/// `"to": null` rule holds the entry's place so that no later rule takes its requests. A Role
+/// rule holds only for visitors sending Netlify Identity's `nf_jwt` cookie (not verified at the
+/// edge: the origin must check it). A page status is still reported as not imported.
+fn hold_place(
+    entry: &Entry,
+    kind: &Kind,
+    role: Option<&str>,
+    signed: bool,
+    mut rule: Rule,
+    cookie_names: Vec<String>,
+    imported: &mut Imported,
+) -> bool {
+    let line = Some(entry.line);
+    rule.preserve_query = None;
+    let what = match kind {
+        Kind::Page(status) => {
+            imported.drop_rule(
+                line,
+                format!(
+                    "{}: status {status} serves a page instead of redirecting; a `\"to\": null` \
+                     rule keeps its place so that later rules do not take its requests, and the \
+                     origin must serve that page",
+                    entry.from
+                ),
+            );
+            push_per_cookie(entry, rule, cookie_names, imported);
+            return false;
+        }
+        _ if signed => "a signed proxy",
+        _ if entry.to.starts_with("http") => "a proxy",
+        _ => "a rewrite",
+    };
+    let mut message = format!(
+        "{} → {}: status 200 is {what}; imported as `\"to\": null`, which passes the request to \
+         the origin untouched (the origin must serve or proxy it) and keeps later rules from it",
+        entry.from, entry.to
+    );
+    if let Some(roles) = role {
+        rule.when
+            .cookie
+            .insert("nf_jwt".to_string(), "*".to_string());
+        message.push_str(&format!(
+            "; Role={roles}: only for visitors with an `nf_jwt` cookie, which the edge does not \
+             verify (the origin must check the role)"
+        ));
+    }
+    imported.note(line, message);
+    push_per_cookie(entry, rule, cookie_names, imported);
+    true
+}
+
+/// Pushes the rule, once per cookie of `Cookie=a,b` (any of them present).
+fn push_per_cookie(entry: &Entry, rule: Rule, cookie_names: Vec<String>, imported: &mut Imported) {
+    let line = Some(entry.line);
     if cookie_names.len() > 1 {
         imported.note(
             line,
@@ -380,5 +456,4 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
             imported.push(line, r);
         }
     }
-    true
 }

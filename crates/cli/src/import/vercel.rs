@@ -6,11 +6,38 @@
 //! over when they are literal text or `.*` wildcards; a query item without a value, or with a
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
-use super::{uncaptured, Conditions, Imported, Rule};
+use super::path_to_regexp::{convert_source, destination as destination_for};
+use super::{uncaptured, Conditions, Imported, Rule, Settings};
 use serde_json::Value;
 
-/// Converts the JSON text.
+/// Converts a `vercel.json` (or a bare `redirects` array): paths match case-sensitively, as
+/// Vercel's routes do.
 pub fn import_json(text: &str) -> Result<Imported, String> {
+    let mut imported = import_with(text, "vercel")?;
+    // Vercel's routes match `/a/` and `/a` as different paths, and no placeholder takes the
+    // slash (path-to-regexp `strict`).
+    imported.bundle.settings = Some(Settings {
+        trailing_slash: Some("exact"),
+        ..Settings::default()
+    });
+    Ok(imported)
+}
+
+/// Converts the array a Next.js `redirects()` returns, saved as JSON: Next.js matches paths
+/// case-insensitively (path-to-regexp's default), so the bundle does too.
+pub fn import_nextjs(text: &str) -> Result<Imported, String> {
+    let mut imported = import_with(text, "nextjs")?;
+    // Next.js removes a trailing slash before its redirects run (`trailingSlash: false`), so
+    // `/a/` matches as `/a` and no capture holds the slash.
+    imported.bundle.settings = Some(Settings {
+        case_sensitive: Some(false),
+        trailing_slash: Some("remove"),
+        ..Settings::default()
+    });
+    Ok(imported)
+}
+
+fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
     let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let entries = match &doc {
         Value::Array(items) => items,
@@ -24,7 +51,7 @@ pub fn import_json(text: &str) -> Result<Imported, String> {
     let mut imported = Imported::new();
     for (n, entry) in entries.iter().enumerate() {
         let line = source_lines.get(n).copied();
-        convert(n, line, entry, &mut imported);
+        convert(n, line, entry, prefix, &mut imported);
     }
     Ok(imported)
 }
@@ -38,7 +65,7 @@ fn key_lines(text: &str, key: &str) -> Vec<usize> {
     lines
 }
 
-fn convert(n: usize, line: Option<usize>, entry: &Value, imported: &mut Imported) {
+fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported: &mut Imported) {
     let label = format!("redirects[{n}]");
     let Some(obj) = entry.as_object() else {
         imported.drop_rule(line, format!("{label} is not an object"));
@@ -71,16 +98,31 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, imported: &mut Imported
             format!("{source}: basePath/locale false: the source is taken as written"),
         );
     }
-    let mut captures = Vec::new();
-    let Some(from) = convert_source(source, &mut captures, line, imported) else {
-        return;
+    let parsed = match convert_source(source) {
+        Ok(p) => p,
+        Err(message) => {
+            imported.drop_rule(line, message);
+            return;
+        }
     };
+    for name in &parsed.captures {
+        if source.contains(&format!(":{name}+")) {
+            imported.note(
+                line,
+                format!(
+                    "{source}: :{name}+ (one or more segments) imported as :{name}* (zero or \
+                     more), so it also matches the path without them"
+                ),
+            );
+        }
+    }
+    let mut captures = parsed.captures.clone();
     let mut rule = Rule {
-        id: format!("vercel-{}", n + 1),
-        from,
+        id: format!("{prefix}-{}", n + 1),
         status: Some(status),
         ..Rule::default()
     };
+    let mut alternatives = None;
     for (key, negate) in [("has", false), ("missing", true)] {
         let Some(items) = obj.get(key) else { continue };
         let Some(items) = items.as_array() else {
@@ -94,115 +136,148 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, imported: &mut Imported
                 &mut rule.when
             };
             let host = if negate { &mut None } else { &mut rule.host };
-            if let Err(message) = add_condition(item, conditions, host, &mut captures, negate) {
-                imported.drop_rule(line, format!("{source}: {key}: {message}"));
-                return;
+            let added = match item.get("value") {
+                Some(Value::Object(v)) => {
+                    add_matcher(item, v, &mut rule.when, &mut rule.unless, negate)
+                }
+                _ => add_condition(item, conditions, host, &mut captures, negate).map(|()| None),
+            };
+            match added {
+                Ok(None) => {}
+                Ok(Some(alt)) if alternatives.is_none() => alternatives = Some(alt),
+                Ok(Some(_)) => {
+                    imported.drop_rule(
+                        line,
+                        format!("{source}: {key}: more than one `inc` list; write one rule per combination"),
+                    );
+                    return;
+                }
+                Err(message) => {
+                    imported.drop_rule(line, format!("{source}: {key}: {message}"));
+                    return;
+                }
             }
         }
     }
-    let unknown = uncaptured(destination, &captures);
-    if !unknown.is_empty() {
-        imported.drop_rule(
+    let several = parsed.variants.len() > 1;
+    if several {
+        imported.note(
             line,
             format!(
-                "{source} → {destination}: :{} is not captured by the source or a query item",
-                unknown.join(", :")
+                "{source}: optional segments: imported as {} rules, with and without them",
+                parsed.variants.len()
             ),
         );
-        return;
     }
-    if destination.contains('$') {
-        imported.drop_rule(
-            line,
-            format!("{source} → {destination}: numbered groups ($1) are not supported"),
-        );
-        return;
-    }
-    let mut to = destination.to_string();
-    for name in &captures {
-        to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
-    }
-    rule.to = to;
-    imported.push(line, rule);
-}
-
-fn convert_source(
-    source: &str,
-    captures: &mut Vec<String>,
-    line: Option<usize>,
-    imported: &mut Imported,
-) -> Option<String> {
-    if !source.starts_with('/') {
-        imported.drop_rule(line, format!("{source}: source must start with /"));
-        return None;
-    }
-    let parts: Vec<&str> = source.split('/').skip(1).collect();
-    let mut out = Vec::new();
-    for (i, seg) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        if let Some(param) = seg.strip_prefix(':') {
-            let (name, modifier) = match param.char_indices().find(|(_, c)| !is_name_char(*c)) {
-                Some((at, _)) => (&param[..at], &param[at..]),
-                None => (param, ""),
-            };
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                imported.drop_rule(line, format!("{source}: cannot read segment {seg:?}"));
-                return None;
+    for (from, omitted) in &parsed.variants {
+        let to = match destination_for(destination, &parsed, omitted, prefix == "nextjs") {
+            Ok(to) => to,
+            Err(message) => {
+                imported.drop_rule(line, format!("{source} → {message}"));
+                return;
             }
-            match modifier {
-                "" => out.push(format!(":{name}")),
-                "*" | "+" if last => {
-                    if modifier == "+" {
-                        imported.note(
-                            line,
-                            format!(
-                                "{source}: :{name}+ (one or more segments) imported as :{name}* \
-                                 (zero or more), so it also matches the path without them"
-                            ),
-                        );
-                    }
-                    out.push(format!(":{name}*"));
-                }
-                "*" | "+" => {
-                    imported.drop_rule(
-                        line,
-                        format!("{source}: :{name}{modifier} must be the last segment"),
-                    );
-                    return None;
-                }
-                "?" => {
-                    imported.drop_rule(
-                        line,
-                        format!(
-                            "{source}: optional :{name}? has no rules.json equivalent; write \
-                             two rules, with and without the segment"
-                        ),
-                    );
-                    return None;
-                }
-                _ => {
-                    imported.drop_rule(
-                        line,
-                        format!(
-                            "{source}: regular expression {modifier:?} on :{name} cannot be \
-                             expressed; rules.json placeholders match any segment"
-                        ),
-                    );
-                    return None;
-                }
-            }
-            captures.push(name.to_string());
-        } else if seg.contains(['(', ')', '*', '?', '+', ':', '{', '}']) {
+        };
+        let known: Vec<String> = captures
+            .iter()
+            .filter(|c| !omitted.contains(c))
+            .cloned()
+            .collect();
+        let unknown = uncaptured(&to, &known);
+        if !unknown.is_empty() {
             imported.drop_rule(
                 line,
-                format!("{source}: segment {seg:?} uses regular expression syntax"),
+                format!(
+                    "{source} → {destination}: :{} is not captured by the source or a query item",
+                    unknown.join(", :")
+                ),
             );
-            return None;
-        } else {
-            out.push(seg.to_string());
+            return;
+        }
+        let mut variant = rule.clone();
+        variant.from = from.clone();
+        variant.to = Some(to);
+        if several {
+            variant.id = format!(
+                "{}-{}",
+                rule.id,
+                if omitted.is_empty() {
+                    "with".to_string()
+                } else {
+                    format!("without-{}", omitted.join("-"))
+                }
+            );
+        }
+        push_variant(line, variant, prefix, &alternatives, source, imported);
+    }
+}
+
+/// Pushes one rule: for Next.js first the bare path of a rest (see [`without_empty_rest`]),
+/// then the rule, once per value of an `inc` list.
+fn push_variant(
+    line: Option<usize>,
+    rule: Rule,
+    prefix: &str,
+    alternatives: &Option<Alternatives>,
+    source: &str,
+    imported: &mut Imported,
+) {
+    if let Some(bare) = without_empty_rest(&rule).filter(|_| prefix == "nextjs") {
+        // Next.js (path-to-regexp's compile) drops the `/` before a `:name*` that matched
+        // nothing: `/docs/:path*` → `/d/:path*` sends `/docs` to `/d`, not `/d/` (Vercel's
+        // `$1` template keeps it). The path without the segments comes first, as an exact rule.
+        imported.push(line, bare);
+    }
+    match alternatives {
+        None => imported.push(line, rule),
+        Some((kind, key, values)) => {
+            imported.note(
+                line,
+                format!(
+                    "{source}: {kind} {key} one of {}: imported as one rule per value",
+                    values.join(", ")
+                ),
+            );
+            for (i, v) in values.iter().enumerate() {
+                let mut r = rule.clone();
+                r.id = format!("{}-{}", rule.id, i + 1);
+                map_of(&mut r.when, kind).insert(key.clone(), v.clone());
+                imported.push(line, r);
+            }
         }
     }
-    Some(format!("/{}", out.join("/")))
+}
+
+/// For a rule whose `from` ends in `/:name*` and whose target uses `/:name*`: the same rule
+/// for the path without the rest, its target without `/:name*`.
+fn without_empty_rest(rule: &Rule) -> Option<Rule> {
+    let (base, name) = rule.from.rsplit_once("/:")?;
+    let name = name.strip_suffix('*')?;
+    let placeholder = format!("/:{name}*");
+    let to = rule.to.as_deref()?;
+    if !to.contains(&placeholder) || to.matches(&format!(":{name}")).count() != 1 {
+        return None;
+    }
+    let mut target = to.replace(&placeholder, "");
+    if target.is_empty() || target.starts_with('?') || target.starts_with('#') {
+        target.insert(0, '/');
+    } else if let Some(at) = target.find("://") {
+        let path_at = target[at + 3..]
+            .find(['/', '?', '#'])
+            .map_or(target.len(), |p| at + 3 + p);
+        if !target[path_at..].starts_with('/') {
+            target.insert(path_at, '/');
+        }
+    }
+    Some(Rule {
+        id: format!("{}-bare", rule.id),
+        from: if base.is_empty() {
+            "/".into()
+        } else {
+            base.to_string()
+        },
+        to: Some(target),
+        ..rule.clone()
+    })
 }
 
 fn is_name_char(c: char) -> bool {
@@ -251,19 +326,122 @@ fn add_condition(
                 .ok_or_else(|| format!("{kind} {key}: value {v:?} is a regular expression"))?,
         },
     };
-    let map = match kind {
+    let (kind, key) = kind_and_key(kind, key)?;
+    map_of(conditions, &kind).insert(key, condition);
+    Ok(())
+}
+
+/// The condition map for a `has` / `missing` type.
+fn map_of<'c>(
+    conditions: &'c mut Conditions,
+    kind: &str,
+) -> &'c mut std::collections::BTreeMap<String, String> {
+    match kind {
         "header" => &mut conditions.header,
         "cookie" => &mut conditions.cookie,
-        "query" => &mut conditions.query,
-        other => return Err(format!("unknown type {other:?}")),
+        _ => &mut conditions.query,
+    }
+}
+
+/// Checks the type; header names are compared lower-case.
+fn kind_and_key(kind: &str, key: &str) -> Result<(String, String), String> {
+    match kind {
+        "header" => Ok((kind.to_string(), key.to_ascii_lowercase())),
+        "cookie" | "query" => Ok((kind.to_string(), key.to_string())),
+        other => Err(format!("unknown type {other:?}")),
+    }
+}
+
+/// A `(type, key, values)` to import as one rule per value (`has` with an `inc` list).
+type Alternatives = (String, String, Vec<String>);
+
+/// A `has` / `missing` item whose value is a matcher object (`{"eq": "1"}`, `{"pre": "a"}`,
+/// `{"inc": [...]}`, `{"re": "..."}`, ...; Vercel's documented `has` operators). What a glob
+/// can say is carried over: `eq` exactly, `pre`/`suf` as `a*`/`*a`, `re` when it is literal
+/// text and `.*`, `inc` in `has` as one rule per value, `neq` in `has` as present-and-not. The
+/// rest (`ninc`, `gt`, `gte`, `lt`, `lte`, several operators at once, `*` in a value, a list
+/// in `missing`, `neq` in `missing`) is refused.
+fn add_matcher(
+    item: &Value,
+    matcher: &serde_json::Map<String, Value>,
+    when: &mut Conditions,
+    unless: &mut Conditions,
+    negate: bool,
+) -> Result<Option<Alternatives>, String> {
+    let kind = item
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("an item needs a type")?;
+    if kind == "host" {
+        return Err("a host matcher object cannot be expressed; write the host as text".into());
+    }
+    let key = item
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("a {kind} item needs a key"))?;
+    let (kind, key) = kind_and_key(kind, key)?;
+    let mut ops = matcher.iter();
+    let (Some((op, value)), None) = (ops.next(), ops.next()) else {
+        return Err(format!(
+            "{kind} {key}: a matcher with {} operators cannot be expressed; use one",
+            matcher.len()
+        ));
     };
-    let key = if kind == "header" {
-        key.to_ascii_lowercase()
-    } else {
-        key.to_string()
+    let text = |v: &Value| -> Result<String, String> {
+        let t = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(format!("{kind} {key}: {op} needs a string")),
+        };
+        if t.contains('*') {
+            return Err(format!(
+                "{kind} {key}: {op} {t:?} holds `*`, which rules.json reads as a wildcard"
+            ));
+        }
+        Ok(t)
     };
-    map.insert(key, condition);
-    Ok(())
+    let glob = match op.as_str() {
+        "eq" => text(value)?,
+        "pre" => format!("{}*", text(value)?),
+        "suf" => format!("*{}", text(value)?),
+        "re" => {
+            let re = value.as_str().unwrap_or_default();
+            regex_to_glob(re)
+                .ok_or_else(|| format!("{kind} {key}: re {re:?} is a regular expression"))?
+        }
+        "inc" => {
+            let list = value
+                .as_array()
+                .ok_or(format!("{kind} {key}: inc needs a list"))?;
+            let values = list.iter().map(text).collect::<Result<Vec<_>, _>>()?;
+            match values.as_slice() {
+                [one] => one.clone(),
+                _ if negate => {
+                    return Err(format!(
+                        "{kind} {key}: missing with an inc list cannot be expressed (rules.json \
+                         `unless` holds one value per name); write one rule per value"
+                    ))
+                }
+                [] => return Err(format!("{kind} {key}: inc is empty, so it never holds")),
+                _ => return Ok(Some((kind, key, values))),
+            }
+        }
+        "neq" if !negate => {
+            let not = text(value)?;
+            map_of(when, &kind).insert(key.clone(), "*".into());
+            map_of(unless, &kind).insert(key.clone(), not);
+            return Ok(None);
+        }
+        other => {
+            return Err(format!(
+                "{kind} {key}: the {other} operator cannot be expressed with rules.json \
+                 conditions (exact text and `*` globs)"
+            ))
+        }
+    };
+    let target = if negate { unless } else { when };
+    map_of(target, &kind).insert(key.clone(), glob);
+    Ok(None)
 }
 
 /// `(?<name>.*)` → `name`.

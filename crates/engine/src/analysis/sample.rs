@@ -53,7 +53,7 @@ pub(super) fn sample_request(rule: &Rule, variant: Option<&str>) -> Option<(Samp
                 Segment::Literal(l) => {
                     path.push(l);
                 }
-                Segment::Param(n) | Segment::Splat(n) => {
+                Segment::Param(n) | Segment::Splat(n) | Segment::Shaped(n, _) => {
                     path.push(&marker(n));
                     names.push(n.to_string());
                 }

@@ -21,6 +21,9 @@ enum Shape<'r> {
     Lit(&'r str),
     Param,
     Splat,
+    /// A placeholder with a shape (`:id(\d+)`, `:slug.html`): covered by a `:name`, covering
+    /// nothing but the same shape (compared by its parts).
+    Shaped(&'r str, &'r str, Option<&'r str>),
 }
 
 fn shape(rule: &Rule) -> Vec<Shape<'_>> {
@@ -29,6 +32,7 @@ fn shape(rule: &Rule) -> Vec<Shape<'_>> {
             Segment::Literal(l) => Shape::Lit(l),
             Segment::Param(_) => Shape::Param,
             Segment::Splat(_) => Shape::Splat,
+            Segment::Shaped(_, s) => Shape::Shaped(s.prefix(), s.suffix(), s.constraint()),
         })
         .collect()
 }
@@ -163,6 +167,8 @@ impl<'r> Trie<'r> {
                 }
                 Shape::Lit(l) => self.nodes[at].literal.get(l).copied(),
                 Shape::Param => self.nodes[at].param,
+                // A shaped placeholder covers only some segments: such a rule covers no other.
+                Shape::Shaped(..) => return,
             };
             at = match next {
                 Some(n) => n,
@@ -201,7 +207,7 @@ impl<'r> Trie<'r> {
                     self.walk(n, &shape[1..], out);
                 }
             }
-            Some(Shape::Param) => {
+            Some(Shape::Param | Shape::Shaped(..)) => {
                 if let Some(n) = node.param {
                     self.walk(n, &shape[1..], out);
                 }

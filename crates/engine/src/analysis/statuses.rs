@@ -6,6 +6,10 @@ use crate::rule::Rule;
 
 /// `permanent-conditional` and `method-change`.
 pub(super) fn check(rule: &Rule, findings: &mut Vec<Finding>) {
+    if rule.passes() {
+        // It sends no status: the origin answers.
+        return;
+    }
     let status = rule.status();
     let (when, unless) = (rule.when(), rule.unless());
     let varies = when.has_geo()

@@ -59,7 +59,7 @@ pub(crate) fn home(pattern: &Pattern) -> Home {
     for seg in pattern.segments().take(PREFIX_DEPTH) {
         match seg {
             Segment::Literal(l) => h = h.add(b"/").add(l.as_bytes()),
-            Segment::Param(_) | Segment::Splat(_) => break,
+            Segment::Param(_) | Segment::Shaped(..) | Segment::Splat(_) => break,
         }
     }
     Home::Prefix(h.0)

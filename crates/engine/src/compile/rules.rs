@@ -114,8 +114,10 @@ impl Reader {
             .get("unless")
             .map(|v| self.conditions(v, &format!("{at}/unless"), false))
             .unwrap_or_default();
+        let to_null = matches!(obj.get("to"), Some(Value::Null));
         let to = obj
             .get("to")
+            .filter(|_| !to_null)
             .and_then(|v| self.string(v, || format!("{at}/to")));
         let forward = obj
             .get("forward")
@@ -134,7 +136,11 @@ impl Reader {
         if forward {
             self.forward_status(explicit_status, at);
         }
-        let action = self.action(obj, at, to, forward, id, &known);
+        let action = if to_null {
+            self.pass(obj, at, forward)
+        } else {
+            self.action(obj, at, to, forward, id, &known)
+        };
 
         if self.found > before {
             return None;
@@ -397,6 +403,31 @@ impl Reader {
             }),
             (None, None, true) => Some(Action::Forward(None)),
         }
+    }
+
+    /// A `"to": null` rule: it claims its requests for the origin, so it answers nothing
+    /// itself and `split`, `forward`, `status` and `headers` have no meaning on it.
+    fn pass(&mut self, obj: &Object<'_>, at: RulePointer, forward: bool) -> Option<Action> {
+        let mut ok = true;
+        for (key, present) in [
+            ("split", obj.contains_key("split")),
+            ("forward", forward),
+            ("status", obj.contains_key("status")),
+            ("headers", obj.contains_key("headers")),
+        ] {
+            if present {
+                ok = false;
+                self.err(
+                    ErrorKind::Action,
+                    format!("{at}/{key}"),
+                    format!(
+                        "`\"to\": null` passes the request to the origin untouched, so `{key}` does nothing"
+                    ),
+                    "remove it, or give `to` a target to redirect at the edge",
+                );
+            }
+        }
+        ok.then_some(Action::Pass)
     }
 
     /// The `methods`, upper-case.

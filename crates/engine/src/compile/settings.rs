@@ -30,11 +30,16 @@ impl Reader {
                 "trailing_slash" => match v.as_str() {
                     Some("ignore") => out.trailing_slash_strict = false,
                     Some("strict") => out.trailing_slash_strict = true,
+                    Some("remove") => out.trailing_slash_removed = true,
+                    Some("exact") => {
+                        out.trailing_slash_strict = true;
+                        out.trailing_slash_exact = true;
+                    }
                     _ => self.err(
                         ErrorKind::Setting,
                         p,
                         format!("`trailing_slash` is {v}"),
-                        "use \"ignore\" (`/a` and `/a/` match alike) or \"strict\"",
+                        "use \"ignore\" (`/a` and `/a/` match alike), \"remove\" (alike, and no capture keeps the slash), \"strict\" or \"exact\" (they differ; with \"exact\" no placeholder takes the slash)",
                     ),
                 },
                 "allowed_hosts" => match v.as_array() {

@@ -172,7 +172,7 @@ impl PathIndex {
                     }
                     node = child as usize;
                 }
-                Segment::Param(_) => {
+                Segment::Param(_) | Segment::Shaped(..) => {
                     let child = match self.nodes[node].param {
                         Some(c) => c,
                         None => {

@@ -60,11 +60,17 @@ impl Engine {
         request: &Request<'r>,
     ) -> Option<(RequestUrl<'r>, PathSegments<'r>)> {
         let url = RequestUrl::split(request.url)?;
-        let path = PathSegments::new(
+        let mut path = PathSegments::new(
             url.path,
             self.settings.case_sensitive,
             self.settings.trailing_slash_strict,
         );
+        if self.settings.trailing_slash_removed {
+            path = path.without_trailing_slash();
+        }
+        if self.settings.trailing_slash_exact {
+            path = path.rest_refusing_trailing_slash();
+        }
         Some((url, path))
     }
 
@@ -193,6 +199,16 @@ impl Engine {
                     method_changes: method_changes(request.method),
                     rule_headers: rule.headers(),
                     debug: debug_value(rule, &self.settings),
+                }))
+            }
+            Action::Pass => {
+                let private = varies.per_visitor();
+                Outcome::Applied(Decision::Origin(Passthrough {
+                    rule: Some(&rule.id),
+                    private,
+                    vary: if private { varies.vary() } else { None },
+                    debug: debug_value(rule, &self.settings),
+                    ..Passthrough::default()
                 }))
             }
             Action::Split(split) => {

@@ -258,6 +258,12 @@ fn same_query(a: &str, b: &str) -> bool {
 #[derive(Debug)]
 pub(crate) struct PathSegments<'a> {
     pub path: &'a str,
+    /// Whether a rest capture runs to the end of the path (a trailing slash included) or stops
+    /// at the last segment (`trailing_slash: "remove"`).
+    pub rest_to_end: bool,
+    /// Whether a rest capture may take the empty segment after a trailing slash (not with
+    /// `trailing_slash: "exact"`).
+    pub rest_takes_slash: bool,
     pub decoded: SmallVec<[Cow<'a, str>; 8]>,
     pub raw: SmallVec<[(usize, usize); 8]>,
 }
@@ -271,7 +277,29 @@ impl<'a> PathSegments<'a> {
             .iter()
             .map(|&(s, e)| comparable(&path[s..e], case_sensitive))
             .collect();
-        PathSegments { path, decoded, raw }
+        PathSegments {
+            path,
+            decoded,
+            raw,
+            rest_to_end: true,
+            rest_takes_slash: true,
+        }
+    }
+
+    /// No rest capture takes a trailing slash: a path ending in one does not match a rest.
+    pub fn rest_refusing_trailing_slash(self) -> Self {
+        PathSegments {
+            rest_takes_slash: false,
+            ..self
+        }
+    }
+
+    /// Rest captures stop at the last segment, leaving a trailing slash out.
+    pub fn without_trailing_slash(self) -> Self {
+        PathSegments {
+            rest_to_end: false,
+            ..self
+        }
     }
 
     /// The byte range of each segment of `path`, cut as [`PathSegments::new`] cuts it.
@@ -297,12 +325,19 @@ impl<'a> PathSegments<'a> {
         raw
     }
 
-    /// The raw text of segments `from..` joined by `/`, as sent (empty for no segments).
+    /// The raw text of segments `from..` as sent, up to the end of the path: a trailing slash
+    /// the visitor sent stays, even when matching ignored it, unless rest captures stop at
+    /// the last segment (empty for no segments).
     pub fn raw_rest(&self, from: usize) -> &'a str {
         if from >= self.raw.len() {
             return "";
         }
-        &self.path[self.raw[from].0..self.raw[self.raw.len() - 1].1]
+        let end = if self.rest_to_end {
+            self.path.len()
+        } else {
+            self.raw[self.raw.len() - 1].1
+        };
+        &self.path[self.raw[from].0..end]
     }
 
     /// The raw text of segment `i`.

@@ -1,0 +1,212 @@
+//! `redirects import` keeps what the platform did: each test is one way a migration used to
+//! differ from the platform's own engine (the answers here are those engines' answers, checked
+//! at scale by `tests/differential/`). Cases are tables: a request (URL and at most one header)
+//! and the answer, `(0, "origin")` when the request goes to the origin.
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/import_support.rs"]
+mod import_support;
+
+use edge_redirects::{Engine, Request};
+use import_support::{decide, import};
+use support::run;
+
+/// `(url, header, status, location)`; `header` is `("", "")` for none; a URL or location
+/// starting with `/` is on `https://example.com`.
+type Case = (
+    &'static str,
+    (&'static str, &'static str),
+    u16,
+    &'static str,
+);
+
+const NONE: (&str, &str) = ("", "");
+
+fn check(engine: &Engine, cases: &[Case]) {
+    let on_site = |u: &str| {
+        if u.starts_with('/') {
+            format!("https://example.com{u}")
+        } else {
+            u.to_string()
+        }
+    };
+    for &(url, (name, value), status, location) in cases {
+        let url = on_site(url);
+        let url = url.as_str();
+        let location = if status == 0 {
+            location.to_string()
+        } else {
+            on_site(location)
+        };
+        let header = [(name, value)];
+        let request = Request {
+            headers: if name.is_empty() { &[] } else { &header },
+            ..Request::get(url)
+        };
+        assert_eq!(
+            decide(engine, &request),
+            (status, location.clone()),
+            "{url} {name}: {value}"
+        );
+    }
+}
+
+#[test]
+fn netlify_migration_keeps_the_platform_answers() {
+    let e = import("netlify", "migration_redirects", "import-migration", 1);
+    check(
+        &e,
+        &[
+            // 1. A splat keeps the visitor's trailing slash.
+            ("/news/a/b/", NONE, 302, "/posts/a/b/"),
+            // 2. A 200 rewrite holds its place: the later redirect never sees /app/old.
+            ("/app/old", NONE, 0, "origin"),
+            // 2. A Role rewrite keeps members (Netlify Identity's cookie) on the origin, and
+            // only the others go to the login.
+            ("/members/a", ("cookie", "nf_jwt=t"), 0, "origin"),
+            ("/members/a", NONE, 302, "/login"),
+            // 3. A target with its own query gets only its own; a query match passes it on.
+            ("/legal/terms?utm=1", NONE, 301, "/terms?from=legal"),
+            ("/store?id=abc", NONE, 301, "/products/abc?id=abc"),
+            // 4. The valueless Country= was refused, not imported as "everyone".
+            ("/geo", NONE, 0, "origin"),
+            // 6. A host placeholder can fire: its pattern is in allowed_hosts.
+            ("/go/shop", NONE, 302, "https://shop.example.com/"),
+        ],
+    );
+}
+
+#[test]
+fn every_import_output_validates() {
+    for (format, input) in [
+        ("netlify", "migration_redirects"),
+        ("netlify", "_redirects"),
+        ("netlify", "netlify.toml"),
+        ("vercel", "vercel-matchers.json"),
+        ("vercel", "vercel.json"),
+        ("nextjs", "next-case.json"),
+        ("nextjs", "vercel-patterns.json"),
+        ("vercel", "vercel-patterns.json"),
+        ("cloudflare-csv", "bulk.csv"),
+        ("cloudflare-csv", "bulk-reordered.csv"),
+    ] {
+        let path = format!("tests/cli/import/{input}");
+        let (code, out, err) = run(&["import", format, &path]);
+        assert!(code == 0 || code == 1, "{input}: exit {code}: {err}");
+        let file = std::env::temp_dir().join(format!("import-validates-{input}.json"));
+        std::fs::write(&file, &out).unwrap();
+        let (vcode, vout, verr) = run(&["validate", file.to_str().unwrap()]);
+        assert_eq!(vcode, 0, "{input}: {vout}{verr}");
+        // Everything refused is named with its line.
+        let numbered = |l: &str| {
+            l.strip_prefix(&format!("{path}:"))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        };
+        let refused: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("not imported:"))
+            .collect();
+        assert!(refused.iter().all(|l| numbered(l)), "{err}");
+        assert_eq!(code == 1, !refused.is_empty(), "{err}");
+    }
+}
+
+#[test]
+fn vercel_matcher_objects_carry_over_or_are_refused() {
+    let e = import(
+        "vercel",
+        "vercel-matchers.json",
+        "import-vercel-matchers",
+        1,
+    );
+    check(
+        &e,
+        &[
+            ("/beta?flag=1", NONE, 308, "/beta-on?flag=1"),
+            ("/beta?flag=10", NONE, 0, "origin"),
+            ("/lang", ("x-lang", "de"), 308, "/lang-eu"),
+            ("/lang", ("x-lang", "fr"), 308, "/lang-eu"),
+            ("/lang", ("x-lang", "it"), 0, "origin"),
+            ("/pre", ("cookie", "plan=professional"), 308, "/pre-ok"),
+            ("/suf", ("host-tag", "eu-test"), 0, "origin"),
+            ("/suf", NONE, 308, "/suf-ok"),
+            ("/re?v=abc", NONE, 308, "/re-ok?v=abc"),
+            ("/neq?mode=off", NONE, 0, "origin"),
+            ("/neq", NONE, 0, "origin"),
+            ("/neq?mode=on", NONE, 308, "/neq-ok?mode=on"),
+            // Refused: gt, a real regular expression, missing with a list.
+            ("/num?n=5", NONE, 0, "origin"),
+            ("/rx", ("ua", "a"), 0, "origin"),
+            // 6. The host placeholder's pattern is allowed.
+            ("/go/eu", NONE, 307, "https://eu.example.com/"),
+            // 8. vercel.json paths are case-sensitive.
+            ("/docs", NONE, 0, "origin"),
+        ],
+    );
+}
+
+#[test]
+fn nextjs_paths_match_case_insensitively() {
+    let e = import("nextjs", "next-case.json", "import-next-case", 0);
+    check(
+        &e,
+        &[
+            ("/docs", NONE, 308, "/docs-new"),
+            ("/BLOG/Hello", NONE, 307, "/news/Hello"),
+        ],
+    );
+}
+
+#[test]
+fn cloudflare_header_row_may_reorder_columns() {
+    let e = import(
+        "cloudflare-csv",
+        "bulk-reordered.csv",
+        "import-cloudflare-reordered",
+        0,
+    );
+    check(
+        &e,
+        &[
+            ("/about", NONE, 301, "/company"),
+            (
+                "/blog/2024/post/",
+                NONE,
+                302,
+                "https://blog.example.com/2024/post/",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders() {
+    for (format, golden, slash) in [
+        ("nextjs", "import-next-patterns", "/l"),
+        ("vercel", "import-vercel-patterns", "/l/"),
+    ] {
+        let e = import(format, "vercel-patterns.json", golden, 1);
+        check(
+            &e,
+            &[
+                ("/post/42", NONE, 308, "/p/42"),
+                ("/post/42a", NONE, 0, "origin"),
+                ("/de/about", NONE, 307, "/about?lang=de"),
+                ("/it/about", NONE, 0, "origin"),
+                ("/lang/fr", NONE, 308, "/l/fr"),
+                // 9. The optional segment left out: Next.js drops the `/`, Vercel keeps it.
+                ("/lang", NONE, 308, slash),
+                ("/page/intro.html", NONE, 308, "/pages/intro"),
+                ("/page/intro", NONE, 0, "origin"),
+                ("/dash-7f", NONE, 307, "/dashboard/7f"),
+                // Refused: `(.*)` groups, `$1`, look-ahead, three optional segments.
+                ("/old/a", NONE, 0, "origin"),
+                ("/files/a", NONE, 0, "origin"),
+                ("/v/1x", NONE, 0, "origin"),
+                ("/x", NONE, 0, "origin"),
+            ],
+        );
+    }
+}
