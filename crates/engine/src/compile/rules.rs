@@ -260,7 +260,7 @@ impl Reader {
                     ErrorKind::Pattern,
                     format!("{at}/from"),
                     m,
-                    "patterns look like `/old`, `/blog/:year/:slug`, `/api/v1/:path*` or `/docs/*`",
+                    "patterns look like `/old`, `/blog/:year/:slug`, `/post/:id(\\d+)`, `/api/v1/:path*` or `/docs/*`",
                 );
                 None
             }
