@@ -56,7 +56,8 @@ export default function (env) { return new Dataset(env); }
 function origin(seen) {
   return async (request) => {
     const url = new URL(request.url);
-    seen.push({ path: url.pathname, headers: Object.fromEntries(request.headers) });
+    const body = request.method === "POST" ? await request.text() : null;
+    seen.push({ path: url.pathname, headers: Object.fromEntries(request.headers), body });
     if (url.pathname === "/missing") return new Response("not here", { status: 404 });
     if (url.pathname === "/contact") return new Response("sent", { status: 200 });
     return new Response("page", { status: 200, headers: { "cache-control": "public, max-age=60" } });
@@ -237,7 +238,9 @@ test("the origin sees the A/B variant on a visitor's first request and on later 
       body: "a=1",
       headers: { "x-redirect-variant": "pricing-ab=new" },
     });
-    assert.equal(worker.seen.at(-1).headers["x-redirect-variant"], undefined);
+    seen = worker.seen.at(-1);
+    assert.equal(seen.headers["x-redirect-variant"], undefined);
+    assert.equal(seen.body, "a=1", "the forwarded POST keeps its body");
   } finally {
     await worker.close();
   }

@@ -56,17 +56,19 @@ impl Assigned<'_> {
 /// Other pairs are kept exactly as sent, in order.
 fn with_cookie(request_headers: &[(&str, &str)], name: &str, value: &str) -> String {
     let mut out = String::new();
-    let pairs = request_headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, v)| v.split(';'))
-        .map(str::trim)
-        .filter(|pair| !pair.is_empty());
-    for pair in pairs {
-        let pair_name = pair.split_once('=').map_or(pair, |(n, _)| n).trim();
-        if pair_name != name {
-            out.push_str(pair);
-            out.push_str("; ");
+    for (header, cookies) in request_headers {
+        if !header.eq_ignore_ascii_case("cookie") {
+            continue;
+        }
+        // Plain loops and single-byte patterns: this runs in the worker, where every
+        // iterator adapter and Unicode table costs upload size.
+        for pair in cookies.split(';') {
+            let pair = pair.trim_matches(' ');
+            let pair_name = pair.find('=').map_or(pair, |at| &pair[..at]);
+            if !pair.is_empty() && pair_name.trim_end_matches(' ') != name {
+                out.push_str(pair);
+                out.push_str("; ");
+            }
         }
     }
     out.push_str(name);
