@@ -34,8 +34,15 @@ export async function connectTo(url, WebSocketClient) {
       ws.send(JSON.stringify({ id, method, params }));
       setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`${method}: no answer in 30 s`))), 30_000).unref();
     });
-  await send("Runtime.enable");
-  await contextSeen;
+  // The context is announced on Runtime.enable; an isolate still starting may not announce it
+  // then, so ask again until it does.
+  for (let attempt = 0; ; attempt++) {
+    await send("Runtime.enable");
+    const seen = await Promise.race([contextSeen.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+    if (seen) break;
+    if (attempt === 10) throw new Error(`inspector at ${url}: no execution context announced`);
+    await send("Runtime.disable");
+  }
   return {
     send,
     context: () => context,
