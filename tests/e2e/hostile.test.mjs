@@ -1,12 +1,12 @@
 // The hostile-input suite through the built worker in workerd: every request of
-// tests/hostile.rs that can cross a real HTTP stack, against tests/hostile/bundle.json (stored
-// in KV). Each answer must keep the invariants: never a 5xx or an exception page, every
-// Location absolute on an allowed origin, no CR/LF or raw non-ASCII in any header, no redirect
-// to the URL requested.
+// tests/hostile.rs (generated in tests/hostile/requests.rs) that can cross a real HTTP stack,
+// against tests/hostile/bundle.json (stored in KV). Each answer must keep the invariants: never
+// a 5xx or an exception page, every Location absolute on an allowed origin, no CR/LF or raw
+// non-ASCII in any header, no redirect to the URL requested.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ROOT, startWorker } from "./harness.mjs";
 
@@ -16,7 +16,12 @@ const REQUESTS = path.join(ROOT, "target/tmp/hostile-requests.json");
 
 /** The requests, written by `cargo test --test hostile hostile_cases_json` (run if stale). */
 function hostileRequests() {
-  const sources = ["tests/hostile.rs", "tests/hostile/bundle.json"].map((f) => path.join(ROOT, f));
+  // The suite's file and everything beside it: its modules (the requests) and the bundle.
+  const dir = path.join(ROOT, "tests/hostile");
+  const sources = [
+    path.join(ROOT, "tests/hostile.rs"),
+    ...readdirSync(dir).map((f) => path.join(dir, f)),
+  ];
   const stale =
     !existsSync(REQUESTS) ||
     sources.some((f) => statSync(f).mtimeMs > statSync(REQUESTS).mtimeMs);

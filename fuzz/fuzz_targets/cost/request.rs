@@ -1,0 +1,121 @@
+//! The hostile request of one input: its URL, the same-size control URL and the headers.
+
+use super::input::{
+    pick, Name, RequestSpec, Run, LANGS, MAX_HEADER, MAX_HEADERS_TOTAL, MAX_URL, VALUES,
+};
+use std::fmt::Write as _;
+
+/// Appends the text of one run item `k` of `run`: its name (encoded if asked) and value.
+fn run_name(run: &Run, k: usize) -> String {
+    let name = run.name.for_rule(k);
+    if run.encode {
+        name.bytes().map(|b| format!("%{b:02X}")).collect()
+    } else {
+        name
+    }
+}
+
+fn run_value(run: &Run, k: usize) -> String {
+    let mut v = pick(VALUES, run.value).to_string();
+    if matches!(run.name, Name::Indexed(..)) {
+        let _ = write!(v, "{k}");
+    }
+    v.extend(std::iter::repeat_n('v', usize::from(run.pad) % 64));
+    v
+}
+
+/// `name=value` items of `runs` joined by `sep`, at most `max` bytes; returns the text and the
+/// number of items.
+fn items(runs: &[Run], sep: &str, max: usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut n = 0;
+    'runs: for run in runs.iter().take(8) {
+        for k in 0..usize::from(run.repeat) % 8_192 + 1 {
+            let item = format!("{}={}", run_name(run, k), run_value(run, k));
+            if out.len() + sep.len() + item.len() > max {
+                break 'runs;
+            }
+            if !out.is_empty() {
+                out.push_str(sep);
+            }
+            out.push_str(&item);
+            n += 1;
+        }
+    }
+    (out, n)
+}
+
+pub struct Built {
+    pub url: String,
+    pub control_url: String,
+    pub headers: Vec<(String, String)>,
+    pub sizes: String,
+}
+
+pub fn request(spec: &RequestSpec, paths: &[&str]) -> Built {
+    let path = paths[usize::from(spec.group) % paths.len()];
+    let origin = "https://example.com";
+    let room = MAX_URL - origin.len() - path.len().max(24) - 1;
+    let (query, pairs) = items(&spec.query, "&", room);
+    let with_query = |p: &str| {
+        if query.is_empty() {
+            format!("{origin}{p}")
+        } else {
+            format!("{origin}{p}?{query}")
+        }
+    };
+    let mut headers = Vec::new();
+    let mut total = 0;
+    let (cookie, cookies) = items(&spec.cookie, "; ", MAX_HEADER);
+    if !cookie.is_empty() {
+        total += cookie.len();
+        headers.push(("cookie".to_string(), cookie));
+    }
+    let mut lang = String::new();
+    let mut langs = 0;
+    'runs: for run in spec.accept_language.iter().take(8) {
+        for _ in 0..usize::from(run.repeat) % 16_384 + 1 {
+            let mut item = pick(LANGS, run.tag).to_string();
+            if let Some(q) = run.q {
+                let _ = write!(item, ";q=0.{}", q % 10);
+            }
+            if lang.len() + 1 + item.len() > MAX_HEADER {
+                break 'runs;
+            }
+            if langs > 0 {
+                lang.push(',');
+            }
+            lang.push_str(&item);
+            langs += 1;
+        }
+    }
+    if langs > 0 {
+        total += lang.len();
+        headers.push(("accept-language".to_string(), lang));
+    }
+    let mut extra = 0;
+    'runs: for run in spec.headers.iter().take(8) {
+        for k in 0..usize::from(run.repeat) % 2_048 + 1 {
+            let name = format!("x-{}", run.name.for_rule(k));
+            let value = run_value(run, k);
+            if total + name.len() + value.len() > MAX_HEADERS_TOTAL {
+                break 'runs;
+            }
+            total += name.len() + value.len();
+            headers.push((name, value));
+            extra += 1;
+        }
+    }
+    let sizes = format!(
+        "URL {} B ({pairs} query pairs), Cookie {} B ({cookies} pairs), Accept-Language {} B ({langs} items), {extra} other headers, {total} B of headers",
+        with_query(path).len(),
+        headers.iter().find(|h| h.0 == "cookie").map_or(0, |h| h.1.len()),
+        headers.iter().find(|h| h.0 == "accept-language").map_or(0, |h| h.1.len()),
+    );
+    Built {
+        url: with_query(path),
+        control_url: with_query("/__control/none/of/these"),
+        headers,
+        sizes,
+    }
+}
