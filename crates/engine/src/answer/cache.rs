@@ -83,7 +83,10 @@ impl<'e> Varies<'e> {
         self.any
     }
 
-    /// The `Vary` value naming the request headers read, if any (geolocation has none).
+    /// The `Vary` value naming the request headers read, if any (geolocation has none). More
+    /// than [`MAX_VARY_BYTES`] of names (hundreds of rules each testing a header of its own)
+    /// give `Vary: *`: the answer is private anyway, and a header that long would cost more
+    /// than it says and could pass what a response head may hold.
     pub(crate) fn vary(&self) -> Option<Box<str>> {
         let mut names: Vec<&str> = Vec::new();
         if self.language {
@@ -92,13 +95,20 @@ impl<'e> Varies<'e> {
         if self.cookie {
             names.push("Cookie");
         }
-        let mut headers: Vec<String> = self
-            .headers
-            .iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
+        let mut seen: rustc_hash::FxHashSet<String> = Default::default();
+        let mut bytes = 0;
+        for h in &self.headers {
+            let lower = h.to_ascii_lowercase();
+            if !seen.contains(&lower) {
+                bytes += lower.len() + 2;
+                if bytes > MAX_VARY_BYTES {
+                    return Some("*".into());
+                }
+                seen.insert(lower);
+            }
+        }
+        let mut headers: Vec<String> = seen.into_iter().collect();
         headers.sort_unstable();
-        headers.dedup();
         for h in &headers {
             if !names.iter().any(|n| n.eq_ignore_ascii_case(h)) {
                 names.push(h);
@@ -107,6 +117,9 @@ impl<'e> Varies<'e> {
         (!names.is_empty()).then(|| names.join(", ").into_boxed_str())
     }
 }
+
+/// The most bytes of distinct header names a `Vary` lists before it becomes `Vary: *`.
+pub(crate) const MAX_VARY_BYTES: usize = 2048;
 
 /// The origin's `Cache-Control` for a per-visitor page: what lets a shared cache store it
 /// (`public`, `s-maxage`, `proxy-revalidate`) removed and `private` put first, the rest kept,
