@@ -256,6 +256,101 @@ fn a_head_with_parts_handed_over_decides_as_the_whole_artifact() {
 }
 
 #[test]
+fn parts_narrowed_to_the_homes_a_request_needs_decide_as_the_whole_bundle() {
+    let n = 600;
+    let text = mixed_bundle(n);
+    let json = Engine::compile(&text).unwrap();
+    for part_rules in [16, 64] {
+        let bytes = artifact::build_with(&text, Options { part_rules }).unwrap();
+        let (head, parts) = artifact::split(&bytes).unwrap();
+        let engine = Engine::load_head(head.to_vec()).unwrap();
+        let (mut whole_rules, mut narrowed_rules) = (0, 0);
+        for request in requests(n) {
+            let needs = request.with(|r| engine.needs(r));
+            let narrowed: Vec<_> = needs
+                .iter()
+                .map(|need| {
+                    let whole = engine.decode_part(need.part, parts[need.part]).unwrap();
+                    whole_rules += whole.len();
+                    let total = whole.len();
+                    let (part, others) = whole.narrow(need.home);
+                    assert_eq!(part.home(), Some(need.home));
+                    assert!(part.serves(need));
+                    // Cut, not copied: every rule in exactly one piece, each piece one home.
+                    let mut pieces: Vec<_> = others.iter().map(|o| o.home()).collect();
+                    assert_eq!(
+                        part.len() + others.iter().map(|o| o.len()).sum::<usize>(),
+                        total
+                    );
+                    pieces.push(part.home());
+                    pieces.sort();
+                    pieces.dedup();
+                    assert_eq!(pieces.len(), others.len() + 1);
+                    narrowed_rules += part.len();
+                    part
+                })
+                .collect();
+            let refs: Vec<_> = narrowed.iter().collect();
+            let got = request.with(|r| engine.evaluate_with(r, &refs));
+            assert_eq!(
+                got,
+                request.with(|r| json.evaluate(r)),
+                "{} ({part_rules}-rule parts)",
+                request.url
+            );
+            // Without the piece of one home needed (the others there), the request goes to
+            // the origin as if that part were missing: another home's piece never stands in.
+            if let Some(first) = needs.first() {
+                let without: Vec<_> = refs
+                    .iter()
+                    .copied()
+                    .filter(|p| p.home() != Some(first.home))
+                    .collect();
+                assert_eq!(
+                    request.with(|r| engine.evaluate_with(r, &without)),
+                    Decision::Origin(Default::default()),
+                    "{}",
+                    request.url
+                );
+            }
+        }
+        println!(
+            "{part_rules}-rule parts: {whole_rules} rules read whole, {narrowed_rules} needed"
+        );
+        // Here many rules share a home (host rules on `/:page`, query rules on one path).
+        assert!(narrowed_rules < whole_rules);
+    }
+    // A migration's rules each have a home of their own: a request needs one rule of a part.
+    let own: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"id":"e{i}","from":"/shop/item-{i}.html","to":"/p/{i}"}},{{"id":"b{i}","from":"/blog/{i}/:slug","to":"/a/{i}/:slug"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, own.join(","));
+    let bytes = artifact::build(&text).unwrap();
+    let (head, parts) = artifact::split(&bytes).unwrap();
+    let engine = Engine::load_head(head.to_vec()).unwrap();
+    for url in [
+        "https://example.com/shop/item-7.html",
+        "https://example.com/blog/7/x",
+    ] {
+        let needs = RequestBuf::get(url).with(|r| engine.needs(r));
+        assert_eq!(needs.len(), 1, "{url}");
+        let whole = engine
+            .decode_part(needs[0].part, parts[needs[0].part])
+            .unwrap();
+        assert!(whole.len() > 16, "{url}: {} rules whole", whole.len());
+        let (part, others) = whole.narrow(needs[0].home);
+        assert_eq!(part.len(), 1, "{url}");
+        assert!(others.iter().all(|o| o.len() == 1), "{url}");
+        let got = RequestBuf::get(url).with(|r| engine.evaluate_with(r, &[&part]));
+        assert!(matches!(got, Decision::Redirect(_)), "{url}: {got:?}");
+        // A neighbour's piece answers for its own home, not for this one.
+        let other = &others[0];
+        let got = RequestBuf::get(url).with(|r| engine.evaluate_with(r, &[other]));
+        assert_eq!(got, Decision::Origin(Default::default()), "{url}");
+    }
+}
+
+#[test]
 fn decisions_of_two_versions_compare_by_what_the_visitor_gets() {
     let a = Engine::compile(r#"{"version":1,"rules":[{"id":"a1","from":"/x","to":"/y"},{"id":"a2","from":"/p","to":"/q"}]}"#).unwrap();
     let b = Engine::compile(r#"{"version":1,"rules":[{"id":"b1","from":"/x","to":"/y"},{"id":"b2","from":"/p","to":"/other"}]}"#).unwrap();

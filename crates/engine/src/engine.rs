@@ -1,7 +1,7 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
-use crate::artifact::{Artifact, ArtifactError, How};
+use crate::artifact::{Artifact, ArtifactError, How, Need};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::{Candidates, Index};
 use crate::evaluate::request_url::PathSegments;
@@ -43,6 +43,8 @@ pub struct Part {
     index: Index,
     /// The part's number in its artifact (`usize::MAX` for a whole bundle).
     number: usize,
+    /// For a part cut to one home ([`Part::narrow`]): that home's hash.
+    home: Option<u64>,
 }
 
 impl Part {
@@ -52,7 +54,42 @@ impl Part {
             rules,
             index,
             number,
+            home: None,
         }
+    }
+
+    /// This part cut by home ([`Need::home`]): the rules living at `home` as a part of their
+    /// own (empty if none do), and one part for each other home it holds. The part of a home
+    /// stands in for this whole part for every request with that home ([`Part::serves`]), so a
+    /// reader that keeps many requests' rules (the worker, with parts read from KV) keeps
+    /// these, about one rule each, instead of whole parts of about 64. Rules move, in file
+    /// order; the index of each piece is built anew.
+    pub fn narrow(self, home: u64) -> (Part, Vec<Part>) {
+        let number = self.number;
+        let mut groups: Vec<(u64, Vec<Rule>)> = vec![(home, Vec::new())];
+        for rule in self.rules {
+            let h = crate::artifact::home_hash(&rule.pattern);
+            match groups.iter_mut().find(|(g, _)| *g == h) {
+                Some((_, rules)) => rules.push(rule),
+                None => groups.push((h, vec![rule])),
+            }
+        }
+        let mut pieces = groups.into_iter().map(|(h, rules)| Part {
+            home: Some(h),
+            ..Part::new(rules, number)
+        });
+        let wanted = pieces.next().expect("the wanted home comes first");
+        (wanted, pieces.collect())
+    }
+
+    /// The home this part was narrowed to, if it was.
+    pub fn home(&self) -> Option<u64> {
+        self.home
+    }
+
+    /// Whether this part answers for `need`: its part, whole or narrowed to its home.
+    pub fn serves(&self, need: &Need) -> bool {
+        self.number == need.part && self.home.is_none_or(|h| h == need.home)
     }
 
     /// The part's number in its artifact.
@@ -186,10 +223,24 @@ impl Engine {
     /// to [`Engine::evaluate_with`], by number. Empty for any other engine, and for a request
     /// no rule is near (the filter holds every rule's home), which then reads no storage.
     pub fn parts_needed(&self, request: &Request<'_>) -> SmallVec<[usize; 4]> {
+        let mut out: SmallVec<[usize; 4]> = SmallVec::new();
+        for need in self.needs(request) {
+            // At most four: kept ascending and unique by insertion.
+            if let Err(at) = out.binary_search(&need.part) {
+                out.insert(at, need.part);
+            }
+        }
+        out
+    }
+
+    /// For an engine loaded from a head: what `request` needs, home by home, so a caller can
+    /// hand [`Engine::evaluate_with`] each part whole or [cut](Part::narrow) to the home.
+    /// Empty where [`Engine::parts_needed`] is.
+    pub fn needs(&self, request: &Request<'_>) -> SmallVec<[Need; 4]> {
         match &self.source {
             Source::Artifact(a) if a.head_only() => self
                 .request_path(request)
-                .and_then(|(_, path)| a.needed(&path.key(), &path.decoded))
+                .and_then(|(_, path)| a.needs(&path.key(), &path.decoded))
                 .unwrap_or_default(),
             _ => SmallVec::new(),
         }
@@ -229,21 +280,29 @@ impl Engine {
         match &self.source {
             Source::Whole(part) => part.collect(host, path, &key, query, out),
             Source::Artifact(a) => {
-                let Some(parts) = a.needed(&key, &path.decoded) else {
-                    return false;
-                };
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
-                for &p in &parts {
+                let mut read: SmallVec<[&'e Part; 4]> = SmallVec::new();
+                let Some(needs) = a.needs(&key, &path.decoded) else {
+                    return false;
+                };
+                for need in &needs {
+                    // A head's parts are handed over by the caller, whole or cut to the
+                    // home needed; a part serving two homes is read once.
                     let part = if a.head_only() {
-                        supplied.iter().copied().find(|s| s.number == p)
+                        supplied.iter().copied().find(|s| s.serves(need))
                     } else {
-                        a.part(p, &self.settings)
+                        a.part(need.part, &self.settings)
                     };
                     let Some(part) = part else {
                         out.clear();
                         return false;
                     };
+                    if !read.iter().any(|r| std::ptr::eq(*r, part)) {
+                        read.push(part);
+                    }
+                }
+                for part in read {
                     let mut run = SmallVec::new();
                     part.collect(host, path, &key, query, &mut run);
                     runs.push(run);

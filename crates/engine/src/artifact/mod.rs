@@ -42,6 +42,7 @@ pub use crate::engine::Part;
 pub use build::{build, build_with, Options};
 
 use crate::settings::Settings;
+pub(crate) use route::home_hash;
 use route::{homes, part_of};
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -101,6 +102,18 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 /// JSON text.
 pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
+}
+
+/// A home a request's rules can live in and the filter holds: the hash that names it, and
+/// the part its rules are in. A request needs, of that part, only the rules living at this
+/// home ([`Part::narrow`]): a rule can match only a path whose key or leading literal
+/// segments are its home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    /// The part holding the home's rules.
+    pub part: usize,
+    /// The home's hash (its path key, or its leading literal segments).
+    pub home: u64,
 }
 
 /// An artifact cut for storage that keeps parts apart: the head (everything before the parts)
@@ -303,13 +316,13 @@ impl Artifact {
         self.head_only
     }
 
-    /// The parts a request with this path needs, ascending: those of its homes that hold a
-    /// rule. `None` when the filter is damaged (the request must go to the origin).
-    pub(crate) fn needed(
+    /// The homes of a request with this path that hold a rule, each with its part. `None`
+    /// when the filter is damaged (the request must go to the origin).
+    pub(crate) fn needs(
         &self,
         key: &str,
         segments: &[Cow<'_, str>],
-    ) -> Option<SmallVec<[usize; 4]>> {
+    ) -> Option<SmallVec<[Need; 4]>> {
         let b = &self.bytes[..];
         let l = &self.layout;
         let intact = *self
@@ -318,17 +331,16 @@ impl Artifact {
         if !intact {
             return None;
         }
-        let mut out: SmallVec<[usize; 4]> = SmallVec::new();
-        for home in homes(key, segments) {
-            if l.holds(b, home.hash()) {
-                // At most four: kept ascending and unique by insertion.
-                let part = part_of(home, l.exact_parts, l.prefix_parts);
-                if let Err(at) = out.binary_search(&part) {
-                    out.insert(at, part);
-                }
-            }
-        }
-        Some(out)
+        Some(
+            homes(key, segments)
+                .into_iter()
+                .filter(|home| l.holds(b, home.hash()))
+                .map(|home| Need {
+                    part: part_of(home, l.exact_parts, l.prefix_parts),
+                    home: home.hash(),
+                })
+                .collect(),
+        )
     }
 
     /// Part `i` of a whole artifact, compiled on first use; `None` if its bytes are corrupt,

@@ -65,6 +65,11 @@ pub(crate) fn home(pattern: &Pattern) -> Home {
     Home::Prefix(h.0)
 }
 
+/// The hash of the home of a rule with `pattern` ([`home`]).
+pub(crate) fn home_hash(pattern: &Pattern) -> u64 {
+    home(pattern).hash()
+}
+
 /// The part number of `home` in an artifact of `exact` exact and `prefix` prefix parts.
 pub(crate) fn part_of(home: Home, exact: u32, prefix: u32) -> usize {
     match home {
