@@ -13,6 +13,7 @@ use crate::settings::Settings;
 use crate::CompileErrors;
 use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
 ///
@@ -40,7 +41,9 @@ enum Source {
 #[derive(Debug)]
 pub struct Part {
     pub(crate) rules: Vec<Rule>,
-    index: Index,
+    /// Built with the part, or (a piece cut by [`Part::narrow`]) when first read: most
+    /// pieces of a part are kept for a request that may never come.
+    index: OnceLock<Index>,
     /// The part's number in its artifact (`usize::MAX` for a whole bundle).
     number: usize,
     /// For a part cut to one home ([`Part::narrow`]): that home's hash.
@@ -49,7 +52,7 @@ pub struct Part {
 
 impl Part {
     pub(crate) fn new(rules: Vec<Rule>, number: usize) -> Part {
-        let index = Index::build(&rules);
+        let index = OnceLock::from(Index::build(&rules));
         Part {
             rules,
             index,
@@ -63,7 +66,7 @@ impl Part {
     /// stands in for this whole part for every request with that home ([`Part::serves`]), so a
     /// reader that keeps many requests' rules (the worker, with parts read from KV) keeps
     /// these, about one rule each, instead of whole parts of about 64. Rules move, in file
-    /// order; the index of each piece is built anew.
+    /// order; each piece builds its index when first read.
     pub fn narrow(self, home: u64) -> (Part, Vec<Part>) {
         let number = self.number;
         let mut groups: Vec<(u64, Vec<Rule>)> = vec![(home, Vec::new())];
@@ -75,8 +78,10 @@ impl Part {
             }
         }
         let mut pieces = groups.into_iter().map(|(h, rules)| Part {
+            rules,
+            index: OnceLock::new(),
+            number,
             home: Some(h),
-            ..Part::new(rules, number)
         });
         let wanted = pieces.next().expect("the wanted home comes first");
         (wanted, pieces.collect())
@@ -118,6 +123,7 @@ impl Part {
     ) {
         let mut ids = Candidates::new();
         self.index
+            .get_or_init(|| Index::build(&self.rules))
             .candidates(&self.rules, host, path, key, query, &mut ids);
         out.extend(ids.iter().map(|&i| &self.rules[i as usize]));
     }
