@@ -6,9 +6,10 @@
 //! Switching versions is switching the manifest: an isolate reads it at the bundle's refresh
 //! interval and puts a version in use only once its head has loaded and checked, so a request
 //! is always answered from one version whole. The parts a request needs are read from KV as it
-//! needs them (with KV's edge cache, `cacheTtl`: a version never changes); the isolate keeps
-//! the last parts read, and the rules of each home a request needed (a path asked for again
-//! reads no KV); a request no rule is near reads none. A part that is missing or damaged
+//! needs them (with KV's edge cache, `cacheTtl`: a version never changes) and cut by home
+//! (`Part::narrow`); the isolate keeps the rules of each home a request needed (a path asked
+//! for again reads no KV) and, fewer, the other homes of the parts it read last; a request no
+//! rule is near reads none. A part that is missing or damaged
 //! sends the request to the version in use before (or to the embedded bundle), never to a
 //! mix.
 
@@ -16,7 +17,7 @@ use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use edge_redirects::artifact::Part;
+use edge_redirects::artifact::{Need, Part};
 use edge_redirects::{Engine, Request};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys;
@@ -52,7 +53,7 @@ pub(crate) struct Version {
     neighbours: RefCell<Lru>,
 }
 
-/// Compiled parts by key, least recently used out first once their cost passes a budget.
+/// Pieces of parts by home, least recently used out first once their rules pass a budget.
 struct Lru {
     entries: FxHashMap<u64, Cached>,
     /// The cost of the entries held, and the most they may cost.
@@ -92,9 +93,14 @@ impl Lru {
         Some(Rc::clone(&cached.part))
     }
 
-    /// Keeps `part`, at the cost of its rules (at least 1), first dropping, as often as it takes to make room, the
-    /// entries last used in the oldest quarter of the time since the oldest use (at least
-    /// the oldest entry): so each insert pays for a few drops, not a scan.
+    /// Whether `key` is held (not counted as a use).
+    fn holds(&self, key: u64) -> bool {
+        self.entries.contains_key(&key)
+    }
+
+    /// Keeps `part` at the cost of its rules (at least 1). To make room it first drops, as
+    /// often as it takes, the entries last used in the oldest quarter of the time since the
+    /// oldest use (the oldest entry at least): each insert pays for a few drops, not a scan.
     fn insert(&mut self, key: u64, part: Rc<Part>) {
         let cost = part.len().max(1);
         while self.cost + cost > self.budget && !self.entries.is_empty() {
@@ -288,7 +294,7 @@ pub(crate) async fn follow(
 }
 
 impl Version {
-    /// What `request` needs of this version, each part narrowed to the home it is needed for:
+    /// What `request` needs of this version, each part cut to the home it is needed for:
     /// from this isolate's caches, or read from KV. `None` if a part cannot be read or is
     /// damaged (logged).
     pub(crate) async fn parts_for(
@@ -298,37 +304,40 @@ impl Version {
     ) -> Option<Vec<Rc<Part>>> {
         let mut out = Vec::new();
         for need in self.engine.needs(request) {
-            // Each borrow ends before the next (and before any await).
-            let kept = self.homes.borrow_mut().get(need.home);
-            let part = match kept {
-                Some(part) => part,
-                None => {
-                    let neighbour = self.neighbours.borrow_mut().take(need.home);
-                    let part = match neighbour {
-                        Some(part) => part,
-                        None => {
-                            let whole = self.read_part(namespace, need.part).await?;
-                            let (wanted, others) = whole.narrow(need.home);
-                            let homes = self.homes.borrow();
-                            let mut neighbours = self.neighbours.borrow_mut();
-                            for other in others {
-                                match other.home() {
-                                    Some(home) if !homes.entries.contains_key(&home) => {
-                                        neighbours.insert(home, Rc::new(other))
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            Rc::new(wanted)
-                        }
-                    };
-                    self.homes.borrow_mut().insert(need.home, Rc::clone(&part));
-                    part
-                }
-            };
-            out.push(part);
+            out.push(self.piece(namespace, need).await?);
         }
         Some(out)
+    }
+
+    /// The rules `need` asks for: kept, a neighbour kept, or read from KV.
+    async fn piece(&self, namespace: &JsValue, need: Need) -> Option<Rc<Part>> {
+        // Each borrow ends before the next (and before any await).
+        let kept = self.homes.borrow_mut().get(need.home);
+        if kept.is_some() {
+            return kept;
+        }
+        let neighbour = self.neighbours.borrow_mut().take(need.home);
+        let part = match neighbour {
+            Some(part) => part,
+            None => Rc::new(self.read_and_cut(namespace, need).await?),
+        };
+        self.homes.borrow_mut().insert(need.home, Rc::clone(&part));
+        Some(part)
+    }
+
+    /// The part of `need` read from KV and cut by home: the piece needed, the others kept as
+    /// neighbours (those not kept already).
+    async fn read_and_cut(&self, namespace: &JsValue, need: Need) -> Option<Part> {
+        let whole = self.read_part(namespace, need.part).await?;
+        let (wanted, others) = whole.narrow(need.home);
+        let homes = self.homes.borrow();
+        let mut neighbours = self.neighbours.borrow_mut();
+        for other in others {
+            if let Some(home) = other.home().filter(|&h| !homes.holds(h)) {
+                neighbours.insert(home, Rc::new(other));
+            }
+        }
+        Some(wanted)
     }
 
     /// Part `n` read from KV and compiled; `None` if it is missing, unreadable or damaged
