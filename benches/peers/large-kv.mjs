@@ -99,18 +99,20 @@ async function measure(n) {
       const r = await inspector.send('Runtime.evaluate', { expression: 'globalThis.__kvReads ?? 0', contextId: inspector.context(), returnByValue: true });
       return r.result.value;
     };
-    if ((await readsSoFar()) === 0) throw new Error('the counting KV wrapper counted no read for the first request');
+    let readsSeen = await readsSoFar();
+    if (readsSeen === 0) throw new Error('the counting KV wrapper counted no read for the first request');
     const times = [];
     const readsBy = { exact: 0, param: 0, splat: 0, miss: 0 };
     const countBy = { exact: 0, param: 0, splat: 0, miss: 0 };
     let wrong = 0;
     for (const r of requests) {
-      const before = await readsSoFar();
       t = performance.now();
       const res = await send(r);
       await res.arrayBuffer();
       times.push(performance.now() - t);
-      readsBy[r.kind] += (await readsSoFar()) - before;
+      const readsNow = await readsSoFar();
+      readsBy[r.kind] += readsNow - readsSeen;
+      readsSeen = readsNow;
       countBy[r.kind]++;
       if (!expected(r, res)) wrong++;
     }
