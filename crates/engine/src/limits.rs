@@ -34,6 +34,15 @@ pub const MAX_VALUES_TESTED: usize = 8;
 /// Longest query, header or cookie value a glob tests (bytes): a longer value matches only
 /// `"*"` (present with any value), so no candidate rule scans more than this of one value.
 pub const MAX_VALUE_BYTES_TESTED: usize = 1024;
+/// Longest text of one placeholder constraint (`:id(\d+)`), in bytes.
+pub const MAX_CONSTRAINT_TEXT: usize = 256;
+/// Longest placeholder value (the part of a segment a constraint reads, decoded) a constraint
+/// tests, in bytes: a longer value never matches a constraint, so no candidate rule reads more
+/// than this of one segment.
+pub const MAX_CONSTRAINT_VALUE_BYTES: usize = MAX_VALUE_BYTES_TESTED;
+/// Most bytes a bundle's distinct compiled constraints take together (16 MiB): each is a DFA
+/// of at most 256 KiB, and a text written by many rules is compiled once.
+pub const MAX_CONSTRAINT_BYTES: usize = 16 * 1024 * 1024;
 /// Cookie pairs read from the `Cookie` header(s), in the order sent.
 pub const MAX_COOKIE_PAIRS: usize = 512;
 /// Language ranges of `Accept-Language` considered (empty items between commas skipped).

@@ -1,5 +1,6 @@
 //! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest).
 
+use crate::constraint::Constraints;
 use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
 pub use crate::shaped::Shaped;
@@ -83,11 +84,27 @@ pub(crate) fn is_name(name: &str) -> bool {
 }
 
 impl Pattern {
-    /// Parses a `from` pattern; the error says what is wrong.
+    /// Parses a `from` pattern on its own; the error says what is wrong.
+    #[cfg(test)]
     pub(crate) fn parse(
         text: &str,
         case_sensitive: bool,
         strict_slash: bool,
+    ) -> Result<Self, String> {
+        Self::parse_in(
+            text,
+            case_sensitive,
+            strict_slash,
+            &mut Constraints::default(),
+        )
+    }
+
+    /// Parses a `from` pattern of a bundle whose constraints so far are `known`.
+    pub(crate) fn parse_in(
+        text: &str,
+        case_sensitive: bool,
+        strict_slash: bool,
+        known: &mut Constraints,
     ) -> Result<Self, String> {
         if !text.starts_with('/') {
             return Err(format!("pattern {text:?} does not start with `/`"));
@@ -120,7 +137,7 @@ impl Pattern {
             let (kind, value) = if raw == "*" {
                 (Kind::Splat, Cow::Borrowed("splat"))
             } else if let Some((name, shape)) =
-                Shaped::parse(raw, case_sensitive).map_err(|e| format!("`{raw}`: {e}"))?
+                Shaped::parse(raw, case_sensitive, known).map_err(|e| format!("`{raw}`: {e}"))?
             {
                 shapes.push(shape);
                 (Kind::Shaped(shapes.len() as u32 - 1), Cow::Borrowed(name))
@@ -251,7 +268,7 @@ impl Pattern {
                     let Some(d) = path.decoded.get(i) else {
                         return false;
                     };
-                    match shape.capture(d, path.raw_segment(i)) {
+                    match shape.capture(d, path.raw_segment(i), path.aligned[i]) {
                         Some(raw) => out.push((n, wrap(raw))),
                         None => return false,
                     }

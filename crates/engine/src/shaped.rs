@@ -3,19 +3,17 @@
 //! `page-{:n(\d+)}.html`), or both. It still takes exactly one non-empty piece of one
 //! segment, so the rule index sees it as a `:name` segment and the pattern checks the rest.
 
-use crate::constraint::Constraint;
-use crate::evaluate::request_url::comparable;
+use crate::constraint::{Constraint, Constraints, Refusal, ShapeParts};
+use crate::evaluate::request_url::{comparable, raw_offset, raw_offset_from_end};
 use crate::pattern::is_name;
 
 /// A placeholder segment with a shape: literal prefix and suffix (comparable form) and an
 /// optional constraint on the captured value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Shaped {
     prefix: Box<str>,
     suffix: Box<str>,
     constraint: Option<Constraint>,
-    /// Matching ignores case: the constraint compares letters case-insensitively.
-    fold: bool,
 }
 
 impl Shaped {
@@ -32,17 +30,27 @@ impl Shaped {
         self.constraint.as_ref().map(Constraint::as_str)
     }
 
+    /// The shape as the rule index's sets of shapes read it.
+    pub(crate) fn parts(&self) -> ShapeParts<'_> {
+        ShapeParts {
+            prefix: &self.prefix,
+            constraint: self.constraint.as_ref(),
+            suffix: &self.suffix,
+        }
+    }
+
     /// Parses a segment of a `from`: `Ok(None)` when it is not a shaped placeholder (a
     /// literal, `:name`, `:name*`, `*`), else the name and the shape.
     ///
     /// Forms: a segment starting with `:name` followed by `(constraint)` and/or literal text;
     /// or literal text with one `{:name}` / `{:name(constraint)}` in it. A literal never
     /// becomes a placeholder unless written so: `Special:Search` stays a literal.
-    pub(crate) fn parse(
-        raw: &str,
+    pub(crate) fn parse<'r>(
+        raw: &'r str,
         case_sensitive: bool,
-    ) -> Result<Option<(&str, Shaped)>, &'static str> {
-        const UNCLOSED: &str = "a bracket without its closing one";
+        known: &mut Constraints,
+    ) -> Result<Option<(&'r str, Shaped)>, Refusal> {
+        const UNCLOSED: Refusal = Refusal::Borrowed("a bracket without its closing one");
         if raw.starts_with(':') {
             let end = name_end(raw, 1);
             let after = &raw[end..];
@@ -55,7 +63,7 @@ impl Shaped {
             } else {
                 ("", after)
             };
-            return finish("", &raw[..end], constraint, literal, case_sensitive).map(Some);
+            return finish("", &raw[..end], constraint, literal, case_sensitive, known).map(Some);
         }
         let Some(open) = raw.find("{:") else {
             return Ok(None);
@@ -67,7 +75,7 @@ impl Shaped {
         let bracketed = constraint.starts_with('(')
             && closing(constraint, 0, b')') == Some(constraint.len() - 1);
         if !constraint.is_empty() && !bracketed {
-            return Err("inside `{...}` write `:name` or `:name(constraint)`");
+            return Err("inside `{...}` write `:name` or `:name(constraint)`".into());
         }
         finish(
             &raw[..open],
@@ -75,6 +83,7 @@ impl Shaped {
             constraint,
             &raw[close + 1..],
             case_sensitive,
+            known,
         )
         .map(Some)
     }
@@ -94,19 +103,28 @@ fn finish<'r>(
     constraint: &'r str,
     suffix: &'r str,
     case_sensitive: bool,
-) -> Result<(&'r str, Shaped), &'static str> {
+    known: &mut Constraints,
+) -> Result<(&'r str, Shaped), Refusal> {
     let name = &name[1..];
     if !is_name(name) {
-        return Err("a placeholder name is letters, digits and `_`, not starting with a digit");
+        return Err(
+            "a placeholder name is letters, digits and `_`, not starting with a digit".into(),
+        );
     }
     for text in [prefix, suffix] {
         if text.contains(['{', '}', ':', '*', '(', ')']) {
-            return Err("one placeholder per segment, and `{` `}` `(` `)` `*` `:` only around it");
+            return Err(
+                "one placeholder per segment, and `{` `}` `(` `)` `*` `:` only around it".into(),
+            );
         }
     }
     let constraint = match constraint {
         "" => None,
-        c => Some(Constraint::parse(&c[1..c.len() - 1])?),
+        c => Some(Constraint::parse(
+            &c[1..c.len() - 1],
+            !case_sensitive,
+            known,
+        )?),
     };
     Ok((
         name,
@@ -114,7 +132,6 @@ fn finish<'r>(
             prefix: comparable(prefix, case_sensitive).into(),
             suffix: comparable(suffix, case_sensitive).into(),
             constraint,
-            fold: !case_sensitive,
         },
     ))
 }
@@ -145,9 +162,20 @@ fn closing(text: &str, open: usize, close: u8) -> Option<usize> {
 }
 
 impl Shaped {
-    /// Whether the request segment (`decoded`: its comparable form, `raw`: as sent) has this
-    /// shape; the raw text of the placeholder's part, as sent, when it has.
-    pub(crate) fn capture<'a>(&self, decoded: &str, raw: &'a str) -> Option<&'a str> {
+    /// Whether the request segment (`decoded`: its comparable form, `raw`: as sent, `aligned`:
+    /// whether offsets in one map to the other, [`PathSegments::aligned`]) has this shape; the
+    /// raw text of the placeholder's part, as sent, when it has. The work is the prefix, the
+    /// suffix and at most [`MAX_CONSTRAINT_VALUE_BYTES`] of the value, whatever the segment's
+    /// length.
+    ///
+    /// [`PathSegments::aligned`]: crate::evaluate::request_url::PathSegments::aligned
+    /// [`MAX_CONSTRAINT_VALUE_BYTES`]: crate::limits::MAX_CONSTRAINT_VALUE_BYTES
+    pub(crate) fn capture<'a>(
+        &self,
+        decoded: &str,
+        raw: &'a str,
+        aligned: bool,
+    ) -> Option<&'a str> {
         let (p, s) = (self.prefix.len(), self.suffix.len());
         if decoded.len() <= p + s
             || !decoded.starts_with(&*self.prefix)
@@ -157,37 +185,15 @@ impl Shaped {
         }
         let middle = decoded.get(p..decoded.len() - s)?;
         if let Some(c) = &self.constraint {
-            if !c.matches(middle, self.fold) {
+            if !c.matches(middle) {
                 return None;
             }
         }
-        if raw_offset(raw, decoded.len()) != Some(raw.len()) {
+        if !aligned {
             return None;
         }
         let start = raw_offset(raw, p)?;
-        let end = raw_offset(raw, decoded.len() - s)?;
+        let end = raw.len() - raw_offset_from_end(raw, s)?;
         raw.get(start..end)
     }
-}
-
-/// The byte of `raw` where decoded byte `at` starts: `%XX` decodes to one byte (`%2F` stays
-/// three). `None` when `at` falls inside an escape, or when the decoded form has another
-/// length than this count (a replaced invalid sequence, a letter whose lower case is longer).
-fn raw_offset(raw: &str, at: usize) -> Option<usize> {
-    let bytes = raw.as_bytes();
-    let hex = |b: u8| b.is_ascii_hexdigit();
-    let (mut i, mut decoded) = (0, 0);
-    while decoded < at && i < bytes.len() {
-        let escape =
-            bytes[i] == b'%' && i + 2 < bytes.len() && hex(bytes[i + 1]) && hex(bytes[i + 2]);
-        if escape {
-            let slash = bytes[i + 1] == b'2' && bytes[i + 2].eq_ignore_ascii_case(&b'f');
-            decoded += if slash { 3 } else { 1 };
-            i += 3;
-        } else {
-            decoded += 1;
-            i += 1;
-        }
-    }
-    (decoded == at).then_some(i)
 }

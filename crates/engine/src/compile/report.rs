@@ -5,6 +5,7 @@
 //! here too.
 
 use super::json::{Object, Value};
+use crate::constraint::Constraints;
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::limits::{MAX_ERRORS, MAX_ERROR_TEXT_BYTES, MAX_SUGGESTED_KEY_CHARS, MAX_TEXT_BYTES};
 use std::fmt;
@@ -29,6 +30,8 @@ pub(super) struct Reader {
     pub found: usize,
     /// The rule being read (index and usable id), named by every error.
     rule: Option<(usize, Option<String>)>,
+    /// The placeholder constraints compiled so far, within the bundle's budget.
+    pub constraints: Constraints,
 }
 
 /// The error for bundle text over its limit ([`crate::limits::MAX_BUNDLE_BYTES`] for JSON read at run time).

@@ -249,12 +249,22 @@ impl Reader {
             );
             return None;
         }
-        match Pattern::parse(
+        match Pattern::parse_in(
             text,
             settings.case_sensitive,
             settings.trailing_slash_strict,
+            &mut self.constraints,
         ) {
             Ok(p) => Some((text, p)),
+            Err(m) if self.constraints.take_over_budget() => {
+                self.err(
+                    ErrorKind::Limit,
+                    format!("{at}/from"),
+                    m,
+                    "rules that write the same constraint text share one compiled copy: reuse one text, or use plain `:name` placeholders where the value need not be checked",
+                );
+                None
+            }
             Err(m) => {
                 self.err(
                     ErrorKind::Pattern,

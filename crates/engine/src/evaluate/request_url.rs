@@ -266,6 +266,10 @@ pub(crate) struct PathSegments<'a> {
     pub rest_takes_slash: bool,
     pub decoded: SmallVec<[Cow<'a, str>; 8]>,
     pub raw: SmallVec<[(usize, usize); 8]>,
+    /// Whether each decoded segment has one byte per byte counted by [`raw_offset`] (`%XX` one,
+    /// `%2F` three, anything else one), so that offsets in it map back to the raw text: checked
+    /// once per request here, not by every candidate rule that cuts the segment.
+    pub aligned: SmallVec<[bool; 8]>,
 }
 
 impl<'a> PathSegments<'a> {
@@ -276,11 +280,21 @@ impl<'a> PathSegments<'a> {
         let decoded = raw
             .iter()
             .map(|&(s, e)| comparable(&path[s..e], case_sensitive))
+            .collect::<SmallVec<[Cow<'a, str>; 8]>>();
+        let aligned = raw
+            .iter()
+            .zip(&decoded)
+            .map(|(&(s, e), d)| {
+                let raw = &path[s..e];
+                // A segment decoded to itself is aligned as it stands.
+                d.as_ptr() == raw.as_ptr() || raw_offset(raw, d.len()) == Some(raw.len())
+            })
             .collect();
         PathSegments {
             path,
             decoded,
             raw,
+            aligned,
             rest_to_end: true,
             rest_takes_slash: true,
         }
@@ -366,6 +380,63 @@ impl<'a> PathSegments<'a> {
 }
 
 /// The comparable form of one segment: decoded, and lower-cased unless case-sensitive.
+/// The decoded width of the escape `%XX` at the start of `bytes` (one byte; `%2F` stays
+/// three), if one starts there.
+fn escape_width(bytes: &[u8]) -> Option<usize> {
+    match bytes {
+        [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+            Some(if *h == b'2' && l.eq_ignore_ascii_case(&b'f') {
+                3
+            } else {
+                1
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The byte of `raw` where decoded byte `at` starts: `%XX` decodes to one byte (`%2F` stays
+/// three). `None` when `at` falls inside an escape, or past the end.
+pub(crate) fn raw_offset(raw: &str, at: usize) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    let (mut i, mut decoded) = (0, 0);
+    while decoded < at && i < bytes.len() {
+        match escape_width(&bytes[i..]) {
+            Some(width) => {
+                decoded += width;
+                i += 3;
+            }
+            None => {
+                decoded += 1;
+                i += 1;
+            }
+        }
+    }
+    (decoded == at).then_some(i)
+}
+
+/// The number of bytes at the end of `raw` that decode to its last `count` decoded bytes (see
+/// [`raw_offset`]; escapes never overlap, so reading from the end cuts as from the start);
+/// `None` when that count ends inside an escape.
+pub(crate) fn raw_offset_from_end(raw: &str, count: usize) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    let (mut taken, mut decoded) = (0, 0);
+    while decoded < count && taken < bytes.len() {
+        let at = bytes.len() - taken;
+        match at.checked_sub(3).and_then(|s| escape_width(&bytes[s..at])) {
+            Some(width) => {
+                decoded += width;
+                taken += 3;
+            }
+            None => {
+                decoded += 1;
+                taken += 1;
+            }
+        }
+    }
+    (decoded == count).then_some(taken)
+}
+
 pub(crate) fn comparable(segment: &str, case_sensitive: bool) -> Cow<'_, str> {
     let decoded = decode_segment(segment);
     if case_sensitive {
