@@ -4,8 +4,10 @@
 
 use crate::condition::{Condition, Glob, QueryTest};
 use crate::evaluate::request_url::PathSegments;
+use crate::evaluate::shapes::ShapeFinder;
 use crate::evaluate::visitor::Query;
-use crate::pattern::{Pattern, Segment};
+use crate::limits::MAX_VALUE_BYTES_TESTED;
+use crate::pattern::{Pattern, Segment, Shaped};
 use crate::rule::Rule;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
@@ -31,10 +33,34 @@ type Ids = Vec<u32>;
 struct Node {
     literal: HashMap<Box<str>, u32>,
     param: Option<u32>,
+    /// Children by the shape of a shaped placeholder (`:id(\d+)`, `{:slug}.html`).
+    shaped: Option<Box<ShapedEdges>>,
     /// Rules whose pattern ends here.
     end: Ids,
     /// Rules whose pattern ends here with a splat (zero or more further segments).
     splat: Ids,
+}
+
+/// The shaped placeholders leaving one node: one child per distinct shape, and the sets that
+/// find every shape a segment has in one pass over it (so a request's cost does not grow
+/// with the number of shapes at one place).
+#[derive(Debug, Default)]
+struct ShapedEdges {
+    /// Each distinct shape (a rule that has it, and its segment's position) and its child.
+    shapes: Vec<((u32, u32), u32)>,
+    /// While rules are added: the shapes by hash, so that finding a shape's child is not a
+    /// search through every shape (emptied once every rule is in).
+    by_hash: HashMap<u64, SmallVec<[u32; 1]>>,
+    /// Built once every rule is in (a node with one shape has none: its rules check it).
+    finder: Option<ShapeFinder>,
+}
+
+/// The shape of segment `at` of rule `rule`'s pattern.
+fn shape_of(rules: &[Rule], (rule, at): (u32, u32)) -> &Shaped {
+    match rules[rule as usize].pattern.segments().nth(at as usize) {
+        Some(Segment::Shaped(_, shape)) => shape,
+        _ => unreachable!("a shaped edge names a shaped segment"),
+    }
 }
 
 /// The rules sharing one exact path beyond the first.
@@ -53,23 +79,87 @@ impl Default for Shared {
     }
 }
 
-/// Rules of one path keyed by the exact value their `when.query` requires for one parameter.
+/// Rules of one path keyed by what their `when.query` requires of one parameter: an exact
+/// value, or a value starting with a literal text (a glob such as `spring-*`).
 #[derive(Debug)]
 struct Keyed {
     /// The parameter, as the rules write it.
     name: Box<str>,
     /// Rules requiring `name` to equal the key, ascending.
     by_value: HashMap<Box<str>, Vec<u32>>,
+    /// Rules requiring `name` to start with a text, by that text.
+    by_prefix: Prefixes,
     /// The other rules of the path, ascending: always candidates.
     rest: Vec<u32>,
+}
+
+/// What a keyed test requires of the parameter's value.
+enum Key<'r> {
+    Exact(&'r str),
+    Prefix(&'r str),
+}
+
+/// A byte trie of literal prefixes: a value finds every rule whose prefix starts it in one
+/// walk over the value, however many rules there are.
+#[derive(Debug, Default)]
+struct Prefixes {
+    /// Node 0 is the root (the empty prefix, never used: such globs are not keyed).
+    nodes: Vec<PrefixNode>,
+}
+
+#[derive(Debug, Default)]
+struct PrefixNode {
+    /// Children by byte, sorted.
+    next: Vec<(u8, u32)>,
+    /// Rules whose prefix ends here.
+    rules: Vec<u32>,
+}
+
+impl Prefixes {
+    fn insert(&mut self, prefix: &str, rule: u32) {
+        if self.nodes.is_empty() {
+            self.nodes.push(PrefixNode::default());
+        }
+        let mut at = 0usize;
+        for &b in prefix.as_bytes() {
+            at = match self.nodes[at].next.binary_search_by_key(&b, |&(k, _)| k) {
+                Ok(i) => self.nodes[at].next[i].1 as usize,
+                Err(i) => {
+                    let child = self.nodes.len();
+                    self.nodes[at].next.insert(i, (b, child as u32));
+                    self.nodes.push(PrefixNode::default());
+                    child
+                }
+            };
+        }
+        self.nodes[at].rules.push(rule);
+    }
+
+    /// Adds the rules of every prefix that `value` starts with.
+    fn collect(&self, value: &str, out: &mut Candidates) {
+        let Some(mut node) = self.nodes.first() else {
+            return;
+        };
+        // A glob never matches a value over the cap (only `*` does, and it is not keyed).
+        if value.len() > MAX_VALUE_BYTES_TESTED {
+            return;
+        }
+        for &b in value.as_bytes() {
+            match node.next.binary_search_by_key(&b, |&(k, _)| k) {
+                Ok(i) => node = &self.nodes[node.next[i].1 as usize],
+                Err(_) => return,
+            }
+            out.extend_from_slice(&node.rules);
+        }
+    }
 }
 
 /// How many rules one exact path needs before they are keyed by a query parameter.
 const KEYED_FROM: usize = 16;
 
 impl Keyed {
-    /// Keys `ids` (ascending) by the query parameter most of them test for an exact value,
-    /// if most do.
+    /// Keys `ids` (ascending) by the query parameter most of them test for an exact value or a
+    /// literal start of a value, if most do.
     fn build(rules: &[Rule], ids: &[u32]) -> Option<Keyed> {
         let exact_tests = |r: u32| {
             rules[r as usize]
@@ -78,7 +168,12 @@ impl Keyed {
                 .iter()
                 .filter_map(|c| match c {
                     Condition::Query(name, QueryTest::Glob(Glob::Exact(value))) => {
-                        Some((name.as_str(), value.as_str()))
+                        Some((name.as_str(), Key::Exact(value)))
+                    }
+                    Condition::Query(name, QueryTest::Glob(Glob::Pieces(pieces)))
+                        if !pieces[0].is_empty() =>
+                    {
+                        Some((name.as_str(), Key::Prefix(&pieces[0])))
                     }
                     _ => None,
                 })
@@ -98,11 +193,15 @@ impl Keyed {
         let mut keyed = Keyed {
             name: name.into(),
             by_value: HashMap::default(),
+            by_prefix: Prefixes::default(),
             rest: Vec::new(),
         };
         for &r in ids {
             match exact_tests(r).find(|(n, _)| *n == name) {
-                Some((_, value)) => keyed.by_value.entry(value.into()).or_default().push(r),
+                Some((_, Key::Exact(value))) => {
+                    keyed.by_value.entry(value.into()).or_default().push(r)
+                }
+                Some((_, Key::Prefix(prefix))) => keyed.by_prefix.insert(prefix, r),
                 None => keyed.rest.push(r),
             }
         }
@@ -110,13 +209,15 @@ impl Keyed {
     }
 
     /// The rules that can apply to a request with this query: the rest, and those keyed by a
-    /// value the request sends for the parameter (in any order: [`Index::candidates`] sorts).
+    /// value (or a start of a value) the request sends for the parameter (in any order:
+    /// [`Index::candidates`] sorts and removes repeats).
     fn collect(&self, query: &mut Query<'_>, out: &mut Candidates) {
         out.extend_from_slice(&self.rest);
         for value in query.values(&self.name) {
             if let Some(ids) = self.by_value.get(value.as_ref()) {
                 out.extend_from_slice(ids);
             }
+            self.by_prefix.collect(value, out);
         }
     }
 }
@@ -162,7 +263,7 @@ impl PathIndex {
             return;
         }
         let mut node = 0usize;
-        for seg in pattern.segments() {
+        for (at, seg) in pattern.segments().enumerate() {
             match seg {
                 Segment::Literal(l) => {
                     let next = self.nodes.len() as u32;
@@ -172,7 +273,29 @@ impl PathIndex {
                     }
                     node = child as usize;
                 }
-                Segment::Param(_) | Segment::Shaped(..) => {
+                Segment::Shaped(_, shape) => {
+                    let next = self.nodes.len() as u32;
+                    let edges = self.nodes[node].shaped.get_or_insert_with(Default::default);
+                    let same = edges
+                        .by_hash
+                        .entry(FxBuildHasher.hash_one(shape))
+                        .or_default();
+                    let child = match same
+                        .iter()
+                        .map(|&k| edges.shapes[k as usize])
+                        .find(|&(of, _)| shape_of(rules, of) == shape)
+                    {
+                        Some((_, child)) => child,
+                        None => {
+                            same.push(edges.shapes.len() as u32);
+                            edges.shapes.push(((rule, at as u32), next));
+                            self.nodes.push(Node::default());
+                            next
+                        }
+                    };
+                    node = child as usize;
+                }
+                Segment::Param(_) => {
                     let child = match self.nodes[node].param {
                         Some(c) => c,
                         None => {
@@ -216,8 +339,23 @@ impl PathIndex {
         }
     }
 
-    /// Keys the rules of crowded exact paths by query parameter, once every rule is in.
+    /// Keys the rules of crowded exact paths by query parameter, and builds the sets of
+    /// shapes, once every rule is in.
     fn finish(&mut self, rules: &[Rule]) {
+        for node in &mut self.nodes {
+            // One shape needs no set: its rules check it themselves.
+            if let Some(edges) = node.shaped.as_mut().filter(|e| e.shapes.len() > 1) {
+                let parts: Vec<_> = edges
+                    .shapes
+                    .iter()
+                    .map(|&(of, _)| shape_of(rules, of).parts())
+                    .collect();
+                edges.finder = Some(ShapeFinder::build(&parts));
+            }
+            if let Some(edges) = &mut node.shaped {
+                edges.by_hash = HashMap::default();
+            }
+        }
         for (&first, shared) in self.more.iter_mut() {
             if let Shared::List(list) = shared {
                 if list.len() + 1 >= KEYED_FROM {
@@ -245,6 +383,22 @@ impl PathIndex {
         if let Some(child) = n.param {
             if !seg.is_empty() {
                 self.walk(child as usize, path, i + 1, out);
+            }
+        }
+        if let Some(edges) = &n.shaped {
+            if seg.is_empty() {
+                return;
+            }
+            let Some(finder) = &edges.finder else {
+                for &(_, child) in &edges.shapes {
+                    self.walk(child as usize, path, i + 1, out);
+                }
+                return;
+            };
+            let mut hits: SmallVec<[u32; 8]> = SmallVec::new();
+            finder.collect(seg, &mut hits);
+            for k in hits {
+                self.walk(edges.shapes[k as usize].1 as usize, path, i + 1, out);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod index;
 pub(crate) mod request_url;
+mod shapes;
 pub(crate) mod trace;
 pub(crate) mod visitor;
 
