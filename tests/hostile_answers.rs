@@ -400,6 +400,59 @@ fn no_request_costs_more_than_a_bound_over_a_same_size_control() {
         &[("accept-language", &commas)],
     );
 
+    // Shaped placeholders: each constraint is a DFA reading at most 1 KiB of a value, and the
+    // shapes at one place of the index are told apart in one pass over the segment.
+    for (count, bytes) in [(100, 12 * 1024), (100, 1024), (10_000, 1024)] {
+        let rules: Vec<_> = (0..count)
+            .map(|i| {
+                serde_json::json!({ "id": format!("d{i}"), "from": format!("/docs/:page([a-z0-9-]+-v{i})"),
+                "to": format!("/v{i}/:page") })
+            })
+            .collect();
+        let engine = bundle(serde_json::Value::Array(rules));
+        let value = format!("{}-v", "a-".repeat(bytes / 2 - 2));
+        measure(
+            &format!("{count} rules /docs/:page([a-z0-9-]+-vN), a {bytes} B segment"),
+            &engine,
+            &format!("https://example.com/docs/{value}"),
+            &format!("https://example.com/docx/{value}"),
+            &[],
+        );
+    }
+    let engine = bundle(serde_json::json!([
+        { "id": "s", "from": "/s/:v(((.*){8}){7}z)", "to": "/t/:v" }
+    ]));
+    let long = "y".repeat(12 * 1024);
+    measure(
+        "one rule /s/:v(((.*){8}){7}z), a 12 KB segment",
+        &engine,
+        &format!("https://example.com/s/{long}"),
+        &format!("https://example.com/x/{long}"),
+        &[],
+    );
+    let deep: String = (0..32).map(|i| format!("/:p{i}((a|b|ab)*c)")).collect();
+    let engine = bundle(serde_json::json!([{ "id": "deep", "from": deep, "to": "/deep" }]));
+    let segment = format!("/{}", "ab".repeat(6 * 1024));
+    measure(
+        "32 shaped segments, 12 KB each",
+        &engine,
+        &format!("https://example.com{}", segment.repeat(32)),
+        &format!("https://example.com/x{}", segment.repeat(31)),
+        &[],
+    );
+    let rules: Vec<_> = (0..1_000)
+        .map(|i| serde_json::json!({ "id": format!("b{i}"), "from": format!("/b/:v((a|a)*(aa?)*{i}b)"), "to": format!("/c/{i}") }))
+        .collect();
+    let engine = bundle(serde_json::Value::Array(rules));
+    let a = "a".repeat(1023);
+    measure(
+        "1,000 rules (a|a)*-shaped at one position, a 1 KB segment",
+        &engine,
+        &format!("https://example.com/b/{a}"),
+        &format!("https://example.com/x/{a}"),
+        &[],
+    );
+
     let rules: Vec<_> = (0..10_000)
         .map(|i| {
             serde_json::json!({ "id": format!("g{i}"), "from": "/landing",

@@ -363,6 +363,38 @@ test(`no hostile request costs more than ${COST_BOUND_MS} ms over a same-size co
       url: `${SITE}/m`, control: `${SITE}/x`,
       headers: { "user-agent": "Mozilla ".repeat(127) },
     },
+    // Shaped placeholders (issue: per-request cost grew with value length × automaton size ×
+    // candidates). Each constraint is a DFA now and reads at most 1 KiB of a value.
+    ...[12 * 1024, 1024].map((bytes) => ({
+      name: `100 rules /docs/:page([a-z0-9-]+-vN), a ${bytes} B segment`,
+      rules: Array.from({ length: 100 }, (_, i) => ({
+        id: `d${i}`, from: `/docs/:page([a-z0-9-]+-v${i})`, to: `/v${i}/:page`,
+      })),
+      url: `${SITE}/docs/${"a-".repeat(bytes / 2 - 2)}-v`,
+      control: `${SITE}/docx/${"a-".repeat(bytes / 2 - 2)}-v`,
+    })),
+    {
+      name: "one rule /s/:v(((.*){8}){7}z), a 12 KB segment",
+      rules: [{ id: "s", from: "/s/:v(((.*){8}){7}z)", to: "/t/:v" }],
+      url: `${SITE}/s/${"y".repeat(12 * 1024)}`, control: `${SITE}/x/${"y".repeat(12 * 1024)}`,
+    },
+    {
+      name: "32 shaped segments, 12 KB each",
+      rules: [{
+        id: "deep",
+        from: Array.from({ length: 32 }, (_, i) => `/:p${i}((a|b|ab)*c)`).join(""),
+        to: "/deep",
+      }],
+      url: `${SITE}${`/${"ab".repeat(6 * 1024)}`.repeat(32)}`,
+      control: `${SITE}/x${`/${"ab".repeat(6 * 1024)}`.repeat(31)}`,
+    },
+    {
+      name: "1,000 rules (a|a)*-shaped at one position, a 1 KB segment",
+      rules: Array.from({ length: 1000 }, (_, i) => ({
+        id: `b${i}`, from: `/b/:v((a|a)*(aa?)*${i}b)`, to: `/c/${i}`,
+      })),
+      url: `${SITE}/b/${"a".repeat(1023)}`, control: `${SITE}/x/${"a".repeat(1023)}`,
+    },
   ];
   const over = [];
   for (const shape of shapes) {
@@ -382,3 +414,22 @@ test(`no hostile request costs more than ${COST_BOUND_MS} ms over a same-size co
   }
   assert.deepEqual(over, [], `over the ${COST_BOUND_MS} ms bound`);
 });
+
+// A 40-byte constraint of nested exact repeats once kept a new isolate compiling for seconds:
+// it is read at once now, and the rest of the bundle answers.
+test("a bundle with nested repeats in a constraint compiles and answers", () =>
+  withBundle({
+    version: 1,
+    rules: [
+      { id: "x", from: "/x/:v(((((((){64}){64}){64}){64}){64}){64})", to: "/y" },
+      { id: "plain", from: "/old", to: "/new" },
+    ],
+  }, {}, async (w) => {
+    const res = await w.fetch(`${SITE}/old`, { redirect: "manual" });
+    await res.arrayBuffer();
+    assert.equal(res.status, 308);
+    assert.equal(res.headers.get("location"), `${SITE}/new`);
+    const empty = await w.fetch(`${SITE}/x/anything`, { redirect: "manual" });
+    await empty.arrayBuffer();
+    assert.equal(empty.status, 200, "the constraint matches only the empty value");
+  }));
