@@ -79,8 +79,9 @@ fn conditions(list: &[Cond], i: usize, allow_capture: bool) -> (Map<String, Valu
     (out, captured.is_some())
 }
 
-/// The bundle text, a one-line description of its shape, and a request path for each group.
-pub fn bundle(groups: &[Group]) -> (String, String, Vec<&'static str>) {
+/// The bundle text, a one-line description of its shape, and for each group a request path
+/// and its number of shaped segments.
+pub fn bundle(groups: &[Group]) -> (String, String, Vec<(&'static str, usize)>) {
     let mut rules: Vec<String> = Vec::new();
     let mut bytes = 0;
     let mut shape = String::new();
@@ -88,8 +89,8 @@ pub fn bundle(groups: &[Group]) -> (String, String, Vec<&'static str>) {
     let mut full = false;
     for (g, group) in groups.iter().take(4).enumerate() {
         let count = 1 + usize::from(group.count) % MAX_GROUP;
-        let (pattern, path) = group.path.pattern();
-        paths.push(path);
+        let (pattern, path, shaped) = group.path.pattern(0);
+        paths.push((path, shaped));
         let t = group.target;
         // Up to 1,020 names, as many as the engine's 8 KB limit on a target's text leaves room for.
         let names = usize::from(t.query_names) % MAX_LIST * 4;
@@ -101,7 +102,7 @@ pub fn bundle(groups: &[Group]) -> (String, String, Vec<&'static str>) {
             }
             let mut rule = Map::new();
             rule.insert("id".into(), format!("g{g}r{i}").into());
-            rule.insert("from".into(), pattern.into());
+            rule.insert("from".into(), group.path.pattern(i).0.into());
             let (when, captured) = conditions(&group.when, i, true);
             let (unless, _) = conditions(&group.unless, i, false);
             if !when.is_empty() {

@@ -67,20 +67,65 @@ pub enum PathShape {
     Param,
     Splat,
     RootParam,
+    /// `/p` and then `1 + segments % 4` shaped placeholders, each `:sK(CONSTRAINTS[c])`
+    /// with the rule's index written into the constraint where it has `{i}`, or
+    /// `pre-{:sK}.html` when `c` picks past the list.
+    Shaped { constraint: u8, segments: u8 },
 }
 
+/// Constraints of shaped placeholders, realistic and built to hurt a backtracking or
+/// Thompson-simulating engine; `{i}` becomes the rule's index.
+pub const CONSTRAINTS: &[&str] = &[
+    "[a-z0-9-]+-v{i}",
+    r"\d+",
+    "(a|a)*{i}b",
+    "((a*)*)*x{i}",
+    "[a-z]{2}(-[a-z]{2})?",
+    "(.*){8}z{i}",
+    "(?:en|de|fr|es)-{i}",
+    ".*",
+    "((a|b|ab)*c){2}",
+    "(a?){32}a{16}",
+    "((.*){16}){4}-{i}",
+    "[^-]+-[^-]+-{i}",
+];
+
+/// Fillers of long request segments, each close to some constraint above.
+pub const FILLS: &[&str] = &["a", "a-", "ab", "ab-v", "1", "x", "%61", "a%2F"];
+
 impl PathShape {
-    /// The pattern, and a path that matches it. None reaches the control path
-    /// `/__control/none/of/these` (four segments, no rule starts with `__control`).
-    pub fn pattern(self) -> (&'static str, &'static str) {
-        match self {
+    /// The pattern of rule `i`, a path that matches the group's shape, and how many shaped
+    /// segments follow `/p` (0 for the other shapes). The control path
+    /// `/__control/none/of/these` (four segments, no rule starts with `__control`) is reached
+    /// by no rule.
+    pub fn pattern(self, i: usize) -> (String, &'static str, usize) {
+        let (pattern, path) = match self {
             PathShape::Root => ("/", "/"),
             PathShape::One => ("/p", "/p"),
             PathShape::Two => ("/p/q", "/p/q"),
             PathShape::Param => ("/p/:seg", "/p/anything"),
             PathShape::Splat => ("/p/*", "/p/a/b/c"),
             PathShape::RootParam => ("/:seg", "/anything"),
-        }
+            PathShape::Shaped {
+                constraint,
+                segments,
+            } => {
+                let n = 1 + usize::from(segments) % 4;
+                let c = usize::from(constraint) % (CONSTRAINTS.len() + 1);
+                let mut pattern = String::from("/p");
+                for k in 0..n {
+                    match CONSTRAINTS.get(c) {
+                        Some(text) => {
+                            let text = text.replace("{i}", &i.to_string());
+                            pattern.push_str(&format!("/:s{k}({text})"));
+                        }
+                        None => pattern.push_str(&format!("/pre-{{:s{k}}}.html")),
+                    }
+                }
+                return (pattern, "/p/x", n);
+            }
+        };
+        (pattern.into(), path, 0)
     }
 }
 
@@ -194,6 +239,9 @@ pub struct RequestSpec {
     pub country: Option<u8>,
     pub continent: Option<u8>,
     pub random: u64,
+    /// For a group of shaped placeholders: every segment after `/p` is `FILLS[fill]`
+    /// repeated to `len % 12 KiB / segments` bytes (the control path has the same segments).
+    pub segment: Option<(u16, u8)>,
 }
 
 pub fn pick<T: Copy>(list: &[T], i: u8) -> T {

@@ -1,7 +1,7 @@
 //! The hostile request of one input: its URL, the same-size control URL and the headers.
 
 use super::input::{
-    pick, Name, RequestSpec, Run, LANGS, MAX_HEADER, MAX_HEADERS_TOTAL, MAX_URL, VALUES,
+    pick, Name, RequestSpec, Run, FILLS, LANGS, MAX_HEADER, MAX_HEADERS_TOTAL, MAX_URL, VALUES,
 };
 use std::fmt::Write as _;
 
@@ -52,10 +52,26 @@ pub struct Built {
     pub sizes: String,
 }
 
-pub fn request(spec: &RequestSpec, paths: &[&str]) -> Built {
-    let path = paths[usize::from(spec.group) % paths.len()];
+pub fn request(spec: &RequestSpec, paths: &[(&str, usize)]) -> Built {
+    let (mut path, shaped) = (
+        paths[usize::from(spec.group) % paths.len()].0.to_string(),
+        paths[usize::from(spec.group) % paths.len()].1,
+    );
+    let mut control = "/__control/none/of/these".to_string();
+    if let (true, Some((len, fill))) = (shaped > 0, spec.segment) {
+        // Long segments for shaped placeholders, the same under the control path.
+        let fill = pick(FILLS, fill);
+        let each = (usize::from(len) % (12 * 1024) / shaped).max(1);
+        let segment: String = fill.repeat(each.div_ceil(fill.len()))[..each]
+            .trim_end_matches('%')
+            .to_string();
+        let tail = format!("/{segment}").repeat(shaped);
+        path = format!("/p{tail}");
+        control = format!("/__control{tail}");
+    }
+    let path = path.as_str();
     let origin = "https://example.com";
-    let room = MAX_URL - origin.len() - path.len().max(24) - 1;
+    let room = MAX_URL.saturating_sub(origin.len() + path.len().max(24) + 1);
     let (query, pairs) = items(&spec.query, "&", room);
     let with_query = |p: &str| {
         if query.is_empty() {
@@ -114,7 +130,7 @@ pub fn request(spec: &RequestSpec, paths: &[&str]) -> Built {
     );
     Built {
         url: with_query(path),
-        control_url: with_query("/__control/none/of/these"),
+        control_url: with_query(&control),
         headers,
         sizes,
     }
