@@ -142,9 +142,13 @@ fn keep_valid(mut rules: Vec<Value>, mut notes: Vec<Value>) -> (Vec<Value>, Vec<
                 }
             }
             Err(errors) => {
-                bad.extend(errors.errors().iter().filter_map(|e| e.rule_index));
                 for e in errors.errors() {
-                    eprintln!("suggest: left out: {}", e.message);
+                    let from = e.rule_index.and_then(|i| rules.get(i)).map(|r| &r["from"]);
+                    match from {
+                        Some(from) => eprintln!("suggest: left out {from}: {}", e.message),
+                        None => eprintln!("suggest: left out: {}", e.message),
+                    }
+                    bad.extend(e.rule_index);
                 }
             }
         }
