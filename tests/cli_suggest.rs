@@ -252,3 +252,89 @@ fn moved_pages_get_the_right_target_and_unrelated_paths_nothing() {
     );
     assert_eq!(for_unrelated, 0, "unrelated paths got suggestions");
 }
+
+/// `redirects explain --json BUNDLE URL`: the outcome and the location.
+fn explain(bundle: &str, url: &str) -> (String, String) {
+    let (code, out, err) = run(&["explain", "--json", bundle, url]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    (
+        v["outcome"].as_str().unwrap().to_string(),
+        v["location"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The worker records 404 paths as visitors send them: a path with pattern syntax in it
+/// (`/:ricing`, `/:x/pricing`, `/about-u*`) must become a rule for that path alone, never one
+/// that redirects every one-segment path (`/login`) or every `/…/pricing`.
+#[test]
+fn a_404_path_with_pattern_syntax_gets_a_rule_for_that_path_alone() {
+    let live = scratch("syntax-live.txt", "/pricing\n/about-us\n/docs/setup\n");
+    let list = scratch(
+        "syntax-404.txt",
+        "/:ricing\n/:x/pricing\n/docs/:etup\n/about-u*\n/pricin(\n",
+    );
+    let (code, out, err) = run(&["suggest", list.to_str().unwrap(), live.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let bundle = serde_json::json!({ "version": 1, "rules": v["rules"] });
+    let bundle = scratch("syntax-suggested.json", &bundle.to_string());
+    let bundle = bundle.to_str().unwrap();
+    for (seen, target) in [
+        ("/:ricing", "/pricing"),
+        ("/:x/pricing", "/pricing"),
+        ("/docs/:etup", "/docs/setup"),
+        ("/about-u*", "/about-us"),
+        ("/pricin(", "/pricing"),
+    ] {
+        let (outcome, location) = explain(bundle, &format!("https://example.com{seen}"));
+        assert_eq!(outcome, "redirect", "{seen} gets no rule: {err}");
+        assert_eq!(location, format!("https://example.com{target}"), "{seen}");
+    }
+    for other in [
+        "/login",
+        "/admin",
+        "/y/pricing",
+        "/docs/login",
+        "/about-uz",
+        "/about-u",
+    ] {
+        let (outcome, location) = explain(bundle, &format!("https://example.com{other}"));
+        assert_eq!(outcome, "origin", "{other} is redirected to {location}");
+    }
+}
+
+/// A 404 path or live URL longer than a rule can hold (8 KiB) is skipped, and said so; paths
+/// up to that length are matched in time linear in their length (a 40 KB path took 9–21 s).
+#[test]
+fn very_long_paths_are_skipped_and_long_ones_still_matched() {
+    let long = |c: char, n: usize| format!("/{}", c.to_string().repeat(n));
+    let typo = format!("/docs/{}", "a".repeat(8_000));
+    let mut live_path = typo.clone().into_bytes();
+    live_path[4000] = b'b';
+    let live_path = String::from_utf8(live_path).unwrap();
+    let live = format!("/pricing\n{}\n{live_path}\n", long('x', 40_000));
+    let list = format!(
+        "{}\n{}\n/pricnig\n{typo}\n",
+        long('x', 40_001),
+        long('y', 40_000)
+    );
+    let live = scratch("long-live.txt", &live);
+    let list = scratch("long-404.txt", &list);
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&["suggest", list.to_str().unwrap(), live.to_str().unwrap()]);
+    println!("suggest with 40 KB and 8 KB paths: {:?}", started.elapsed());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("skipped").count(),
+        3,
+        "two 404 paths and one live URL are over the limit: {err}"
+    );
+    assert!(err.contains("40001 bytes"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2, "{err}");
+    assert_eq!(rules[0]["to"], "/pricing");
+    assert_eq!(rules[1]["from"], typo.as_str());
+    assert_eq!(rules[1]["to"], live_path.as_str());
+}

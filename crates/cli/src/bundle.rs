@@ -1,7 +1,8 @@
 //! Reading inputs: files (or `-` for stdin) and compiled bundles.
 
 use crate::Status;
-use edge_redirects::{CompileErrors, Engine};
+use edge_redirects::limits::MAX_RULES;
+use edge_redirects::{artifact, CompileErrors, Engine};
 use std::io::Read;
 use std::path::Path;
 
@@ -45,10 +46,7 @@ pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
             .and_then(|mut f| f.read_exact(&mut head))
             .is_ok_and(|()| edge_redirects::artifact::is_artifact(&head));
         if is_artifact {
-            let bytes =
-                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let engine = Engine::load(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            return Ok(Some((String::new(), engine)));
+            return load_artifact(path).map(|engine| Some((String::new(), engine)));
         }
     }
     let loaded = load(path)?;
@@ -64,4 +62,54 @@ pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
             Ok(None)
         }
     }
+}
+
+/// Reads an artifact whole and checks what the commands rely on: the rule count its header
+/// claims against what the file can hold and the compile limit (checked before anything is
+/// allocated from it), then every rule compiled, once each, in order. A part that does not
+/// compile would otherwise leave its rules out without a word (and `lint` find nothing).
+fn load_artifact(path: &Path) -> Result<Engine, String> {
+    let name = path.display().to_string();
+    let rebuild = "the artifact is damaged: build it again with `redirects build`";
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let size = bytes.len();
+    let engine = Engine::load(bytes).map_err(|e| format!("{name}: {e}"))?;
+    let claimed = engine.rule_count();
+    // Every rule takes at least its 4-byte number in a part.
+    if claimed > MAX_RULES || claimed > size / 4 {
+        return Err(format!(
+            "{name}: the header claims {claimed} rules, more than a file of {size} bytes can \
+             hold (and the limit is {MAX_RULES}); {rebuild}"
+        ));
+    }
+    let in_order = engine
+        .rules()
+        .iter()
+        .enumerate()
+        .all(|(k, rule)| rule.index() == k);
+    if engine.rules().len() == claimed && in_order {
+        return Ok(engine);
+    }
+    // Which parts: compiled one by one from the file again (only on this rare path).
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let (_, parts) = artifact::split(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    let broken: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, part)| engine.decode_part(i, part).err())
+        .map(|e| e.to_string())
+        .collect();
+    if broken.is_empty() {
+        return Err(format!(
+            "{name}: the header claims {claimed} rules but the parts hold {} (numbered {}); \
+             {rebuild}",
+            engine.rules().len(),
+            if in_order { "in order" } else { "out of order" }
+        ));
+    }
+    let them = if broken.len() == 1 { "it" } else { "them" };
+    Err(format!(
+        "{name}: {}: the rules in {them} would be left out; {rebuild}",
+        broken.join(", ")
+    ))
 }

@@ -114,12 +114,33 @@ fn id_of(manifest: &Option<Value>, field: &str) -> Option<String> {
     manifest.as_ref()?.get(field)?.as_str().map(str::to_owned)
 }
 
-fn canary_of(manifest: &Option<Value>) -> Option<(String, u64)> {
-    let c = manifest.as_ref()?.get("canary")?;
-    Some((
-        c.get("id")?.as_str()?.to_owned(),
-        c.get("percent")?.as_u64()?,
-    ))
+/// The canary a manifest names (its id and share of visitors), `None` when there is none
+/// (`"canary": null` or no key). The share may be fractional (`12.5`), as the README's
+/// manifest for pipelines allows and the worker reads it; a canary whose id or share cannot
+/// be read is an error, never taken for "no canary" (`rollback` would then put the previous
+/// version back instead of ending the canary).
+fn canary_of(manifest: &Option<Value>) -> Result<Option<(String, f64)>, String> {
+    let Some(c) = manifest.as_ref().and_then(|m| m.get("canary")) else {
+        return Ok(None);
+    };
+    if c.is_null() {
+        return Ok(None);
+    }
+    let id = c
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("the manifest's canary names no version (`id`): {c}"))?;
+    let percent = c
+        .get("percent")
+        .and_then(Value::as_f64)
+        .filter(|p| (0.0..=100.0).contains(p))
+        .ok_or_else(|| {
+            format!(
+                "the manifest's canary has no `percent` from 0 to 100: {c}; fix the manifest \
+                 (`redirects publish` writes a whole number)"
+            )
+        })?;
+    Ok(Some((id.to_owned(), percent)))
 }
 
 /// Runs `publish`: validate, lint, the case files, build, write, switch.
@@ -251,7 +272,7 @@ pub fn run_rollback(target: &Target) -> CmdResult {
         .manifest()?
         .ok_or("nothing is published in this namespace")?;
     let before = Some(before);
-    let manifest = if let Some((id, _)) = canary_of(&before) {
+    let manifest = if let Some((id, _)) = canary_of(&before)? {
         println!(
             "canary {id} ended; {} stays in use",
             id_of(&before, "current").unwrap_or_default()
@@ -269,7 +290,7 @@ pub fn run_rollback(target: &Target) -> CmdResult {
 /// Runs `promote`: the canary's version in use for every visitor.
 pub fn run_promote(target: &Target) -> CmdResult {
     let before = target.manifest()?;
-    let (id, _) = canary_of(&before).ok_or("no canary to promote")?;
+    let (id, _) = canary_of(&before)?.ok_or("no canary to promote")?;
     target.put_manifest(&json!({
         "format": 1, "current": id, "previous": id_of(&before, "current"), "canary": null
     }))?;

@@ -216,15 +216,21 @@ struct Window {
 impl Window {
     fn parse(text: &str) -> Result<Window, String> {
         let bad = || format!("--since {text:?}: write a whole number and m, h or d (`7d`, `24h`)");
-        let (digits, unit) = text.split_at(text.len().saturating_sub(1));
-        let unit = match unit {
-            "m" => "MINUTE",
-            "h" => "HOUR",
-            "d" => "DAY",
+        // Cut at the last character, not the last byte: `7é` must be refused, not split
+        // inside its `é`.
+        let mut chars = text.chars();
+        let unit = match chars.next_back() {
+            Some('m') => "MINUTE",
+            Some('h') => "HOUR",
+            Some('d') => "DAY",
             _ => return Err(bad()),
         };
+        let digits = chars.as_str();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
         match digits.parse::<u32>() {
-            Ok(amount) if amount > 0 && !digits.starts_with('+') => Ok(Window { amount, unit }),
+            Ok(amount) if amount > 0 => Ok(Window { amount, unit }),
             _ => Err(bad()),
         }
     }

@@ -98,13 +98,26 @@ pub(super) fn compile(imported: &mut Imported) {
     }
 }
 
-/// Takes rules out (each index with its reason) and reports them as not imported.
+/// Takes rules out (each index with its reason) and reports them as not imported, in one
+/// pass over the rules (removing them one by one moved every later rule each time).
 fn remove(imported: &mut Imported, mut refused: Vec<(usize, String)>) {
     refused.sort_by_key(|(i, _)| *i);
     refused.dedup_by_key(|(i, _)| *i);
-    for (i, message) in refused.into_iter().rev() {
-        let rule = imported.bundle.rules.remove(i);
-        let line = imported.lines.remove(i);
-        imported.drop_rule(line, format!("{}: {message}", rule.from));
+    let rules = std::mem::take(&mut imported.bundle.rules);
+    let lines = std::mem::take(&mut imported.lines);
+    let mut refused = refused.into_iter().peekable();
+    let mut dropped = Vec::new();
+    for (i, (rule, line)) in rules.into_iter().zip(lines).enumerate() {
+        match refused.next_if(|(r, _)| *r == i) {
+            Some((_, message)) => dropped.push((line, format!("{}: {message}", rule.from))),
+            None => {
+                imported.bundle.rules.push(rule);
+                imported.lines.push(line);
+            }
+        }
+    }
+    // Reported last rule first, as before (problems are then sorted by line, stably).
+    for (line, message) in dropped.into_iter().rev() {
+        imported.drop_rule(line, message);
     }
 }

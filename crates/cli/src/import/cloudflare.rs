@@ -19,19 +19,24 @@ const COLUMNS: [&str; 7] = [
     "preserve_path_suffix",
 ];
 
-/// Converts a Bulk Redirects CSV list.
-pub fn import_csv(text: &str) -> Imported {
+/// Converts a Bulk Redirects CSV list. A UTF-8 byte order mark (spreadsheets write one) is
+/// skipped, so a header after it is still recognised; a quote that is never closed, or
+/// closes on another line, is an error naming the line it opened on: read on, it would take
+/// every line after it into one field.
+pub fn import_csv(text: &str) -> Result<Imported, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut imported = Imported::new();
     imported.bundle.settings = Some(Settings {
         preserve_query: Some(false),
         ..Settings::default()
     });
     let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
-    for (n, (line, record)) in records(text).into_iter().enumerate() {
+    let mut first = true;
+    for (line, record) in records(text)? {
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        if n == 0 && is_header(&record) {
+        if std::mem::take(&mut first) && is_header(&record) {
             order = record
                 .iter()
                 .map(|name| column(name).unwrap_or(usize::MAX))
@@ -49,7 +54,7 @@ pub fn import_csv(text: &str) -> Imported {
         }
         convert(line, &fields, &mut imported);
     }
-    imported
+    Ok(imported)
 }
 
 /// The column a header cell names (`source_url`, `Source URL`, `source`), if any.
@@ -215,34 +220,46 @@ fn convert(line: usize, fields: &[Option<String>; 7], imported: &mut Imported) {
 }
 
 /// Splits CSV text into records with their 1-based starting line; quoted fields may hold
-/// commas, doubled quotes and newlines.
-fn records(text: &str) -> Vec<(usize, Vec<String>)> {
+/// commas and doubled quotes. A quoted field must close on the line it opens on (no URL holds
+/// a line break): one that does not is an error naming that line, never a field that
+/// silently swallows the lines after it.
+///
+/// Home-made rather than the `csv` crate: that reader accepts an unterminated quote without
+/// an error (it reads to the end of the input), which is the failure this must report.
+fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
     let mut out = Vec::new();
     let mut record = Vec::new();
     let mut field = String::new();
-    let mut quoted = false;
+    // The line the open quote is on, while inside a quoted field.
+    let mut quoted: Option<usize> = None;
     let mut line = 1;
     let mut start = 1;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted => {
+        match (c, quoted) {
+            ('"', Some(opened)) => {
                 if chars.peek() == Some(&'"') {
                     chars.next();
                     field.push('"');
+                } else if opened != line {
+                    return Err(format!(
+                        "line {opened}: a quoted field opened on this line closes only on line \
+                         {line}, so the lines between would be read into it; close each quote \
+                         on its own line (a quote inside a quoted field is written twice: `\"\"`)"
+                    ));
                 } else {
-                    quoted = false;
+                    quoted = None;
                 }
             }
-            '"' if field.trim().is_empty() => {
+            ('"', None) if field.trim().is_empty() => {
                 field.clear();
-                quoted = true;
+                quoted = Some(line);
             }
-            ',' if !quoted => record.push(std::mem::take(&mut field)),
-            '\r' if !quoted => {}
-            '\n' => {
+            (',', None) => record.push(std::mem::take(&mut field)),
+            ('\r', None) => {}
+            ('\n', _) => {
                 line += 1;
-                if quoted {
+                if quoted.is_some() {
                     field.push('\n');
                 } else {
                     record.push(std::mem::take(&mut field));
@@ -253,9 +270,16 @@ fn records(text: &str) -> Vec<(usize, Vec<String>)> {
             _ => field.push(c),
         }
     }
+    if let Some(opened) = quoted {
+        return Err(format!(
+            "line {opened}: a quote opens a field on this line and is never closed, so every \
+             line after it would be read into that field; close it (a quote inside a quoted \
+             field is written twice: `\"\"`)"
+        ));
+    }
     if !field.is_empty() || !record.is_empty() {
         record.push(field);
         out.push((start, record));
     }
-    out
+    Ok(out)
 }

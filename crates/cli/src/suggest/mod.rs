@@ -10,7 +10,8 @@ mod matcher;
 
 use crate::bundle::{read_text, CmdResult};
 use crate::Status;
-use edge_redirects::Engine;
+use edge_redirects::limits::MAX_TEXT_BYTES;
+use edge_redirects::{Engine, Segment};
 use matcher::Site;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -40,14 +41,19 @@ pub fn run(args: &Args) -> CmdResult {
         .map_err(|e| format!("{}: {e}", args.not_found.display()))?;
     let live_text = read_text(&args.live)?;
     let live = read_live(&live_text).map_err(|e| format!("{}: {e}", args.live.display()))?;
-    let site = Site::new(live.iter().map(String::as_str).collect());
+    let site = Site::new(
+        live.iter()
+            .map(String::as_str)
+            .filter(|path| fits("live URL", path))
+            .collect(),
+    );
 
     let mut rules = Vec::new();
     let mut notes = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for g in &gone {
-        if site.is_live(&g.path) {
-            continue; // listed as live: nothing to redirect
+        if !fits("404 path", &g.path) || site.is_live(&g.path) {
+            continue; // too long for a rule, or listed as live: nothing to redirect
         }
         let Some(found) = site.best(&g.path) else {
             continue;
@@ -56,7 +62,8 @@ pub fn run(args: &Args) -> CmdResult {
             continue;
         }
         let id = unique_id(&g.path, &mut ids);
-        rules.push(json!({ "id": id, "from": g.path, "to": found.target }));
+        let from = exact_pattern(&g.path);
+        rules.push(json!({ "id": id, "from": from, "to": found.target }));
         notes.push(json!({
             "rule": id, "confidence": found.confidence, "reason": found.reason, "hits": g.hits,
         }));
@@ -81,28 +88,81 @@ pub fn run(args: &Args) -> CmdResult {
     Ok(Status::Ok)
 }
 
-/// Only the rules that compile (a path with pattern syntax in it, such as `:` or `*`, may not),
-/// each dropped one named on stderr.
-fn keep_valid(rules: Vec<Value>, notes: Vec<Value>) -> (Vec<Value>, Vec<Value>) {
-    let bundle = json!({ "version": 1, "rules": rules });
-    let Err(errors) = Engine::from_value(&bundle) else {
-        return (rules, notes);
-    };
-    let bad: std::collections::BTreeSet<usize> = errors
-        .errors()
-        .iter()
-        .filter_map(|e| e.rule_index)
-        .collect();
-    for e in errors.errors() {
-        eprintln!("suggest: left out: {}", e.message);
+/// Whether a path is short enough to be matched: a rule's `from` or `to` holds at most
+/// [`MAX_TEXT_BYTES`], so a longer one could never make a rule, and is skipped (said on
+/// stderr) before any work on it.
+fn fits(what: &str, path: &str) -> bool {
+    if path.len() <= MAX_TEXT_BYTES {
+        return true;
     }
-    rules
-        .into_iter()
-        .zip(notes)
-        .enumerate()
-        .filter(|(i, _)| !bad.contains(i))
-        .map(|(_, pair)| pair)
-        .unzip()
+    let mut shown = 60;
+    while !path.is_char_boundary(shown) {
+        shown -= 1;
+    }
+    eprintln!(
+        "suggest: skipped {what} {}… ({} bytes): paths over {MAX_TEXT_BYTES} bytes cannot make a rule",
+        &path[..shown],
+        path.len()
+    );
+    false
+}
+
+/// The path seen as a `from` that matches exactly it: every character the pattern syntax
+/// gives a meaning to (`:name`, `*`, `{:name}`, `(constraint)`) percent-encoded. A literal
+/// segment matches the request's segment percent-decoded, so `/%3Aricing` matches the
+/// `/:ricing` a visitor asked for, and never `/login` as `/:ricing` would.
+fn exact_pattern(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ':' | '*' | '{' | '}' | '(' | ')' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Only the rules that compile and match nothing but the path seen: each one left out is named
+/// on stderr (a path with a query, a fragment or too many segments makes no rule).
+fn keep_valid(mut rules: Vec<Value>, mut notes: Vec<Value>) -> (Vec<Value>, Vec<Value>) {
+    loop {
+        let bundle = json!({ "version": 1, "rules": rules });
+        let mut bad = std::collections::BTreeSet::new();
+        match Engine::from_value(&bundle) {
+            Ok(engine) => {
+                // Defence in depth: a `from` with a placeholder would match other paths too.
+                for rule in engine.rules() {
+                    if !rule.segments().all(|s| matches!(s, Segment::Literal(_))) {
+                        eprintln!(
+                            "suggest: left out: {:?} cannot be written as a pattern matching that path alone",
+                            rule.from()
+                        );
+                        bad.insert(rule.index());
+                    }
+                }
+            }
+            Err(errors) => {
+                for e in errors.errors() {
+                    let from = e.rule_index.and_then(|i| rules.get(i)).map(|r| &r["from"]);
+                    match from {
+                        Some(from) => eprintln!("suggest: left out {from}: {}", e.message),
+                        None => eprintln!("suggest: left out: {}", e.message),
+                    }
+                    bad.extend(e.rule_index);
+                }
+            }
+        }
+        if bad.is_empty() {
+            return (rules, notes);
+        }
+        (rules, notes) = rules
+            .into_iter()
+            .zip(notes)
+            .enumerate()
+            .filter(|(i, _)| !bad.contains(i))
+            .map(|(_, pair)| pair)
+            .unzip();
+    }
 }
 
 /// `suggest-<path as letters, digits and dashes>`, made unique.
