@@ -220,3 +220,28 @@ test("a manifest of 24 MiB is refused by its length, not copied into wasm memory
   assert.match(logs.slice(logged), /manifest could not be read \(\d+ characters long/);
   assert.equal((await answer("/blog/w")).location, `${SITE}/a-blog/w`, "version a keeps serving");
 });
+
+test("the compiled rules a version keeps are bounded in bytes, not in rules", async () => {
+  // 120 homes of 40 rules with 8 KB targets: 39 MB of rules, 8 KB each, few enough in number
+  // that a budget counted in rules kept them all.
+  const long = "x".repeat(8000);
+  const rules = [];
+  for (let h = 0; h < 120; h++) {
+    for (let k = 0; k < 40; k++) rules.push({ id: `h${h}-${k}`, from: `/h${h}/:x`, when: { query: { v: `${k}` } }, to: `/${long}/${h}/${k}/:x` });
+  }
+  const big = await built("big", { version: 1, rules });
+  await put(kv, big);
+  const marker = logs.length;
+  await kv.put("manifest", manifest(big.id));
+  await until("the large version in use", () => new RegExp(`version ${big.id} in use`).test(logs.slice(marker)));
+  const control = await wasmBytes();
+  for (let round = 0; round < 2; round++) {
+    for (let h = 0; h < 120; h++) {
+      const got = await answer(`/h${h}/p?v=3`);
+      assert.equal(got.status, 308, `/h${h}/p`);
+    }
+  }
+  const grew = (await wasmBytes() - control) / MiB;
+  console.log(`wasm memory: ${(control / MiB).toFixed(1)} MiB; after 240 requests over 120 homes of 320 KB of rules each: +${grew.toFixed(1)} MiB`);
+  assert.ok(grew < 40, `the kept rules cost +${grew.toFixed(1)} MiB of wasm memory`);
+});
