@@ -46,9 +46,6 @@ const CACHED_HOME_BYTES: usize = 12 * 1024 * 1024;
 /// KV read of its own.
 const CACHED_NEIGHBOUR_BYTES: usize = 4 * 1024 * 1024;
 
-/// The largest value Workers KV holds (25 MiB): a part is never longer.
-const MAX_KV_VALUE_BYTES: usize = 25 * 1024 * 1024;
-
 /// KV's edge cache for the values of a version, in seconds: they never change.
 const VALUE_CACHE_TTL_S: f64 = 86_400.0;
 
@@ -392,11 +389,13 @@ impl Version {
         Some(wanted)
     }
 
-    /// Part `n` read from KV and compiled; `None` if it is missing, unreadable or damaged
-    /// (logged).
+    /// Part `n` read from KV and compiled; `None` if it is missing, unreadable, longer than
+    /// the head's directory says, or damaged (logged).
     async fn read_part(&self, namespace: &JsValue, n: usize) -> Option<Part> {
         let key = kv_key_part(&self.id, n);
-        let bytes = match kv_bytes(namespace, &key, MAX_KV_VALUE_BYTES).await {
+        // A value longer than the directory says is refused by its length.
+        let max = self.engine.part_len(n).unwrap_or(0);
+        let bytes = match kv_bytes(namespace, &key, max).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 worker::console_error!("{key} is missing");

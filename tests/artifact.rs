@@ -511,3 +511,14 @@ fn a_part_costs_by_the_bytes_it_was_compiled_from() {
         "{small} vs {large}"
     );
 }
+
+#[test]
+fn a_head_gives_the_length_of_each_part_so_a_longer_value_is_refused_unread() {
+    let bytes = artifact::build(&mixed_bundle(300)).unwrap();
+    let (head, parts) = artifact::split(&bytes).unwrap();
+    let engine = Engine::load_head(head.to_vec()).unwrap();
+    for (n, part) in parts.iter().enumerate() {
+        assert_eq!(engine.part_len(n), Some(part.len()), "part {n}");
+    }
+    assert_eq!(engine.part_len(parts.len()), None);
+}

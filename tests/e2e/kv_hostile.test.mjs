@@ -245,3 +245,23 @@ test("the compiled rules a version keeps are bounded in bytes, not in rules", as
   console.log(`wasm memory: ${(control / MiB).toFixed(1)} MiB; after 240 requests over 120 homes of 320 KB of rules each: +${grew.toFixed(1)} MiB`);
   assert.ok(grew < 40, `the kept rules cost +${grew.toFixed(1)} MiB of wasm memory`);
 });
+
+test("a part value far longer than the head's directory says is refused by its length", async () => {
+  const C = await built("c", blog("/c-blog/:slug"));
+  await put(kv, C);
+  // Every part of C replaced by 20 MiB of base64: refused before it is copied into wasm memory.
+  const junk = "A".repeat(20 * MiB);
+  for (const n of C.parts.keys()) await kv.put(`artifact/${C.id}/part/${n}`, junk);
+  const marker = logs.length;
+  await kv.put("manifest", manifest(C.id));
+  await until("version c in use", () => new RegExp(`version ${C.id} in use`).test(logs.slice(marker)));
+  const control = await wasmBytes();
+  for (let k = 0; k < 3; k++) {
+    const got = await answer(`/blog/v${k}`);
+    assert.ok([200, 308].includes(got.status), `${got.status}`);
+  }
+  const grew = (await wasmBytes() - control) / MiB;
+  console.log(`wasm memory: ${(control / MiB).toFixed(1)} MiB; after reading parts of 20 MiB: +${grew.toFixed(1)} MiB`);
+  assert.ok(grew < 8, `the long parts cost +${grew.toFixed(1)} MiB of wasm memory`);
+  assert.match(logs.slice(marker), /part\/\d+ could not be read: \d+ characters of base64/);
+});

@@ -279,6 +279,16 @@ impl Engine {
         }
     }
 
+    /// For an engine loaded from an artifact: the length in bytes of part `number` as the
+    /// directory gives it (`None` if there is no such part), so that a reader can refuse a
+    /// stored value of another length before reading it whole.
+    pub fn part_len(&self, number: usize) -> Option<usize> {
+        match &self.source {
+            Source::Artifact(a) => a.part_len(number),
+            Source::Whole(_) => None,
+        }
+    }
+
     /// Part `number` of a head's artifact from its stored bytes, checked against the head's
     /// directory and compiled.
     pub fn decode_part(&self, number: usize, bytes: &[u8]) -> Result<Part, ArtifactError> {

@@ -340,6 +340,11 @@ impl Artifact {
         u64_at(&self.bytes, 24)
     }
 
+    /// The length of part `i` as the directory gives it; `None` if there is no such part.
+    pub(crate) fn part_len(&self, i: usize) -> Option<usize> {
+        (i < self.layout.parts()).then(|| self.layout.entry(&self.bytes, i).len as usize)
+    }
+
     /// Whether parts are handed over by the caller ([`crate::Engine::load_head`]).
     pub(crate) fn head_only(&self) -> bool {
         self.head_only
