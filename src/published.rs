@@ -10,14 +10,19 @@
 //! (`Part::narrow`); the isolate keeps the rules of each home a request needed (a path asked
 //! for again reads no KV) and, fewer, the other homes of the parts it read last; a request no
 //! rule is near reads none. A part that is missing or damaged
-//! sends the request to the version in use before (or to the embedded bundle), never to a
-//! mix.
+//! sends the request to the stable version (for a canary's part), else to the version in use
+//! before (or to the embedded bundle), never to a mix. The values read are capped by their
+//! length before they are copied into wasm memory: a head at
+//! [`edge_redirects::limits::MAX_HEAD_BYTES`], the manifest at
+//! [`edge_redirects::limits::WORKER_MAX_MANIFEST_BYTES`]; the caches of compiled pieces count
+//! bytes ([`Part::cost`]), not rules.
 
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use edge_redirects::artifact::{Need, Part};
+use edge_redirects::limits::{MAX_HEAD_BYTES, WORKER_MAX_MANIFEST_BYTES};
 use edge_redirects::{Engine, Request};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys;
@@ -28,17 +33,18 @@ use crate::describe;
 /// The KV key naming the version in use.
 pub(crate) const MANIFEST_KEY: &str = "manifest";
 
-/// Rules a version keeps compiled in parts cut to the homes requests needed
-/// ([`Part::narrow`]; a home's rules are usually one rule, under 1 KB with its index): what
-/// the isolate's traffic has used, so a path asked for again reads no KV however large the
-/// bundle. 32,768 rules take about 20–30 MB; with a 1,000,000-rule head (8 MB) the isolate
-/// stays well under its 128 MB.
-const CACHED_HOME_RULES: usize = 32_768;
+/// Memory, in bytes, a version keeps in compiled pieces of parts cut to the homes requests
+/// needed ([`Part::narrow`]; a home's rules are usually one rule, a few KB with its index,
+/// costed by [`Part::cost`]): what the isolate's traffic has used, so a path asked for again
+/// reads no KV however large the bundle. An isolate has 128 MB and holds up to three versions
+/// (current, canary, the one before) each with its head (at most
+/// [`edge_redirects::limits::MAX_HEAD_BYTES`]): their caches together take at most 48 MiB.
+const CACHED_HOME_BYTES: usize = 12 * 1024 * 1024;
 
-/// Rules kept, cut by home, of the parts read last that no request has needed yet (the
-/// neighbours of the rules requests needed: about 128 parts' worth), so that the next
-/// request for one needs no KV read of its own.
-const CACHED_NEIGHBOUR_RULES: usize = 8_192;
+/// Memory, in bytes, kept in pieces of the parts read last that no request has needed yet
+/// (the neighbours of the rules requests needed), so that the next request for one needs no
+/// KV read of its own.
+const CACHED_NEIGHBOUR_BYTES: usize = 4 * 1024 * 1024;
 
 /// KV's edge cache for the values of a version, in seconds: they never change.
 const VALUE_CACHE_TTL_S: f64 = 86_400.0;
@@ -47,13 +53,14 @@ const VALUE_CACHE_TTL_S: f64 = 86_400.0;
 pub(crate) struct Version {
     pub id: String,
     pub engine: Engine,
-    /// Rules cut by home, of the homes requests needed, within [`CACHED_HOME_RULES`].
+    /// Rules cut by home, of the homes requests needed, within [`CACHED_HOME_BYTES`].
     homes: RefCell<Lru>,
-    /// The other homes of the parts read, within [`CACHED_NEIGHBOUR_RULES`].
+    /// The other homes of the parts read, within [`CACHED_NEIGHBOUR_BYTES`].
     neighbours: RefCell<Lru>,
 }
 
-/// Pieces of parts by home, least recently used out first once their rules pass a budget.
+/// Pieces of parts by home, least recently used out first once their cost ([`Part::cost`],
+/// an estimate of their memory in bytes) passes a budget.
 struct Lru {
     entries: FxHashMap<u64, Cached>,
     /// The cost of the entries held, and the most they may cost.
@@ -98,11 +105,15 @@ impl Lru {
         self.entries.contains_key(&key)
     }
 
-    /// Keeps `part` at the cost of its rules (at least 1). To make room it first drops, as
+    /// Keeps `part` at its cost (at least 1); a part that costs more than the whole budget is
+    /// not kept (the request that read it still uses it). To make room it first drops, as
     /// often as it takes, the entries last used in the oldest quarter of the time since the
     /// oldest use (the oldest entry at least): each insert pays for a few drops, not a scan.
     fn insert(&mut self, key: u64, part: Rc<Part>) {
-        let cost = part.len().max(1);
+        let cost = part.cost().max(1);
+        if cost > self.budget {
+            return;
+        }
         while self.cost + cost > self.budget && !self.entries.is_empty() {
             let oldest = self.entries.values().map(|c| c.used).min().unwrap_or(0);
             let cut = oldest + (self.clock - oldest) / 4;
@@ -121,8 +132,8 @@ impl Lru {
 /// What the manifest puts in use.
 #[derive(Clone)]
 pub(crate) struct Published {
-    /// The manifest's text, to recognise it unchanged.
-    pub manifest: String,
+    /// The manifest's length and hash, to recognise it unchanged (its text is not kept).
+    pub manifest: (usize, u64),
     pub current: Rc<Version>,
     /// A version served to a share of visitors (percent), until promoted or rolled back.
     pub canary: Option<(Rc<Version>, u32)>,
@@ -168,16 +179,38 @@ pub(crate) async fn kv_get(
 }
 
 /// A KV value written by `redirects publish` (base64 text) as bytes; `None` when the key is
-/// absent, and an empty value when it is not base64.
-async fn kv_bytes(namespace: &JsValue, key: &str) -> Result<Option<Vec<u8>>, JsValue> {
+/// absent, and an empty value when it is not base64. A value longer than `max` bytes in
+/// base64 is an error, found by its length before any of it is copied into wasm memory; the
+/// rest is copied and decoded a slice at a time, so decoding takes no more memory than the
+/// bytes decoded.
+async fn kv_bytes(namespace: &JsValue, key: &str, max: usize) -> Result<Option<Vec<u8>>, JsValue> {
+    /// UTF-16 units copied into wasm memory at a time (a multiple of 4).
+    const SLICE: u32 = 64 * 1024;
     let value = kv_get(namespace, key, "text", Some(VALUE_CACHE_TTL_S)).await?;
-    Ok(value
-        .as_string()
-        .map(|text| from_base64(&text).unwrap_or_default()))
+    let Ok(text) = value.dyn_into::<js_sys::JsString>() else {
+        return Ok(None);
+    };
+    let units = text.length();
+    if units as usize > max.div_ceil(3) * 4 {
+        return Err(JsValue::from_str(&format!(
+            "{units} characters of base64; at most {max} bytes are read"
+        )));
+    }
+    let mut out = Vec::with_capacity(units as usize / 4 * 3);
+    let mut at = 0;
+    while at < units {
+        let slice = String::from(text.slice(at, units.min(at + SLICE)));
+        if from_base64(&slice, &mut out).is_none() {
+            return Ok(Some(Vec::new()));
+        }
+        at += SLICE;
+    }
+    Ok(Some(out))
 }
 
-/// Standard base64 (with or without padding) decoded; `None` on any other character.
-fn from_base64(text: &str) -> Option<Vec<u8>> {
+/// Standard base64 (with or without padding) decoded onto `out`; `None` on any other
+/// character.
+fn from_base64(text: &str, out: &mut Vec<u8>) -> Option<()> {
     let value = |c: u8| match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),
@@ -187,7 +220,6 @@ fn from_base64(text: &str) -> Option<Vec<u8>> {
         _ => None,
     };
     let bytes = text.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
         let mut n: u32 = 0;
         for (k, &c) in chunk.iter().enumerate() {
@@ -196,15 +228,32 @@ fn from_base64(text: &str) -> Option<Vec<u8>> {
         let b = n.to_be_bytes();
         out.extend_from_slice(&b[1..chunk.len()]);
     }
-    Some(out)
+    Some(())
 }
 
 /// The manifest's text; `None` when there is none (the `rules.json` key, or the embedded
-/// bundle, is then in use).
+/// bundle, is then in use). A value over [`WORKER_MAX_MANIFEST_BYTES`] characters is an
+/// error, found by its length before it is copied into wasm memory.
 pub(crate) async fn manifest_text(namespace: &JsValue) -> Result<Option<String>, JsValue> {
-    Ok(kv_get(namespace, MANIFEST_KEY, "text", None)
-        .await?
-        .as_string())
+    let value = kv_get(namespace, MANIFEST_KEY, "text", None).await?;
+    let Ok(text) = value.dyn_into::<js_sys::JsString>() else {
+        return Ok(None);
+    };
+    let units = text.length() as usize;
+    if units > WORKER_MAX_MANIFEST_BYTES {
+        return Err(JsValue::from_str(&format!(
+            "{units} characters long; the limit is {WORKER_MAX_MANIFEST_BYTES}"
+        )));
+    }
+    Ok(Some(String::from(text)))
+}
+
+/// What recognises a manifest's text again: its length and FxHash.
+pub(crate) fn manifest_print(text: &str) -> (usize, u64) {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(text.as_bytes());
+    (text.len(), hasher.finish())
 }
 
 /// A version's id, as the manifest names it: the artifact's content id in hex.
@@ -257,7 +306,7 @@ pub(crate) async fn follow(
         if let Some(v) = known(&id) {
             return Ok(v);
         }
-        let head = kv_bytes(namespace, &kv_key_head(&id))
+        let head = kv_bytes(namespace, &kv_key_head(&id), MAX_HEAD_BYTES)
             .await
             .map_err(|e| {
                 format!(
@@ -271,8 +320,8 @@ pub(crate) async fn follow(
         Ok::<_, String>(Rc::new(Version {
             id,
             engine,
-            homes: RefCell::new(Lru::new(CACHED_HOME_RULES)),
-            neighbours: RefCell::new(Lru::new(CACHED_NEIGHBOUR_RULES)),
+            homes: RefCell::new(Lru::new(CACHED_HOME_BYTES)),
+            neighbours: RefCell::new(Lru::new(CACHED_NEIGHBOUR_BYTES)),
         }))
     };
     let current_version = load(current).await?;
@@ -286,7 +335,7 @@ pub(crate) async fn follow(
         None => None,
     };
     Ok(Published {
-        manifest: text,
+        manifest: manifest_print(&text),
         current: current_version,
         canary,
         fallback,
@@ -340,11 +389,13 @@ impl Version {
         Some(wanted)
     }
 
-    /// Part `n` read from KV and compiled; `None` if it is missing, unreadable or damaged
-    /// (logged).
+    /// Part `n` read from KV and compiled; `None` if it is missing, unreadable, longer than
+    /// the head's directory says, or damaged (logged).
     async fn read_part(&self, namespace: &JsValue, n: usize) -> Option<Part> {
         let key = kv_key_part(&self.id, n);
-        let bytes = match kv_bytes(namespace, &key).await {
+        // A value longer than the directory says is refused by its length.
+        let max = self.engine.part_len(n).unwrap_or(0);
+        let bytes = match kv_bytes(namespace, &key, max).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 worker::console_error!("{key} is missing");

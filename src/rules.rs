@@ -170,8 +170,11 @@ impl Chosen {
 }
 
 /// Picks the version a visitor is served and reads the parts the request needs. A version
-/// whose parts cannot be read gives way to the one in use before it, then to the embedded
-/// bundle: every answer comes from one version whole.
+/// whose parts cannot be read gives way to the stable version (when the visitor's is the
+/// canary), then to the one in use before, then to the embedded bundle: every answer comes
+/// from one version whole. While a canary runs, whatever answers is compared with the version
+/// the visitor is not served; where that one's answer is unknown (its parts cannot be read)
+/// the answer is per-visitor, never shared-cacheable.
 pub(crate) async fn choose(
     in_use: InUse,
     view: &Request<'_>,
@@ -198,15 +201,35 @@ pub(crate) async fn choose(
     if let Some(other) = &other {
         other_parts = Some(other.parts_for(&namespace, view).await);
     }
-    for version in [Some(primary), published.fallback.clone()]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(parts) = version.parts_for(&namespace, view).await {
+    if let Some(parts) = primary.parts_for(&namespace, view).await {
+        return Some(Chosen {
+            engine: Held::Version(primary),
+            parts,
+            other: other.zip(other_parts),
+        });
+    }
+    // The visitor's version cannot answer. The canary gives way to the stable version (its
+    // parts read already), compared with the canary, whose answer is unknown: per-visitor.
+    let canary_failed = published
+        .canary
+        .as_ref()
+        .is_some_and(|(canary, _)| Rc::ptr_eq(canary, &primary));
+    if canary_failed {
+        if let (Some(stable), Some(Some(parts))) = (&other, &other_parts) {
             return Some(Chosen {
-                engine: Held::Version(version),
+                engine: Held::Version(Rc::clone(stable)),
+                parts: parts.clone(),
+                other: Some((primary, None)),
+            });
+        }
+    }
+    let other = other.zip(other_parts);
+    if let Some(before) = &published.fallback {
+        if let Some(parts) = before.parts_for(&namespace, view).await {
+            return Some(Chosen {
+                engine: Held::Version(Rc::clone(before)),
                 parts,
-                other: other.zip(other_parts),
+                other,
             });
         }
     }
@@ -215,7 +238,7 @@ pub(crate) async fn choose(
     Some(Chosen {
         engine: Held::Engine(engine),
         parts: Vec::new(),
-        other: None,
+        other,
     })
 }
 
@@ -382,7 +405,10 @@ async fn read_kv(namespace: JsValue) {
 /// key is read as before).
 async fn follow_manifest(namespace: &JsValue, text: String) -> bool {
     let before = RULES.with(|cell| cell.borrow().published.clone());
-    if before.as_ref().is_some_and(|b| b.manifest == text) {
+    if before
+        .as_ref()
+        .is_some_and(|b| b.manifest == published::manifest_print(&text))
+    {
         return true;
     }
     match published::follow(namespace, text, before.as_ref()).await {

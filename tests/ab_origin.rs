@@ -66,22 +66,23 @@ fn a_fresh_visitor_who_stays_is_told_to_the_origin_on_the_first_request() {
     );
 }
 
+/// The changes to the origin request for a sticky "control" visitor of the pricing split,
+/// sending `headers`.
+fn sticky_changes(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    let engine = Engine::compile(BUNDLE).unwrap();
+    let decision = engine.evaluate(&request("https://example.com/pricing", "GET", headers, 0.9));
+    assert_eq!(decision.variant(), Some("control"), "{headers:?}");
+    changes(&decision, headers)
+}
+
 #[test]
 fn a_sticky_visitor_keeps_its_cookie_and_gets_the_header() {
-    let engine = Engine::compile(BUNDLE).unwrap();
     let headers = [
         ("cookie", "ab_pricing=control"),
         ("x-redirect-variant", "pricing-test=new"),
     ];
-    let decision = engine.evaluate(&request(
-        "https://example.com/pricing",
-        "GET",
-        &headers,
-        0.9,
-    ));
-    assert_eq!(decision.variant(), Some("control"));
     assert_eq!(
-        changes(&decision, &headers),
+        sticky_changes(&headers),
         [(VARIANT_HEADER.into(), "pricing-test=control".into())]
     );
 }
@@ -117,4 +118,52 @@ fn no_other_request_reaches_the_origin_with_a_variant_header() {
     }
     let blog = engine.evaluate(&request("https://example.com/blog/x", "GET", &forged, 0.5));
     assert_eq!(blog.variant(), None);
+}
+
+#[test]
+fn a_duplicated_assignment_cookie_reaches_the_origin_once_with_the_value_decided() {
+    // The first copy is read (a known variant: sticky); a last-wins parser on the origin would
+    // see the second, so every copy is replaced by the one value decided.
+    for headers in [
+        &[("cookie", "ab_pricing=control; ab_pricing=evil")][..],
+        &[
+            ("cookie", "ab_pricing=control"),
+            ("Cookie", "a=1; ab_pricing=new"),
+        ][..],
+        &[("cookie", "ab_pricing=control;ab_pricing=control")][..],
+    ] {
+        let got = sticky_changes(headers);
+        let cookie = got
+            .iter()
+            .find(|(n, _)| n == "Cookie")
+            .map(|(_, v)| v.as_str());
+        let cookie =
+            cookie.unwrap_or_else(|| panic!("{headers:?}: the Cookie is not rewritten: {got:?}"));
+        assert_eq!(
+            cookie.matches("ab_pricing=").count(),
+            1,
+            "{headers:?}: {cookie}"
+        );
+        assert!(cookie.ends_with("ab_pricing=control"), "{cookie}");
+        assert!(
+            got.contains(&(VARIANT_HEADER.into(), "pricing-test=control".into())),
+            "{got:?}"
+        );
+    }
+}
+
+#[test]
+fn a_variant_header_spelt_with_underscores_never_reaches_the_origin() {
+    let engine = Engine::compile(BUNDLE).unwrap();
+    // CGI-style origins fold `X_Redirect_Variant` and `X-Redirect-Variant` into one variable.
+    let forged = [("X_Redirect_Variant", "pricing-test=new")];
+    let about = engine.evaluate(&request("https://example.com/about", "GET", &forged, 0.5));
+    let removed = ("X_Redirect_Variant".to_string(), String::new());
+    let got = changes(&about, &forged);
+    assert!(got.contains(&removed), "{got:?}");
+    let got = sticky_changes(&[
+        ("cookie", "ab_pricing=control"),
+        ("x_redirect_variant", "pricing-test=new"),
+    ]);
+    assert!(got.contains(&removed), "{got:?}");
 }

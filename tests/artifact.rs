@@ -3,7 +3,7 @@
 //! at load, or (embedded, checked lazily) pass the damaged part's requests to the origin.
 
 use edge_redirects::artifact::{self, Options};
-use edge_redirects::{Decision, Engine, RequestBuf};
+use edge_redirects::{Decision, Engine, Request, RequestBuf};
 
 /// A bundle with every kind of routing: exact paths (some shared, some keyed by a query
 /// value), patterns under one and two literal segments, patterns starting with a placeholder,
@@ -385,4 +385,140 @@ fn decisions_of_two_versions_compare_by_what_the_visitor_gets() {
         .header_changes(Some("public, max-age=60"))
         .iter()
         .any(|c| matches!(c, edge_redirects::HeaderChange::Set("Cache-Control", v) if v.contains("private"))));
+}
+
+/// FNV-1a 64, as the artifact's checksums use it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A head with `parts` directory entries (half exact, half prefix) and `filter` filter
+/// entries, every checksum valid: what a hostile KV value can hold.
+fn crafted_head(parts: u32, filter: u32) -> Vec<u8> {
+    let settings = br#"{"version":1,"settings":{},"rules":[]}"#;
+    let directory = 64 + settings.len();
+    let filter_start = directory + 16 * parts as usize;
+    let end = filter_start + 8 * filter as usize;
+    let mut b = vec![0u8; end];
+    b[..8].copy_from_slice(b"EDGERDR\x01");
+    b[8..12].copy_from_slice(&1u32.to_le_bytes());
+    b[32..36].copy_from_slice(&parts.to_le_bytes());
+    b[36..40].copy_from_slice(&(parts / 2).to_le_bytes());
+    b[40..44].copy_from_slice(&(parts - parts / 2).to_le_bytes());
+    b[44..48].copy_from_slice(&(settings.len() as u32).to_le_bytes());
+    b[48..52].copy_from_slice(&filter.to_le_bytes());
+    b[64..directory].copy_from_slice(settings);
+    for i in 0..parts as usize {
+        let at = directory + 16 * i;
+        b[at..at + 4].copy_from_slice(&(end as u32).to_le_bytes());
+        b[at + 4..at + 8].copy_from_slice(&4u32.to_le_bytes());
+    }
+    for k in 0..filter as usize {
+        let at = filter_start + 8 * k;
+        b[at..at + 8].copy_from_slice(&(k as u64).to_le_bytes());
+    }
+    let sum = fnv1a(&b[filter_start..end]);
+    b[56..64].copy_from_slice(&sum.to_le_bytes());
+    let sum = fnv1a(&b[24..filter_start]);
+    b[16..24].copy_from_slice(&sum.to_le_bytes());
+    b
+}
+
+#[test]
+fn a_head_with_more_parts_than_the_cap_is_refused_before_anything_per_part() {
+    use edge_redirects::limits::MAX_ARTIFACT_PARTS;
+    let at_cap = crafted_head(MAX_ARTIFACT_PARTS as u32, 0);
+    let engine = Engine::load_head(at_cap).expect("a head at the cap loads");
+    assert_eq!(
+        engine.artifact().map(|(_, parts)| parts),
+        Some(MAX_ARTIFACT_PARTS)
+    );
+    let over = crafted_head(MAX_ARTIFACT_PARTS as u32 + 2, 0);
+    let error = Engine::load_head(over).unwrap_err().to_string();
+    assert!(error.contains("parts"), "{error}");
+    // The 1.1 million entries of the crafted KV value of issue 19.
+    assert!(Engine::load_head(crafted_head(1_100_000, 0)).is_err());
+}
+
+#[test]
+fn a_head_over_the_size_cap_is_refused() {
+    use edge_redirects::limits::MAX_HEAD_BYTES;
+    let filter = (MAX_HEAD_BYTES / 8) as u32;
+    let error = Engine::load_head(crafted_head(2, filter))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("head of"), "{error}");
+    assert!(Engine::load_head(crafted_head(2, filter - 1024)).is_ok());
+}
+
+#[test]
+fn build_refuses_more_parts_than_a_reader_takes() {
+    let rules: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"id":"e{i}","from":"/e/{i}","to":"/t/{i}"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    assert!(artifact::build_with(&text, Options { part_rules: 1 }).is_ok());
+    // A million rules at one a part would be refused; here the cap is reached by the count of
+    // parts the options ask for, tested through the error's wording on a small bundle would
+    // need 65,537 rules: build one cheaply.
+    let many: Vec<String> = (0..70_000)
+        .map(|i| format!(r#"{{"id":"e{i}","from":"/e/{i}","to":"/t"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, many.join(","));
+    let error = artifact::build_with(&text, Options { part_rules: 1 })
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("--part-rules"), "{error}");
+}
+
+#[test]
+fn a_part_costs_by_the_bytes_it_was_compiled_from() {
+    // The cost of the piece for /p/3, cut from the part of a bundle of 80 rules whose `to`
+    // has `extra` more bytes.
+    let cost = |extra: usize| {
+        let long = "x".repeat(extra);
+        let rules: Vec<String> = (0..80)
+            .map(|i| format!(r#"{{"id":"r{i}","from":"/p/{i}","to":"/t{long}/{i}"}}"#))
+            .collect();
+        let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+        let options = Options { part_rules: 1000 };
+        let bytes = artifact::build_with(&text, options).unwrap();
+        let (head, parts) = artifact::split(&bytes).unwrap();
+        let engine = Engine::load_head(head.to_vec()).unwrap();
+        let need = engine.needs(&Request::get("https://example.com/p/3"))[0];
+        let part = engine.decode_part(need.part, parts[need.part]).unwrap();
+        let whole = part.cost();
+        let (piece, others) = part.narrow(need.home);
+        let sum: usize = others.iter().map(|p| p.cost()).sum::<usize>() + piece.cost();
+        assert!(sum <= whole && sum + 80 * 4 >= whole, "{sum} of {whole}");
+        (whole, piece.cost())
+    };
+    let (small_whole, small) = cost(0);
+    let (large_whole, large) = cost(6000);
+    // 80 rules of 6 KB stored: the part costs at least what it was compiled from.
+    assert!(large_whole > 80 * 6000, "{large_whole}");
+    assert!(
+        large > 6000 && large < large_whole / 40,
+        "{large} of {large_whole}"
+    );
+    assert!(
+        small * 4 < large && small_whole * 4 < large_whole,
+        "{small} vs {large}"
+    );
+}
+
+#[test]
+fn a_head_gives_the_length_of_each_part_so_a_longer_value_is_refused_unread() {
+    let bytes = artifact::build(&mixed_bundle(300)).unwrap();
+    let (head, parts) = artifact::split(&bytes).unwrap();
+    let engine = Engine::load_head(head.to_vec()).unwrap();
+    for (n, part) in parts.iter().enumerate() {
+        assert_eq!(engine.part_len(n), Some(part.len()), "part {n}");
+    }
+    assert_eq!(engine.part_len(parts.len()), None);
 }

@@ -245,3 +245,27 @@ test("the origin sees the A/B variant on a visitor's first request and on later 
     await worker.close();
   }
 });
+
+test("a duplicated assignment cookie reaches the origin once, with the value decided; an underscored variant header never", async () => {
+  const worker = await start("none");
+  try {
+    // The first copy decides (a known variant: sticky); an origin reading the last copy would
+    // see "evil", so every copy is replaced by the one decided.
+    await worker.fetch(`${SITE}/home`, {
+      headers: { cookie: "ab_home-ab=stay; theme=dark; ab_home-ab=evil", X_Redirect_Variant: "home-ab=forged" },
+    });
+    let seen = worker.seen.at(-1);
+    assert.equal(seen.path, "/home");
+    assert.equal(seen.headers.cookie, "theme=dark; ab_home-ab=stay");
+    assert.equal(seen.headers["x-redirect-variant"], "home-ab=stay");
+    assert.equal(seen.headers["x_redirect_variant"], undefined, "CGI origins fold it into X-Redirect-Variant");
+
+    // On a request no split decided, the underscored spelling is removed like the dashed one.
+    await worker.fetch(`${SITE}/about`, { headers: { X_Redirect_Variant: "pricing-ab=new" } });
+    seen = worker.seen.at(-1);
+    assert.equal(seen.path, "/about");
+    assert.equal(seen.headers["x_redirect_variant"], undefined);
+  } finally {
+    await worker.close();
+  }
+});

@@ -30,7 +30,7 @@ pub struct Engine {
 #[derive(Debug)]
 enum Source {
     /// Compiled from JSON: every rule, in one part.
-    Whole(Part),
+    Whole(Box<Part>),
     /// An artifact: parts compiled on first use.
     Artifact(Box<Artifact>),
 }
@@ -48,6 +48,9 @@ pub struct Part {
     number: usize,
     /// For a part cut to one home ([`Part::narrow`]): that home's hash.
     home: Option<u64>,
+    /// The bytes of the stored part these rules were compiled from (a piece cut by
+    /// [`Part::narrow`] has its rules' share); 0 when not compiled from a stored part.
+    encoded: u32,
 }
 
 impl Part {
@@ -58,7 +61,28 @@ impl Part {
             index,
             number,
             home: None,
+            encoded: 0,
         }
+    }
+
+    /// A part compiled from `encoded` bytes of a stored artifact.
+    pub(crate) fn decoded(rules: Vec<Rule>, number: usize, encoded: u32) -> Part {
+        Part {
+            encoded,
+            ..Part::new(rules, number)
+        }
+    }
+
+    /// An estimate of the memory this part takes, in bytes, for a cache that keeps parts
+    /// within a memory budget: [`crate::artifact::PART_BYTES_PER_ENCODED_BYTE`] for each byte of the stored
+    /// part it was compiled from, plus [`crate::artifact::PART_BYTES_PER_RULE`] for each rule: at
+    /// least what the part takes, and at most about twice, for the rules measured. A piece cut by
+    /// [`Part::narrow`] is costed its rules' share of the part's bytes (by their number).
+    pub fn cost(&self) -> usize {
+        use crate::artifact::{PART_BYTES_PER_ENCODED_BYTE, PART_BYTES_PER_RULE};
+        (self.encoded as usize)
+            .saturating_mul(PART_BYTES_PER_ENCODED_BYTE)
+            .saturating_add(self.rules.len().saturating_mul(PART_BYTES_PER_RULE))
     }
 
     /// This part cut by home ([`Need::home`]): the rules living at `home` as a part of their
@@ -69,6 +93,7 @@ impl Part {
     /// order; each piece builds its index when first read.
     pub fn narrow(self, home: u64) -> (Part, Vec<Part>) {
         let number = self.number;
+        let (encoded, total) = (self.encoded as usize, self.rules.len().max(1));
         let mut groups: Vec<(u64, Vec<Rule>)> = vec![(home, Vec::new())];
         for rule in self.rules {
             let h = crate::artifact::home_hash(&rule.pattern);
@@ -78,6 +103,8 @@ impl Part {
             }
         }
         let mut pieces = groups.into_iter().map(|(h, rules)| Part {
+            // The piece's share of the stored bytes, by its rules.
+            encoded: (encoded.saturating_mul(rules.len()) / total) as u32,
             rules,
             index: OnceLock::new(),
             number,
@@ -157,7 +184,7 @@ impl Engine {
     fn whole(bundle: Bundle) -> Engine {
         Engine {
             settings: bundle.settings,
-            source: Source::Whole(Part::new(bundle.rules, usize::MAX)),
+            source: Source::Whole(Box::new(Part::new(bundle.rules, usize::MAX))),
         }
     }
 
@@ -249,6 +276,16 @@ impl Engine {
                 .and_then(|(_, path)| a.needs(&path.key(), &path.decoded))
                 .unwrap_or_default(),
             _ => SmallVec::new(),
+        }
+    }
+
+    /// For an engine loaded from an artifact: the length in bytes of part `number` as the
+    /// directory gives it (`None` if there is no such part), so that a reader can refuse a
+    /// stored value of another length before reading it whole.
+    pub fn part_len(&self, number: usize) -> Option<usize> {
+        match &self.source {
+            Source::Artifact(a) => a.part_len(number),
+            Source::Whole(_) => None,
         }
     }
 

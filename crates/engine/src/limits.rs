@@ -69,3 +69,18 @@ pub const MAX_SUGGESTED_KEY_CHARS: usize = 32;
 /// bundle of mixed rules added 81 MB to a fresh isolate and 177 MB once replaced by another
 /// (about 15 bytes per byte of JSON, Miniflare's own copies of the KV value included).
 pub const WORKER_MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Largest artifact head (everything before the parts: header, settings, directory, filter)
+/// read from storage that keeps parts apart, in bytes (12 MiB). A million rules with a home
+/// each take an 8 MB filter; a head over this is refused before it is read further (the worker
+/// refuses its KV value by its length, before copying it into wasm memory), and
+/// `redirects build` refuses to write one.
+pub const MAX_HEAD_BYTES: usize = 12 * 1024 * 1024;
+/// Most parts one artifact has (65,536: a million rules at 16 a part). Checked from the
+/// header before the directory is read or anything is allocated per part; `redirects build`
+/// refuses to write more (a larger `--part-rules` makes fewer).
+pub const MAX_ARTIFACT_PARTS: usize = 65_536;
+/// Largest `manifest` value the worker follows, in bytes (64 KiB; the manifest
+/// `redirects publish` writes is under 200 bytes). A longer value is refused by its length,
+/// before it is copied into wasm memory, and the rules in use keep serving.
+pub const WORKER_MAX_MANIFEST_BYTES: usize = 64 * 1024;

@@ -5,7 +5,7 @@ use super::route::{home, part_of};
 use super::{fnv1a, ENTRY_BYTES, FORMAT_VERSION, HEADER_BYTES, MAGIC, PART_RULES};
 use crate::compile::compile_limited;
 use crate::error::{CompileError, CompileErrors, ErrorKind};
-use crate::limits::MAX_BUILD_BUNDLE_BYTES;
+use crate::limits::{MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -80,6 +80,15 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let per_part = options.part_rules.max(1);
     let parts_for = |n: usize| n.div_ceil(per_part).max(1) as u32;
     let (exact_parts, prefix_parts) = (parts_for(exact), parts_for(bundle.rules.len() - exact));
+    if (exact_parts + prefix_parts) as usize > MAX_ARTIFACT_PARTS {
+        return Err(layout_error(
+            format!(
+                "{} parts of {per_part} rules; a reader takes at most {MAX_ARTIFACT_PARTS}",
+                exact_parts + prefix_parts
+            ),
+            "build with a larger `--part-rules`",
+        ));
+    }
     let mut groups: Vec<Vec<u32>> = vec![Vec::new(); (exact_parts + prefix_parts) as usize];
     let mut filter = Vec::with_capacity(bundle.rules.len());
     for rule in &bundle.rules {
@@ -98,6 +107,12 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let directory = HEADER_BYTES + settings.len();
     let filter_start = directory + groups.len() * ENTRY_BYTES;
     let body_start = filter_start + filter.len() * 8;
+    if body_start > MAX_HEAD_BYTES {
+        return Err(layout_error(
+            format!("the artifact's head would take {body_start} bytes; a reader takes at most {MAX_HEAD_BYTES}"),
+            "move settings out of the bundle, or split it by host into several artifacts",
+        ));
+    }
     let mut out = vec![0u8; body_start];
     out[..8].copy_from_slice(&MAGIC);
     put_u32(&mut out, 8, FORMAT_VERSION);
