@@ -151,6 +151,8 @@ impl Sample {
                 ..Geo::default()
             },
             random: 0,
+            ip: None,
+            now: None,
         }
     }
 }

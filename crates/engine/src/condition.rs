@@ -1,7 +1,10 @@
-//! `when` / `unless` conditions: query, header, cookie, geolocation and language.
+//! `when` / `unless` conditions: time windows, query, header, cookie, geolocation, language,
+//! IP ranges and networks (ASN).
 
 use crate::evaluate::visitor::Visitor;
+use crate::instant::{format_duration, format_instant};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
+use crate::network::IpRanges;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -99,6 +102,10 @@ impl GeoField {
 /// when any of its conditions holds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Condition {
+    /// `after`: the request's time is at or past this instant (seconds since the Unix epoch).
+    After(i64),
+    /// `before`: the request's time is before this instant.
+    Before(i64),
     Query(String, QueryTest),
     Header(String, Glob),
     Cookie(String, Glob),
@@ -106,20 +113,27 @@ pub(crate) enum Condition {
     Geo(GeoField, CodeList),
     /// Primary language subtags, lower-case.
     Language(CodeList),
+    /// `ip`: the visitor's address (`CF-Connecting-IP`) is in one of the ranges.
+    Ip(Box<IpRanges>),
+    /// `asn`: the visitor's network (`cf.asn`) is one of these.
+    Asn(Numbers),
 }
 
-/// A geo or language condition's codes or names, lower-case: as written (for explanations) and sorted (a
-/// request's value is one binary search, however long the list and however many rules on a
-/// path carry one).
+/// A geo or language condition's codes or names, lower-case, or an `asn` condition's numbers:
+/// as written (for explanations) and sorted (a request's value is one binary search, however
+/// long the list and however many rules on a path carry one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CodeList {
-    written: Vec<String>,
-    sorted: Box<[String]>,
+pub(crate) struct CodeList<T = String> {
+    written: Vec<T>,
+    sorted: Box<[T]>,
 }
 
-impl CodeList {
-    /// `values`, already lower-case, in the order written.
-    pub(crate) fn new(values: Vec<String>) -> Self {
+/// An `asn` condition's numbers.
+pub(crate) type Numbers = CodeList<u32>;
+
+impl<T: Ord + Clone> CodeList<T> {
+    /// `values` (codes already lower-case) in the order written.
+    pub(crate) fn new(values: Vec<T>) -> Self {
         let mut sorted = values.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -130,14 +144,20 @@ impl CodeList {
     }
 
     /// The values in the order written.
-    pub(crate) fn written(&self) -> &[String] {
+    pub(crate) fn written(&self) -> &[T] {
         &self.written
     }
 
+    /// Whether `value` is in the list.
+    fn has(&self, value: &T) -> bool {
+        self.sorted.binary_search(value).is_ok()
+    }
+}
+
+impl CodeList {
     /// Whether `value` (any case, trimmed) is in the list.
     fn contains(&self, value: &str) -> bool {
-        let value = value.trim().to_lowercase();
-        self.sorted.binary_search(&value).is_ok()
+        self.has(&value.trim().to_lowercase())
     }
 }
 
@@ -154,6 +174,16 @@ pub struct Conditions {
 /// analysis builds sample requests from it) without reading the JSON again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionView<'c> {
+    /// `after`: the request's time is at or past `at` (seconds since the Unix epoch).
+    After {
+        /// The instant the window opens, inclusive.
+        at: i64,
+    },
+    /// `before`: the request's time is before `at` (seconds since the Unix epoch).
+    Before {
+        /// The instant the window closes, exclusive.
+        at: i64,
+    },
     /// `query`: parameter `name` (as written) tested by `test`, which may be a capture.
     Query {
         /// The parameter name.
@@ -187,6 +217,17 @@ pub enum ConditionView<'c> {
         /// The accepted primary language subtags, lower-case.
         values: &'c [String],
     },
+    /// `ip`: the visitor's address is in one of `entries` (addresses and CIDR ranges, as
+    /// written).
+    Ip {
+        /// The addresses and ranges, as written.
+        entries: &'c [String],
+    },
+    /// `asn`: the visitor's autonomous system number is one of `numbers`.
+    Asn {
+        /// The accepted numbers, as written.
+        numbers: &'c [u32],
+    },
 }
 
 /// How a query, header or cookie condition tests its value.
@@ -214,10 +255,18 @@ impl<'c> ValueTest<'c> {
 }
 
 impl Conditions {
-    /// The conditions in the order they are tested: query, header, cookie, then the geo
-    /// fields and language.
+    /// The conditions in the order they are tested: the window (`after`, `before`), query,
+    /// header, cookie, the geo fields, language, then `ip` and `asn`.
     pub fn iter(&self) -> impl Iterator<Item = ConditionView<'_>> {
         self.list.iter().map(|c| match c {
+            Condition::After(at) => ConditionView::After { at: *at },
+            Condition::Before(at) => ConditionView::Before { at: *at },
+            Condition::Ip(r) => ConditionView::Ip {
+                entries: r.written(),
+            },
+            Condition::Asn(n) => ConditionView::Asn {
+                numbers: n.written(),
+            },
             Condition::Query(name, QueryTest::Capture(c)) => ConditionView::Query {
                 name,
                 test: ValueTest::Capture(c),
@@ -269,6 +318,31 @@ impl Conditions {
     pub fn has_header(&self) -> bool {
         self.list.iter().any(|c| matches!(c, Condition::Header(..)))
     }
+    /// An `ip` or `asn` condition.
+    pub fn has_network(&self) -> bool {
+        self.list
+            .iter()
+            .any(|c| matches!(c, Condition::Ip(_) | Condition::Asn(_)))
+    }
+    /// An `after` or `before` condition.
+    pub fn has_window(&self) -> bool {
+        self.list
+            .iter()
+            .any(|c| matches!(c, Condition::After(_) | Condition::Before(_)))
+    }
+    /// The window's bounds, `(after, before)` in seconds since the Unix epoch, each `None`
+    /// when not given.
+    pub fn window(&self) -> (Option<i64>, Option<i64>) {
+        let mut out = (None, None);
+        for c in &self.list {
+            match c {
+                Condition::After(t) => out.0 = Some(*t),
+                Condition::Before(t) => out.1 = Some(*t),
+                _ => {}
+            }
+        }
+        out
+    }
     /// Human-readable descriptions, one per condition, in order.
     pub fn describe(&self) -> Vec<String> {
         self.list.iter().map(Condition::describe_one).collect()
@@ -290,6 +364,10 @@ impl Condition {
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {
+            Condition::After(at) => visitor.request.now.is_some_and(|now| now >= *at),
+            Condition::Before(at) => visitor.request.now.is_some_and(|now| now < *at),
+            Condition::Ip(ranges) => visitor.address().is_some_and(|a| ranges.contains(a)),
+            Condition::Asn(n) => visitor.request.geo.asn.is_some_and(|asn| n.has(&asn)),
             Condition::Query(name, test) => {
                 let found = visitor.query.values(name).find(|value| match test {
                     QueryTest::Capture(_) => true,
@@ -319,8 +397,43 @@ impl Condition {
         }
     }
 
+    /// [`Condition::describe_one`], and for a window bound, when it opens or closed relative
+    /// to `now` (the request's time): why a rule is dormant and when it wakes.
+    pub(crate) fn describe_at(&self, now: Option<i64>, held: bool) -> String {
+        let text = self.describe_one();
+        let (Condition::After(t) | Condition::Before(t), Some(now)) = (self, now) else {
+            return match self {
+                Condition::After(_) | Condition::Before(_) => {
+                    format!("{text} (the request has no time)")
+                }
+                _ => text,
+            };
+        };
+        let (t, now) = (*t, now);
+        let note = match (self, held) {
+            (Condition::After(_), false) => format!(
+                "dormant: it wakes at {}, in {}",
+                format_instant(t),
+                format_duration(t - now)
+            ),
+            (Condition::Before(_), false) => {
+                format!("the window closed {} ago", format_duration(now - t))
+            }
+            (Condition::After(_), _) => format!("held since {} ago", format_duration(now - t)),
+            _ => format!("dormant until then, in {}", format_duration(t - now)),
+        };
+        format!("{text} ({note})")
+    }
+
     pub(crate) fn describe_one(&self) -> String {
         match self {
+            Condition::After(t) => format!("after {}", format_instant(*t)),
+            Condition::Before(t) => format!("before {}", format_instant(*t)),
+            Condition::Ip(r) => format!("ip in [{}]", shortened(r.written())),
+            Condition::Asn(n) => {
+                let texts: Vec<String> = n.written().iter().map(u32::to_string).collect();
+                format!("asn in [{}]", shortened(&texts))
+            }
             Condition::Query(n, QueryTest::Capture(c)) => format!("query {n} present (as :{c})"),
             Condition::Query(n, QueryTest::Glob(g)) => format!("query {n} {}", g.describe()),
             Condition::Header(n, g) => format!("header {n} {}", g.describe()),
@@ -331,6 +444,16 @@ impl Condition {
             }
         }
     }
+}
+
+/// A list joined with `, `, the first eight entries only and a count of the rest.
+fn shortened(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut out = items[..items.len().min(SHOWN)].join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(", and {} more", items.len() - SHOWN));
+    }
+    out
 }
 
 #[cfg(test)]
