@@ -89,12 +89,13 @@ impl Args {
             let country = self.country.as_deref()?;
             continent_of(country).map(str::to_string)
         });
-        req.now = Some(match &self.at {
+        // Without --at the request is evaluated now (see `run`), and the summary says nothing.
+        req.now = match &self.at {
             Some(at) => {
-                parse_instant(at).map_err(|e| format!("--at: {} ({})", e.message, e.hint))?
+                Some(parse_instant(at).map_err(|e| format!("--at: {} ({})", e.message, e.hint))?)
             }
-            None => unix_now(),
-        });
+            None => None,
+        };
         req.ip = self.ip.clone();
         req.asn = self.asn;
         req.region = self.region.clone();
@@ -115,7 +116,9 @@ pub fn run(args: &Args) -> CmdResult {
     let Some((_, engine)) = load_valid(&file)? else {
         return Ok(Status::Findings);
     };
-    let explanation = request.with(|r| engine.explain(r));
+    let mut at_now = request.clone();
+    at_now.now.get_or_insert_with(unix_now);
+    let explanation = at_now.with(|r| engine.explain(r));
     if args.json {
         print_json(&explanation_json(&explanation));
     } else {

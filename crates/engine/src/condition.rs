@@ -397,14 +397,15 @@ impl Condition {
         }
     }
 
-    /// [`Condition::describe_one`], and for a window bound, when it opens or closed relative
-    /// to `now` (the request's time): why a rule is dormant and when it wakes.
+    /// [`Condition::describe_one`], and for a window bound a second line saying when it opens
+    /// or closed relative to `now` (the request's time): why a rule is dormant and when it
+    /// wakes. `held`: the condition held (an `unless` that blocked the rule).
     pub(crate) fn describe_at(&self, now: Option<i64>, held: bool) -> String {
         let text = self.describe_one();
         let (Condition::After(t) | Condition::Before(t), Some(now)) = (self, now) else {
             return match self {
                 Condition::After(_) | Condition::Before(_) => {
-                    format!("{text} (the request has no time)")
+                    format!("{text}\nthe request has no time")
                 }
                 _ => text,
             };
@@ -422,7 +423,7 @@ impl Condition {
             (Condition::After(_), _) => format!("held since {} ago", format_duration(now - t)),
             _ => format!("dormant until then, in {}", format_duration(t - now)),
         };
-        format!("{text} ({note})")
+        format!("{text}\n{note}")
     }
 
     pub(crate) fn describe_one(&self) -> String {
