@@ -4,7 +4,7 @@
 use crate::evaluate::visitor::Visitor;
 use crate::instant::{format_duration, format_instant};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
-use crate::network::IpRanges;
+use crate::network::{IpRanges, Numbers};
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -119,21 +119,18 @@ pub(crate) enum Condition {
     Asn(Numbers),
 }
 
-/// A geo or language condition's codes or names, lower-case, or an `asn` condition's numbers:
-/// as written (for explanations) and sorted (a request's value is one binary search, however
-/// long the list and however many rules on a path carry one).
+/// A geo or language condition's codes or names, lower-case: as written (for explanations) and sorted (a
+/// request's value is one binary search, however long the list and however many rules on a
+/// path carry one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CodeList<T = String> {
-    written: Vec<T>,
-    sorted: Box<[T]>,
+pub(crate) struct CodeList {
+    written: Vec<String>,
+    sorted: Box<[String]>,
 }
 
-/// An `asn` condition's numbers.
-pub(crate) type Numbers = CodeList<u32>;
-
-impl<T: Ord + Clone> CodeList<T> {
-    /// `values` (codes already lower-case) in the order written.
-    pub(crate) fn new(values: Vec<T>) -> Self {
+impl CodeList {
+    /// `values`, already lower-case, in the order written.
+    pub(crate) fn new(values: Vec<String>) -> Self {
         let mut sorted = values.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -144,20 +141,14 @@ impl<T: Ord + Clone> CodeList<T> {
     }
 
     /// The values in the order written.
-    pub(crate) fn written(&self) -> &[T] {
+    pub(crate) fn written(&self) -> &[String] {
         &self.written
     }
 
-    /// Whether `value` is in the list.
-    fn has(&self, value: &T) -> bool {
-        self.sorted.binary_search(value).is_ok()
-    }
-}
-
-impl CodeList {
     /// Whether `value` (any case, trimmed) is in the list.
     fn contains(&self, value: &str) -> bool {
-        self.has(&value.trim().to_lowercase())
+        let value = value.trim().to_lowercase();
+        self.sorted.binary_search(&value).is_ok()
     }
 }
 
@@ -367,7 +358,7 @@ impl Condition {
             Condition::After(at) => visitor.request.now.is_some_and(|now| now >= *at),
             Condition::Before(at) => visitor.request.now.is_some_and(|now| now < *at),
             Condition::Ip(ranges) => visitor.address().is_some_and(|a| ranges.contains(a)),
-            Condition::Asn(n) => visitor.request.geo.asn.is_some_and(|asn| n.has(&asn)),
+            Condition::Asn(n) => visitor.request.geo.asn.is_some_and(|asn| n.has(asn)),
             Condition::Query(name, test) => {
                 let found = visitor.query.values(name).find(|value| match test {
                     QueryTest::Capture(_) => true,

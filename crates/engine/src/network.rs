@@ -6,7 +6,7 @@
 //! (`::ffff:192.0.2.1`), in a rule or in a request, is the IPv4 address it maps: an IPv6 range
 //! that covers part of `::ffff:0:0/96` also covers those IPv4 addresses.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// The start of `::ffff:0:0/96`, the IPv4-mapped block.
 const MAPPED: u128 = 0xffff << 32;
@@ -81,13 +81,8 @@ pub(crate) fn parse_entry(text: &str) -> Result<Entry, EntryError> {
     };
     let span = mask_rest(max - prefix);
     if value & span != 0 {
-        let network = value & !span;
-        let network = match address {
-            IpAddr::V4(_) => Ipv4Addr::from(network as u32).to_string(),
-            IpAddr::V6(_) => Ipv6Addr::from(network).to_string(),
-        };
         return Err(EntryError {
-            message: format!("{text:?} has bits set past its /{prefix} prefix; the range starts at {network}"),
+            message: format!("{text:?} has bits set past its /{prefix} prefix: it is not the first address of its range"),
             hint: "write the range by its first address (\"10.0.0.0/8\", not \"10.0.0.1/8\"), or give the single address without a prefix",
         });
     }
@@ -114,20 +109,20 @@ impl IpRanges {
         let mut v6 = Vec::new();
         for &e in entries {
             match e {
-                Entry::V4(s, e) => v4.push((s, e)),
+                Entry::V4(s, e) => v4.push((u128::from(s), u128::from(e))),
                 Entry::V6(s, e) => {
                     v6.push((s, e));
                     // The part in ::ffff:0:0/96 is IPv4 (requests' mapped addresses are).
                     let (lo, hi) = (s.max(MAPPED), e.min(MAPPED | 0xffff_ffff));
                     if lo <= hi {
-                        v4.push(((lo - MAPPED) as u32, (hi - MAPPED) as u32));
+                        v4.push((lo - MAPPED, hi - MAPPED));
                     }
                 }
             }
         }
         IpRanges {
             written,
-            v4: merged(v4),
+            v4: narrowed(&merged(v4)),
             v6: merged(v6),
         }
     }
@@ -146,38 +141,59 @@ impl IpRanges {
     }
 }
 
-/// Sorted by start, overlapping and adjacent ranges joined.
-fn merged<T: Copy + Ord + Step>(mut ranges: Vec<(T, T)>) -> Box<[(T, T)]> {
+/// An `asn` condition's numbers: as written, and as a table of merged ranges (one binary
+/// search per request; built by the same code as the IP tables, which keeps the worker small).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Numbers {
+    written: Vec<u32>,
+    table: Box<[(u32, u32)]>,
+}
+
+impl Numbers {
+    /// `values` in the order written.
+    pub(crate) fn new(values: Vec<u32>) -> Self {
+        let ranges = values.iter().map(|&n| (u128::from(n), u128::from(n)));
+        Numbers {
+            table: narrowed(&merged(ranges.collect())),
+            written: values,
+        }
+    }
+
+    /// The numbers as written.
+    pub(crate) fn written(&self) -> &[u32] {
+        &self.written
+    }
+
+    /// Whether `n` is listed.
+    pub(crate) fn has(&self, n: u32) -> bool {
+        within(&self.table, n)
+    }
+}
+
+/// Inclusive ranges sorted by start, overlapping and adjacent ones joined (one sort of one
+/// type for every table: each instance of a sort costs kilobytes of wasm).
+fn merged(mut ranges: Vec<(u128, u128)>) -> Box<[(u128, u128)]> {
     ranges.sort_unstable();
-    let mut out: Vec<(T, T)> = Vec::with_capacity(ranges.len());
+    let mut out: Vec<(u128, u128)> = Vec::with_capacity(ranges.len());
     for (s, e) in ranges {
         match out.last_mut() {
-            Some(last) if s <= last.1.next_or_max() => last.1 = last.1.max(e),
+            // Saturating: a range ending at the top of the space joins nothing after it.
+            Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
             _ => out.push((s, e)),
         }
     }
     out.into_boxed_slice()
 }
 
+/// A merged table of 32-bit values as `u32`s.
+fn narrowed(ranges: &[(u128, u128)]) -> Box<[(u32, u32)]> {
+    ranges.iter().map(|&(s, e)| (s as u32, e as u32)).collect()
+}
+
 /// Whether sorted, disjoint `ranges` hold `x`: one binary search.
 fn within<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
     let after = ranges.partition_point(|r| r.0 <= x);
     after > 0 && ranges[after - 1].1 >= x
-}
-
-/// The next integer, saturating: ranges ending at the top of the space join nothing after.
-trait Step {
-    fn next_or_max(self) -> Self;
-}
-impl Step for u32 {
-    fn next_or_max(self) -> Self {
-        self.saturating_add(1)
-    }
-}
-impl Step for u128 {
-    fn next_or_max(self) -> Self {
-        self.saturating_add(1)
-    }
 }
 
 #[cfg(test)]
@@ -261,7 +277,7 @@ mod tests {
     #[test]
     fn many_ranges_merge_and_search() {
         let entries: Vec<String> = (0..10_000u32)
-            .map(|i| Ipv4Addr::from(0x0a00_0000 + i * 256).to_string() + "/25")
+            .map(|i| std::net::Ipv4Addr::from(0x0a00_0000 + i * 256).to_string() + "/25")
             .collect();
         let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
         let t = table(&refs);
