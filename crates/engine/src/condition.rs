@@ -503,6 +503,38 @@ mod tests {
     }
 
     #[test]
+    fn windows_say_when_they_open_or_closed() {
+        let t = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let (after, before) = (Condition::After(t), Condition::Before(t));
+        let said = |c: &Condition, now: Option<i64>, held| c.describe_at(now, held);
+        assert_eq!(
+            said(&after, Some(t - 7_260), false),
+            "after 2026-12-24T09:00:00Z\ndormant: it wakes at 2026-12-24T09:00:00Z, in 2h 1m"
+        );
+        assert_eq!(
+            said(&before, Some(t + 90), false),
+            "before 2026-12-24T09:00:00Z\nthe window closed 1m 30s ago"
+        );
+        assert_eq!(
+            said(&after, Some(t + 5), true),
+            "after 2026-12-24T09:00:00Z\nheld since 5s ago"
+        );
+        assert_eq!(
+            said(&before, Some(t - 5), true),
+            "before 2026-12-24T09:00:00Z\ndormant until then, in 5s"
+        );
+        assert_eq!(
+            said(&after, None, false),
+            "after 2026-12-24T09:00:00Z\nthe request has no time"
+        );
+        let ip = crate::Engine::compile(
+            r#"{ "version": 1, "rules": [ { "id": "r", "from": "/", "to": "/x", "when": { "ip": ["192.0.2.1"] } } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(ip.rules()[0].when().describe(), ["ip in [192.0.2.1]"]);
+    }
+
+    #[test]
     fn a_value_over_the_tested_length_is_only_present() {
         let long = format!("Mobile{}", "x".repeat(MAX_VALUE_BYTES_TESTED));
         assert!(Glob::new("*").matches(&long));

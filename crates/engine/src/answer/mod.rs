@@ -385,3 +385,63 @@ fn last_value<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Request};
+
+    const BUNDLE: &str = r#"{ "version": 1, "rules": [
+        { "id": "launch", "from": "/p", "when": { "after": "2026-12-24T09:00:00Z" }, "to": "/v2" },
+        { "id": "office", "from": "/o", "when": { "ip": ["192.0.2.0/24"] }, "to": "/in" },
+        { "id": "office-launch", "from": "/o", "when": { "after": "2026-12-24T09:00:00Z" }, "to": "/v2" }
+    ] }"#;
+
+    /// The origin's page at `path`, `seconds` before the launch, with `origin` as its
+    /// Cache-Control: the header changes the worker makes.
+    fn changes(path: &str, seconds: i64, origin: Option<&str>) -> Vec<String> {
+        let engine = Engine::compile(BUNDLE).unwrap();
+        let launch = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let url = format!("https://example.com{path}");
+        let request = Request {
+            now: Some(launch - seconds),
+            ip: Some("203.0.113.1"),
+            ..Request::get(&url)
+        };
+        let Decision::Origin(pass) = engine.evaluate(&request) else {
+            panic!("expected the origin");
+        };
+        assert!(!pass.is_untouched());
+        pass.header_changes(origin)
+            .iter()
+            .map(|c| match c {
+                HeaderChange::Set(n, v) => format!("set {n}: {v}"),
+                HeaderChange::Append(n, v) => format!("append {n}: {v}"),
+                HeaderChange::Remove(n) => format!("remove {n}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_origins_caching_ends_at_the_window() {
+        let shared = SHARED_CACHE_HEADERS.map(|h| format!("remove {h}"));
+        let set = |v: &str| format!("set Cache-Control: {v}");
+        assert_eq!(
+            changes("/p", 600, Some("public, max-age=86400, s-maxage=86400")),
+            [&[set("public, max-age=600, s-maxage=600")][..], &shared].concat()
+        );
+        assert_eq!(
+            changes("/p", 600, Some("public, max-age=60")),
+            [&[set("public, max-age=60")][..], &shared].concat()
+        );
+        assert_eq!(changes("/p", 600, Some("no-store"))[0], set("no-store"));
+        // Nothing said by the origin: nothing made storable.
+        assert_eq!(changes("/p", 600, None), shared);
+        // A per-visitor path: private, and capped too.
+        assert_eq!(
+            changes("/o", 30, Some("public, max-age=86400")),
+            [&[set("private, max-age=30")][..], &shared].concat()
+        );
+        assert_eq!(changes("/o", 30, None)[0], set("private, max-age=30"));
+    }
+}
