@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench engine` first prints a plain summary (per-request p50/p99 from timed
 //! batches, compile time, and the targets checked), then runs criterion's own measurements.
-//! `BENCH_QUICK=1` prints the summary only, with shorter budgets.
+//! `BENCH_QUICK=1` prints the summary only, with shorter budgets. A filter skips the summary:
+//! `cargo bench --bench engine -- launch` runs the `ip` range and time-window groups only.
 //!
 //! The rule scheme is the one `benches/peers/ruleset.mjs` generates for the peer comparison.
 
@@ -151,6 +152,8 @@ impl Sample {
                 ..Geo::default()
             },
             random: 0,
+            ip: None,
+            now: None,
         }
     }
 }
@@ -425,11 +428,101 @@ fn criterion_benches(c: &mut Criterion) {
     compile.finish();
 }
 
+/// `count` rules' worth of network ranges on one rule: `count` disjoint IPv4 /24s and as many
+/// IPv6 /48s, in scrambled order, so compiling sorts and merges them.
+fn ip_bundle(count: usize) -> String {
+    let mut ranges = Vec::with_capacity(2 * count);
+    for i in 0..count {
+        let k = (i * 7_919) % count;
+        ranges.push(format!("\"10.{}.{}.0/24\"", k / 256, k % 256));
+        ranges.push(format!("\"2001:db8:{k:x}::/48\""));
+    }
+    format!(
+        r#"{{ "version": 1, "rules": [ {{ "id": "net", "from": "/net", "when": {{ "ip": [{}] }}, "to": "/in" }} ] }}"#,
+        ranges.join(",")
+    )
+}
+
+/// `count` rules on one path, each with a window of its own (one hour each, one after the
+/// other from 2026-01-01), then a rule without one.
+fn window_bundle(count: usize) -> String {
+    let start = edge_redirects::parse_instant("2026-01-01T00:00:00Z").expect("an instant");
+    let rules: Vec<String> = (0..count)
+        .map(|i| {
+            let after = edge_redirects::format_instant(start + 3_600 * i as i64);
+            let before = edge_redirects::format_instant(start + 3_600 * (i as i64 + 1));
+            format!(
+                r#"{{ "id": "w{i}", "from": "/sale", "when": {{ "after": "{after}", "before": "{before}" }}, "to": "/sale/{i}", "status": 308 }}"#
+            )
+        })
+        .chain([r#"{ "id": "rest", "from": "/sale", "to": "/sale/none" }"#.to_string()])
+        .collect();
+    format!(r#"{{ "version": 1, "rules": [ {} ] }}"#, rules.join(","))
+}
+
+/// Benchmarks group `name`: for each `(size, engine, requests)`, the requests evaluated in turn.
+fn bench_turns(c: &mut Criterion, name: &str, cases: Vec<(usize, Engine, Vec<Request<'_>>)>) {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(1));
+    for (n, engine, requests) in &cases {
+        group.bench_with_input(BenchmarkId::from_parameter(n), n, |b, _| {
+            let mut k = 0;
+            b.iter(|| {
+                k = (k + 1) % requests.len();
+                is_redirect(&engine.evaluate(black_box(&requests[k])))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Per-request cost of `ip` ranges (10 against 10,000 on one rule: one binary search) and of
+/// time-window rules on one path (10 against 1,000: each one tried is one comparison, and the
+/// cache bound is the nearest instant among them).
+fn launch_benches(c: &mut Criterion) {
+    let addresses = ["10.0.5.77", "192.0.2.1", "2001:db8:3::1", "2001:db9::1"];
+    let at_net = |a| Request {
+        ip: Some(a),
+        ..Request::get("https://example.com/net")
+    };
+    let ip_cases = [10, 10_000]
+        .into_iter()
+        .map(|n| {
+            let engine = Engine::compile(&ip_bundle(n)).expect("the ranges compile");
+            let requests: Vec<Request<'_>> = addresses.map(at_net).to_vec();
+            let hits: Vec<bool> = requests
+                .iter()
+                .map(|r| is_redirect(&engine.evaluate(r)))
+                .collect();
+            assert_eq!(hits, [true, false, true, false], "{n} ranges");
+            (n, engine, requests)
+        })
+        .collect();
+    bench_turns(c, "launch_ip_ranges", ip_cases);
+
+    let start = edge_redirects::parse_instant("2026-01-01T00:00:00Z").expect("an instant");
+    let window_cases = [10, 1_000]
+        .into_iter()
+        .map(|n| {
+            let engine = Engine::compile(&window_bundle(n)).expect("the windows compile");
+            // In the last window, and after all of them: every rule on the path is tried.
+            let requests = [3_600 * (n as i64 - 1) + 60, 3_600 * n as i64 + 60].map(|t| Request {
+                now: Some(start + t),
+                ..Request::get("https://example.com/sale")
+            });
+            (n, engine, requests.to_vec())
+        })
+        .collect();
+    bench_turns(c, "launch_windows", window_cases);
+}
+
 fn main() {
     // `cargo test --benches` runs this binary without `--bench`: run each benchmark once.
     let benching = std::env::args().any(|a| a == "--bench");
     let quick = std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0" && !v.is_empty());
-    if benching {
+    // A filter (`cargo bench --bench engine -- launch`) runs the benchmarks it names only.
+    let filtered = std::env::args().skip(1).any(|a| !a.starts_with('-'));
+    if benching && !filtered {
         summary(quick);
         if quick {
             return;
@@ -437,5 +530,6 @@ fn main() {
     }
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c);
+    launch_benches(&mut c);
     c.final_summary();
 }

@@ -36,6 +36,23 @@ use rules::{choose, current_rules};
 /// Name of the optional variable naming the origin server.
 const ORIGIN_VAR: &str = "ORIGIN";
 
+/// Name of a variable that, when bound, replaces the clock for time windows: an RFC 3339
+/// instant. For the end-to-end tests only (set in their Miniflare config); nothing a request
+/// sends can change the clock.
+const TEST_CLOCK_VAR: &str = "REDIRECT_TEST_CLOCK";
+
+/// The request's time in seconds since the Unix epoch: `Date.now()`, or the test clock when
+/// [`TEST_CLOCK_VAR`] is bound to an instant.
+fn now(env: &Env) -> i64 {
+    if let Ok(var) = env.var(TEST_CLOCK_VAR) {
+        match edge_redirects::parse_instant(&var.to_string()) {
+            Ok(at) => return at,
+            Err(e) => console_error!("{TEST_CLOCK_VAR}: {}; the real clock is used", e.message),
+        }
+    }
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     match handle(&req, &env, &ctx).await {
@@ -67,17 +84,21 @@ async fn handle(
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let cf = CfFields::of(req);
+    // The visitor's address as Cloudflare sets it; never X-Forwarded-For or True-Client-IP,
+    // which a visitor can write (SECURITY.md).
+    let address = headers
+        .iter()
+        .find(|(n, _)| n == "cf-connecting-ip")
+        .map(|(_, v)| v.as_str());
     let view = Request {
         method: &method,
         url: &url,
         headers: &header_refs,
         geo: cf.geo(),
         random: random_from_fraction(js_sys::Math::random()),
+        now: Some(now(env)),
+        ip: address,
     };
-    let address = headers
-        .iter()
-        .find(|(n, _)| n == "cf-connecting-ip")
-        .map(|(_, v)| v.as_str());
     let Some(chosen) = choose(in_use, &view, address).await else {
         return fetch_origin(req, origin).await;
     };
@@ -178,6 +199,7 @@ struct CfFields {
     continent: Option<String>,
     region: Option<String>,
     city: Option<String>,
+    asn: Option<u32>,
 }
 
 impl CfFields {
@@ -195,6 +217,12 @@ impl CfFields {
             continent: field("continent"),
             region: field("regionCode"),
             city: field("city"),
+            asn: cf
+                .as_ref()
+                .and_then(|cf| js_sys::Reflect::get(cf, &JsValue::from_str("asn")).ok())
+                .and_then(|v| v.as_f64())
+                .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+                .map(|n| n as u32),
         }
     }
 
@@ -204,6 +232,7 @@ impl CfFields {
             continent: self.continent.as_deref(),
             region: self.region.as_deref(),
             city: self.city.as_deref(),
+            asn: self.asn,
         }
     }
 }

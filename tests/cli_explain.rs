@@ -123,3 +123,78 @@ fn an_invalid_bundle_is_reported_not_explained() {
     assert!(out.is_empty());
     assert!(err.contains("error[Pattern]"), "{err}");
 }
+
+const LAUNCH: &str = "tests/cli/explain/launch.json";
+
+fn explain_launch(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["explain", LAUNCH];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// `explain --json` against the launch bundle, which must succeed.
+fn launch_json(args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = explain_launch(&all);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("JSON")
+}
+
+#[test]
+fn a_dormant_rule_says_when_it_wakes() {
+    let (code, out, err) = explain_launch(&[
+        "https://example.com/product",
+        "--at",
+        "2026-12-24T07:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    golden("explain-dormant.txt", &out);
+    let v = launch_json(&[
+        "https://example.com/product",
+        "--at",
+        "2026-12-24T09:00:00+00:00",
+    ]);
+    assert_eq!(v["rule"], "product-launch");
+    assert_eq!(v["headers"]["cache-control"], "public, max-age=86400");
+    assert_eq!(v["trace"][0]["verdict"], "applied");
+}
+
+#[test]
+fn at_must_be_an_instant_with_an_offset() {
+    let (code, _, err) =
+        explain_launch(&["https://example.com/product", "--at", "2026-12-24T09:00:00"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no offset"), "{err}");
+}
+
+#[test]
+fn ip_and_asn_describe_the_visitor() {
+    let visitor =
+        |ip: &str| launch_json(&["https://example.com/internal", "--ip", ip, "--asn", "64496"]);
+    let office = visitor("::ffff:192.0.2.9");
+    assert_eq!(office["rule"], "office");
+    assert_eq!(office["headers"]["cache-control"], "private, no-store");
+    let elsewhere = visitor("192.0.3.1");
+    assert_eq!(elsewhere["outcome"], "origin");
+    assert_eq!(elsewhere["trace"][0]["verdict"], "when_failed");
+    assert_eq!(
+        elsewhere["trace"][0]["reason"],
+        "when: ip in [192.0.2.0/24] does not hold"
+    );
+}
+
+#[test]
+fn the_continent_follows_the_country() {
+    let v = launch_json(&["https://example.com/shop", "--country", "fr"]);
+    assert_eq!(v["rule"], "europe");
+    // An explicit continent wins.
+    let v = launch_json(&[
+        "https://example.com/shop",
+        "--country",
+        "FR",
+        "--continent",
+        "NA",
+    ]);
+    assert_eq!(v["outcome"], "origin");
+}

@@ -35,6 +35,7 @@ fixture_tests!(decisions:
     conditions_cookie,
     conditions_header,
     conditions_query,
+    device,
     encoding,
     forward,
     geo,
@@ -43,6 +44,7 @@ fixture_tests!(decisions:
     language,
     loop_guard,
     methods,
+    networks,
     pass_to_origin,
     patterns,
     patterns_shaped,
@@ -59,6 +61,7 @@ fixture_tests!(decisions:
     trailing_slash_ignore,
     trailing_slash_remove,
     trailing_slash_strict,
+    windows,
 );
 
 fixture_tests!(errors:
@@ -75,6 +78,7 @@ fixture_tests!(errors:
     syntax,
     targets,
     top_level,
+    windows_networks,
 );
 
 /// Random fractions a case without `needs_random` is replayed with: its decision must not change.

@@ -268,6 +268,7 @@ fn geo_language_and_split_answers_are_private() {
             continent: Some("EU"),
             region: None,
             city: None,
+            asn: None,
         },
         ..Request::get("https://example.com/store")
     };
@@ -310,6 +311,7 @@ fn every_per_visitor_answer_is_private() {
         continent: Some("EU"),
         region: None,
         city: None,
+        asn: None,
     };
     let cookie = [("cookie", "beta=1"), ("user-agent", "Mobile")];
     let cases: [(&str, Request<'_>); 4] = [

@@ -30,6 +30,7 @@ const NO_GEO: Geo<'static> = Geo {
     continent: None,
     region: None,
     city: None,
+    asn: None,
 };
 
 const FR: Geo<'static> = Geo {
@@ -37,6 +38,7 @@ const FR: Geo<'static> = Geo {
     continent: Some("EU"),
     region: None,
     city: None,
+    asn: None,
 };
 
 /// Item 1: the answer after a per-visitor rule that did not hold still depends on the visitor.

@@ -63,8 +63,11 @@ fn evaluate<'e>(
             continent: geo[1].as_deref(),
             region: geo[2].as_deref(),
             city: geo[3].as_deref(),
+            asn: None,
         },
         random,
+        ip: None,
+        now: None,
     };
     engine.evaluate(&request)
 }
@@ -247,7 +250,7 @@ proptest! {
         random in any::<u64>(),
     ) {
         let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let request = Request { method: &method, url: &url, headers: &pairs, geo: Geo::default(), random };
+        let request = Request { method: &method, url: &url, headers: &pairs, geo: Geo::default(), random, ip: None, now: None };
         let explanation = engine().explain(&request);
         prop_assert_eq!(explanation.decision, engine().evaluate(&request));
     }

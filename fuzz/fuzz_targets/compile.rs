@@ -418,6 +418,7 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                 continent: Some("EU"),
                 region: None,
                 city: None,
+                asn: None,
             };
             for url in &edge_redirects_testkit::as_sent_and_normalised(&url) {
                 let request = Request {
@@ -426,6 +427,8 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                     headers: &headers,
                     geo,
                     random: random.wrapping_add(k as u64),
+                    now: None,
+                    ip: None,
                 };
                 match invariants::check(engine, &request) {
                     Err(violation) if !invariants::is_known(&violation) => {

@@ -82,6 +82,7 @@ fuzz_target!(|input: Input| {
         continent: spec.continent.map(|c| pick(CONTINENTS, c)),
         region: None,
         city: None,
+        asn: None,
     };
     let method = if spec.post { "POST" } else { "GET" };
     let hostile = Request {
@@ -90,6 +91,8 @@ fuzz_target!(|input: Input| {
         headers: &header_refs,
         geo,
         random: spec.random,
+        now: None,
+        ip: None,
     };
     let control = Request {
         url: &built.control_url,

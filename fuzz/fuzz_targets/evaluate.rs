@@ -100,6 +100,7 @@ fuzz_target!(|input: Input<'_>| {
         continent: input.continent,
         region: None,
         city: None,
+        asn: None,
     };
     let engine = engine();
     // The URL as sent, and as the platform would normalise it before the worker sees it.
@@ -110,6 +111,8 @@ fuzz_target!(|input: Input<'_>| {
             headers: &headers,
             geo,
             random: input.random,
+            now: None,
+            ip: None,
         };
         match invariants::check(engine, &request) {
             Err(violation) if !invariants::is_known(&violation) => {

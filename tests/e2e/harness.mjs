@@ -15,8 +15,8 @@ export function compatibilityDate() {
   return match[1];
 }
 
-/** The geolocation fields the worker reads; null means "not known". */
-const NO_GEO = { country: null, continent: null, regionCode: null, city: null };
+/** The geolocation and network fields the worker reads; null means "not known". */
+const NO_GEO = { country: null, continent: null, regionCode: null, city: null, asn: null };
 
 /**
  * `request.cf` for a dispatched request. Miniflare fills fields a request does not set from a

@@ -1,11 +1,16 @@
 //! `redirects explain`: the decision for one request, and why.
 
 use crate::bundle::{load_valid, CmdResult};
+use crate::continents::continent_of;
 use crate::decision_json::decision_json;
 use crate::output::{print_json, Paint};
-use crate::request_args::{absolute_url, parse_fraction, parse_header, summary, RequestBuf};
+use crate::request_args::{
+    absolute_url, parse_fraction, parse_header, summary, unix_now, RequestBuf,
+};
 use crate::Status;
-use edge_redirects::{random_from_fraction, Decision, Explanation, TraceStep, Verdict};
+use edge_redirects::{
+    parse_instant, random_from_fraction, Decision, Explanation, TraceStep, Verdict,
+};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -28,7 +33,8 @@ pub struct Args {
     /// Visitor country (ISO 3166-1 alpha-2), as `cf.country`.
     #[arg(long)]
     country: Option<String>,
-    /// Visitor continent (AF AN AS EU NA OC SA), as `cf.continent`.
+    /// Visitor continent (AF AN AS EU NA OC SA), as `cf.continent`; by default the
+    /// continent of `--country` (README, "Request context on the command line").
     #[arg(long)]
     continent: Option<String>,
     /// Visitor region code, as `cf.regionCode`.
@@ -40,6 +46,15 @@ pub struct Args {
     /// Accept-Language of the visitor, e.g. `de-AT` or `de-AT,en;q=0.5`.
     #[arg(long)]
     lang: Option<String>,
+    /// The request's time, an RFC 3339 instant (`2026-12-24T09:00:00Z`); default: now.
+    #[arg(long, value_name = "RFC 3339")]
+    at: Option<String>,
+    /// The visitor's address, as Cloudflare's `CF-Connecting-IP` gives it.
+    #[arg(long)]
+    ip: Option<String>,
+    /// The visitor's network: autonomous system number, as `cf.asn`.
+    #[arg(long)]
+    asn: Option<u32>,
     /// Random fraction in [0, 1) for a fresh A/B assignment.
     #[arg(long, default_value = "0")]
     random: String,
@@ -70,7 +85,19 @@ impl Args {
                 .push(("Accept-Language".to_string(), lang.clone()));
         }
         req.country = self.country.clone();
-        req.continent = self.continent.clone();
+        req.continent = self.continent.clone().or_else(|| {
+            let country = self.country.as_deref()?;
+            continent_of(country).map(str::to_string)
+        });
+        // Without --at the request is evaluated now (see `run`), and the summary says nothing.
+        req.now = match &self.at {
+            Some(at) => {
+                Some(parse_instant(at).map_err(|e| format!("--at: {} ({})", e.message, e.hint))?)
+            }
+            None => None,
+        };
+        req.ip = self.ip.clone();
+        req.asn = self.asn;
         req.region = self.region.clone();
         req.city = self.city.clone();
         req.random = random_from_fraction(parse_fraction(&self.random)?);
@@ -89,7 +116,9 @@ pub fn run(args: &Args) -> CmdResult {
     let Some((_, engine)) = load_valid(&file)? else {
         return Ok(Status::Findings);
     };
-    let explanation = request.with(|r| engine.explain(r));
+    let mut at_now = request.clone();
+    at_now.now.get_or_insert_with(unix_now);
+    let explanation = at_now.with(|r| engine.explain(r));
     if args.json {
         print_json(&explanation_json(&explanation));
     } else {

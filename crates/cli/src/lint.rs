@@ -6,7 +6,7 @@
 use crate::bundle::{load_valid, CmdResult};
 use crate::output::{plural, print_json, Paint};
 use crate::Status;
-use edge_redirects::analysis::{analyse, Finding, Severity};
+use edge_redirects::analysis::{analyse_at, Finding, Severity};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::Path;
@@ -20,7 +20,7 @@ pub fn run(path: &Path, as_json: bool, deny_warnings: bool, all: bool) -> CmdRes
     let Some((_, engine)) = load_valid(path)? else {
         return Ok(Status::Findings);
     };
-    let findings = analyse(&engine);
+    let findings = analyse_at(&engine, Some(crate::request_args::unix_now()));
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -5,6 +5,7 @@
 
 mod build;
 mod bundle;
+mod continents;
 mod decision_json;
 mod errors;
 mod explain;

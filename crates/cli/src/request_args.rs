@@ -4,14 +4,26 @@
 pub use edge_redirects::cases::absolute_url;
 pub use edge_redirects::RequestBuf;
 
-/// `GET https://example.com/a` plus the context that was given (geo).
+/// The current time in seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `GET https://example.com/a` plus the context that was given (geo, network, time).
 pub fn summary(request: &RequestBuf) -> String {
     let mut s = format!("{} {}", request.method, request.url);
+    let asn = request.asn.map(|a| a.to_string());
+    let at = request.now.map(edge_redirects::format_instant);
     let geo: Vec<String> = [
         ("country", &request.country),
         ("continent", &request.continent),
         ("region", &request.region),
         ("city", &request.city),
+        ("ip", &request.ip),
+        ("asn", &asn),
+        ("at", &at),
     ]
     .iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))

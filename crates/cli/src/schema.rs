@@ -31,6 +31,14 @@ pub fn schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "properties": {
+            "after": {
+                "type": "string", "format": "date-time",
+                "description": "RFC 3339 instant with an offset, whole seconds (2026-12-24T09:00:00Z): holds from this instant on (inclusive)"
+            },
+            "before": {
+                "type": "string", "format": "date-time",
+                "description": "RFC 3339 instant with an offset, whole seconds: holds until this instant (exclusive)"
+            },
             "query": {
                 "type": "object",
                 "additionalProperties": { "type": "string" },
@@ -45,12 +53,22 @@ pub fn schema() -> Value {
             },
             "region": code_list("ISO 3166-2 subdivision codes as cf.regionCode gives them, e.g. CA", "^[A-Za-z0-9]{1,3}$"),
             "city": { "type": "array", "minItems": 1, "items": { "type": "string", "minLength": 1 }, "description": "city names as cf.city gives them" },
-            "language": code_list("primary language subtags; holds when the visitor's first acceptable language is listed", "^[A-Za-z]{2,8}$")
+            "language": code_list("primary language subtags; holds when the visitor's first acceptable language is listed", "^[A-Za-z]{2,8}$"),
+            "ip": {
+                "type": "array", "minItems": 1, "maxItems": 100_000,
+                "description": "IPv4/IPv6 addresses and CIDR ranges (192.0.2.0/24, 2001:db8::/32), matched against CF-Connecting-IP only; IPv4-mapped IPv6 counts as IPv4",
+                "items": { "type": "string", "pattern": "^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$" }
+            },
+            "asn": {
+                "type": "array", "minItems": 1,
+                "description": "autonomous system numbers (cf.asn), e.g. 13335",
+                "items": { "type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64 }
+            }
         }
     });
     let status = json!({
         "enum": [301, 302, 303, 307, 308],
-        "description": "default: 307 with split or geo/language conditions, 303 with forward or only unsafe methods, else 308"
+        "description": "default: 307 with split, geo/language/ip/asn conditions or a time window in `when`, 303 with forward or only unsafe methods, else 308"
     });
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",

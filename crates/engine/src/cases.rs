@@ -8,6 +8,7 @@
 //! `https://`), `cookies` may be given as an object, and an expected `location` may be a path,
 //! resolved against the request URL.
 
+use crate::instant::parse_instant;
 use crate::request::{random_from_fraction, RequestBuf};
 use crate::Decision;
 use serde_json::{json, Map, Value};
@@ -90,7 +91,9 @@ pub struct Mismatch {
 
 const FILE_KEYS: &[&str] = &["description", "bundle", "bundle_file", "cases"];
 const CASE_KEYS: &[&str] = &["name", "request", "expect", "needs_random"];
-const REQUEST_KEYS: &[&str] = &["method", "url", "headers", "cookies", "cf", "random"];
+const REQUEST_KEYS: &[&str] = &[
+    "method", "url", "headers", "cookies", "cf", "random", "at", "ip", "asn",
+];
 const CF_KEYS: &[&str] = &["country", "continent", "regionCode", "city"];
 const EXPECT_KEYS: &[&str] = &[
     "outcome",
@@ -234,7 +237,8 @@ fn strings<'v>(
 }
 
 /// A request: a URL string (a GET), or an object with `method`, `url`, `headers`, `cookies`,
-/// `cf` and `random`.
+/// `cf`, `random`, `at` (an RFC 3339 instant: the request's time; absent, the time is
+/// unknown), `ip` (the platform's `CF-Connecting-IP`) and `asn` (`cf.asn`).
 fn request(value: &Value) -> Result<RequestBuf, String> {
     if let Some(url) = value.as_str() {
         return Ok(RequestBuf::get(absolute_url(url)?));
@@ -284,6 +288,23 @@ fn request(value: &Value) -> Result<RequestBuf, String> {
     }
     if let Some(r) = obj.get("random") {
         req.random = random_from_fraction(r.as_f64().ok_or("request.random must be a number")?);
+    }
+    if let Some(at) = obj.get("at") {
+        let text = at
+            .as_str()
+            .ok_or("request.at must be an RFC 3339 instant")?;
+        req.now = Some(parse_instant(text).map_err(|e| format!("request.at: {}", e.message))?);
+    }
+    if let Some(ip) = obj.get("ip") {
+        req.ip = Some(
+            ip.as_str()
+                .ok_or("request.ip must be a string")?
+                .to_string(),
+        );
+    }
+    if let Some(asn) = obj.get("asn") {
+        let asn = asn.as_u64().and_then(|n| u32::try_from(n).ok());
+        req.asn = Some(asn.ok_or("request.asn must be a number from 0 to 4294967295")?);
     }
     Ok(req)
 }

@@ -1,7 +1,10 @@
-//! `when` / `unless` conditions: query, header, cookie, geolocation and language.
+//! `when` / `unless` conditions: time windows, query, header, cookie, geolocation, language,
+//! IP ranges and networks (ASN).
 
 use crate::evaluate::visitor::Visitor;
+use crate::instant::{format_duration, format_instant};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
+use crate::network::{IpRanges, Numbers};
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -99,6 +102,10 @@ impl GeoField {
 /// when any of its conditions holds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Condition {
+    /// `after`: the request's time is at or past this instant (seconds since the Unix epoch).
+    After(i64),
+    /// `before`: the request's time is before this instant.
+    Before(i64),
     Query(String, QueryTest),
     Header(String, Glob),
     Cookie(String, Glob),
@@ -106,6 +113,10 @@ pub(crate) enum Condition {
     Geo(GeoField, CodeList),
     /// Primary language subtags, lower-case.
     Language(CodeList),
+    /// `ip`: the visitor's address (`CF-Connecting-IP`) is in one of the ranges.
+    Ip(Box<IpRanges>),
+    /// `asn`: the visitor's network (`cf.asn`) is one of these.
+    Asn(Numbers),
 }
 
 /// A geo or language condition's codes or names, lower-case: as written (for explanations) and sorted (a
@@ -154,6 +165,16 @@ pub struct Conditions {
 /// analysis builds sample requests from it) without reading the JSON again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionView<'c> {
+    /// `after`: the request's time is at or past `at` (seconds since the Unix epoch).
+    After {
+        /// The instant the window opens, inclusive.
+        at: i64,
+    },
+    /// `before`: the request's time is before `at` (seconds since the Unix epoch).
+    Before {
+        /// The instant the window closes, exclusive.
+        at: i64,
+    },
     /// `query`: parameter `name` (as written) tested by `test`, which may be a capture.
     Query {
         /// The parameter name.
@@ -187,6 +208,17 @@ pub enum ConditionView<'c> {
         /// The accepted primary language subtags, lower-case.
         values: &'c [String],
     },
+    /// `ip`: the visitor's address is in one of `entries` (addresses and CIDR ranges, as
+    /// written).
+    Ip {
+        /// The addresses and ranges, as written.
+        entries: &'c [String],
+    },
+    /// `asn`: the visitor's autonomous system number is one of `numbers`.
+    Asn {
+        /// The accepted numbers, as written.
+        numbers: &'c [u32],
+    },
 }
 
 /// How a query, header or cookie condition tests its value.
@@ -214,10 +246,18 @@ impl<'c> ValueTest<'c> {
 }
 
 impl Conditions {
-    /// The conditions in the order they are tested: query, header, cookie, then the geo
-    /// fields and language.
+    /// The conditions in the order they are tested: the window (`after`, `before`), query,
+    /// header, cookie, the geo fields, language, then `ip` and `asn`.
     pub fn iter(&self) -> impl Iterator<Item = ConditionView<'_>> {
         self.list.iter().map(|c| match c {
+            Condition::After(at) => ConditionView::After { at: *at },
+            Condition::Before(at) => ConditionView::Before { at: *at },
+            Condition::Ip(r) => ConditionView::Ip {
+                entries: r.written(),
+            },
+            Condition::Asn(n) => ConditionView::Asn {
+                numbers: n.written(),
+            },
             Condition::Query(name, QueryTest::Capture(c)) => ConditionView::Query {
                 name,
                 test: ValueTest::Capture(c),
@@ -269,6 +309,31 @@ impl Conditions {
     pub fn has_header(&self) -> bool {
         self.list.iter().any(|c| matches!(c, Condition::Header(..)))
     }
+    /// An `ip` or `asn` condition.
+    pub fn has_network(&self) -> bool {
+        self.list
+            .iter()
+            .any(|c| matches!(c, Condition::Ip(_) | Condition::Asn(_)))
+    }
+    /// An `after` or `before` condition.
+    pub fn has_window(&self) -> bool {
+        self.list
+            .iter()
+            .any(|c| matches!(c, Condition::After(_) | Condition::Before(_)))
+    }
+    /// The window's bounds, `(after, before)` in seconds since the Unix epoch, each `None`
+    /// when not given.
+    pub fn window(&self) -> (Option<i64>, Option<i64>) {
+        let mut out = (None, None);
+        for c in &self.list {
+            match c {
+                Condition::After(t) => out.0 = Some(*t),
+                Condition::Before(t) => out.1 = Some(*t),
+                _ => {}
+            }
+        }
+        out
+    }
     /// Human-readable descriptions, one per condition, in order.
     pub fn describe(&self) -> Vec<String> {
         self.list.iter().map(Condition::describe_one).collect()
@@ -290,6 +355,10 @@ impl Condition {
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {
+            Condition::After(at) => visitor.request.now.is_some_and(|now| now >= *at),
+            Condition::Before(at) => visitor.request.now.is_some_and(|now| now < *at),
+            Condition::Ip(ranges) => visitor.address().is_some_and(|a| ranges.contains(a)),
+            Condition::Asn(n) => visitor.request.geo.asn.is_some_and(|asn| n.has(asn)),
             Condition::Query(name, test) => {
                 let found = visitor.query.values(name).find(|value| match test {
                     QueryTest::Capture(_) => true,
@@ -319,8 +388,44 @@ impl Condition {
         }
     }
 
+    /// [`Condition::describe_one`], and for a window bound a second line saying when it opens
+    /// or closed relative to `now` (the request's time): why a rule is dormant and when it
+    /// wakes. `held`: the condition held (an `unless` that blocked the rule).
+    pub(crate) fn describe_at(&self, now: Option<i64>, held: bool) -> String {
+        let text = self.describe_one();
+        let (Condition::After(t) | Condition::Before(t), Some(now)) = (self, now) else {
+            return match self {
+                Condition::After(_) | Condition::Before(_) => {
+                    format!("{text}\nthe request has no time")
+                }
+                _ => text,
+            };
+        };
+        let (t, now) = (*t, now);
+        let note = match (self, held) {
+            (Condition::After(_), false) => format!(
+                "dormant: it wakes at {}, in {}",
+                format_instant(t),
+                format_duration(t - now)
+            ),
+            (Condition::Before(_), false) => {
+                format!("the window closed {} ago", format_duration(now - t))
+            }
+            (Condition::After(_), _) => format!("held since {} ago", format_duration(now - t)),
+            _ => format!("dormant until then, in {}", format_duration(t - now)),
+        };
+        format!("{text}\n{note}")
+    }
+
     pub(crate) fn describe_one(&self) -> String {
         match self {
+            Condition::After(t) => format!("after {}", format_instant(*t)),
+            Condition::Before(t) => format!("before {}", format_instant(*t)),
+            Condition::Ip(r) => format!("ip in [{}]", shortened(r.written())),
+            Condition::Asn(n) => {
+                let texts: Vec<String> = n.written().iter().map(u32::to_string).collect();
+                format!("asn in [{}]", shortened(&texts))
+            }
             Condition::Query(n, QueryTest::Capture(c)) => format!("query {n} present (as :{c})"),
             Condition::Query(n, QueryTest::Glob(g)) => format!("query {n} {}", g.describe()),
             Condition::Header(n, g) => format!("header {n} {}", g.describe()),
@@ -331,6 +436,16 @@ impl Condition {
             }
         }
     }
+}
+
+/// A list joined with `, `, the first eight entries only and a count of the rest.
+fn shortened(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut out = items[..items.len().min(SHOWN)].join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(", and {} more", items.len() - SHOWN));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -385,6 +500,38 @@ mod tests {
                 ConditionView::Language { values: &de },
             ]
         );
+    }
+
+    #[test]
+    fn windows_say_when_they_open_or_closed() {
+        let t = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let (after, before) = (Condition::After(t), Condition::Before(t));
+        let said = |c: &Condition, now: Option<i64>, held| c.describe_at(now, held);
+        assert_eq!(
+            said(&after, Some(t - 7_260), false),
+            "after 2026-12-24T09:00:00Z\ndormant: it wakes at 2026-12-24T09:00:00Z, in 2h 1m"
+        );
+        assert_eq!(
+            said(&before, Some(t + 90), false),
+            "before 2026-12-24T09:00:00Z\nthe window closed 1m 30s ago"
+        );
+        assert_eq!(
+            said(&after, Some(t + 5), true),
+            "after 2026-12-24T09:00:00Z\nheld since 5s ago"
+        );
+        assert_eq!(
+            said(&before, Some(t - 5), true),
+            "before 2026-12-24T09:00:00Z\ndormant until then, in 5s"
+        );
+        assert_eq!(
+            said(&after, None, false),
+            "after 2026-12-24T09:00:00Z\nthe request has no time"
+        );
+        let ip = crate::Engine::compile(
+            r#"{ "version": 1, "rules": [ { "id": "r", "from": "/", "to": "/x", "when": { "ip": ["192.0.2.1"] } } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(ip.rules()[0].when().describe(), ["ip in [192.0.2.1]"]);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub const MAX_CAPTURES: usize = 32;
 pub const MAX_TEXT_BYTES: usize = 8 * 1024;
 /// Most entries in one condition list or map, and most split variants.
 pub const MAX_LIST_ENTRIES: usize = 1024;
+/// Most addresses and ranges in one `ip` condition (a range table: a request costs one binary
+/// search however many there are).
+pub const MAX_IP_ENTRIES: usize = 100_000;
 
 // What one request's conditions read: each part of a request is parsed once per request, and
 // these caps bound what a candidate rule's test can look at, so a request of any size costs at

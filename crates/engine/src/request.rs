@@ -20,6 +20,15 @@ pub struct Request<'a> {
     /// Uniformly random bits used only when a visitor must be assigned an A/B variant.
     /// The worker draws them from the platform's random source; tests pass fixed values.
     pub random: u64,
+    /// The request's time, in whole seconds since the Unix epoch (the worker passes
+    /// `Date.now()`). `None`: the time is unknown, and every `after` / `before` condition does
+    /// not hold (in `when` and in `unless`), and an answer a window could change is not stored.
+    pub now: Option<i64>,
+    /// The visitor's address as the platform reports it: the worker passes
+    /// `CF-Connecting-IP`, which Cloudflare sets itself, and nothing a visitor can write
+    /// (`X-Forwarded-For`, `True-Client-IP`). `None` or text that is not an address makes
+    /// every `ip` condition not hold.
+    pub ip: Option<&'a str>,
 }
 
 /// Geolocation fields of a request, named after Cloudflare's `request.cf` object.
@@ -35,6 +44,8 @@ pub struct Geo<'a> {
     pub region: Option<&'a str>,
     /// City name (`cf.city`), e.g. `Paris`.
     pub city: Option<&'a str>,
+    /// Autonomous system number of the visitor's network (`cf.asn`), e.g. `13335`.
+    pub asn: Option<u32>,
 }
 
 impl<'a> Request<'a> {
@@ -46,6 +57,8 @@ impl<'a> Request<'a> {
             headers: &[],
             geo: Geo::default(),
             random: 0,
+            now: None,
+            ip: None,
         }
     }
 
@@ -92,8 +105,14 @@ pub struct RequestBuf {
     pub region: Option<String>,
     /// `cf.city`.
     pub city: Option<String>,
+    /// `cf.asn`.
+    pub asn: Option<u32>,
     /// Random bits for a fresh A/B assignment (see [`random_from_fraction`]).
     pub random: u64,
+    /// The request's time in seconds since the Unix epoch ([`Request::now`]).
+    pub now: Option<i64>,
+    /// The visitor's address ([`Request::ip`]).
+    pub ip: Option<String>,
 }
 
 impl RequestBuf {
@@ -151,8 +170,11 @@ impl RequestBuf {
                 continent: self.continent.as_deref(),
                 region: self.region.as_deref(),
                 city: self.city.as_deref(),
+                asn: self.asn,
             },
             random: self.random,
+            now: self.now,
+            ip: self.ip.as_deref(),
         }
     }
 

@@ -74,10 +74,14 @@ impl RuleExtras {
 static NO_CONDITIONS: Conditions = Conditions { list: Vec::new() };
 
 impl Conditions {
-    /// Whether the answer depends on who asks (geolocation, language, cookies, headers), as
-    /// opposed to what the URL says.
+    /// Whether the answer depends on who asks (geolocation, language, cookies, headers, the
+    /// visitor's address or network), as opposed to what the URL says.
     pub(crate) fn per_visitor(&self) -> bool {
-        self.has_geo() || self.has_language() || self.has_cookie() || self.has_header()
+        self.has_geo()
+            || self.has_language()
+            || self.has_cookie()
+            || self.has_header()
+            || self.has_network()
     }
 }
 
@@ -156,8 +160,8 @@ impl Rule {
     pub fn headers(&self) -> &[(String, String)] {
         self.extras.as_ref().map_or(&[], |r| &r.headers)
     }
-    /// Whether the answer varies per visitor: a split, or a geo, language, cookie or header
-    /// condition in `when` or `unless`. Such answers are never cacheable by shared caches,
+    /// Whether the answer varies per visitor: a split, or a geo, language, cookie, header, `ip`
+    /// or `asn` condition in `when` or `unless`. Such answers are never cacheable by shared caches,
     /// whatever their status.
     pub fn per_visitor(&self) -> bool {
         matches!(self.action, Action::Split(_))

@@ -43,6 +43,8 @@ impl JsEngine {
                 ..Geo::default()
             },
             random: 0,
+            now: None,
+            ip: None,
         };
         match self.engine.evaluate(&request) {
             Decision::Redirect(response) => {

@@ -119,6 +119,8 @@ fn ours(dir: &str, mix: &[Sample], budget: Duration) -> Figures {
                 ..Geo::default()
             },
             random: 0,
+            now: None,
+            ip: None,
         };
         match engine.evaluate(&request) {
             Decision::Redirect(r) => Some((r.status, r.location)),

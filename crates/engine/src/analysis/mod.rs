@@ -6,7 +6,8 @@
 //!   it;
 //! - rules that never fire and duplicate sources (`shadowing.rs`);
 //! - permanent statuses on rules that vary per visitor, 301/302 on rules that accept methods
-//!   other than GET and HEAD, and cache headers the engine drops (`statuses.rs`).
+//!   other than GET and HEAD, and cache headers the engine drops (`statuses.rs`);
+//! - time windows that never open or are over (`windows.rs`, with [`analyse_at`]).
 //!
 //! ```
 //! use edge_redirects::{analysis, Engine};
@@ -24,6 +25,7 @@ mod chains;
 mod sample;
 mod shadowing;
 mod statuses;
+mod windows;
 
 use crate::engine::Engine;
 use crate::host::host_matches;
@@ -45,7 +47,8 @@ pub struct Finding {
     /// Error or warning.
     pub severity: Severity,
     /// Stable kebab-case code: `loop`, `chain`, `never-fires`, `duplicate-source`,
-    /// `permanent-conditional`, `method-change`, `ignored-cache-headers`.
+    /// `permanent-conditional`, `method-change`, `ignored-cache-headers`, `window-never-opens`,
+    /// `window-over`.
     pub code: &'static str,
     /// The rules involved, `(index, id)`, the one to change first.
     pub rules: Vec<(usize, String)>,
@@ -56,14 +59,22 @@ pub struct Finding {
 }
 
 /// Every finding for a compiled bundle, ordered by the first rule involved, then severity
-/// (errors first), then code.
+/// (errors first), then code. Windows that are over are not reported: the time is not known
+/// ([`analyse_at`]).
 pub fn analyse(engine: &Engine) -> Vec<Finding> {
+    analyse_at(engine, None)
+}
+
+/// [`analyse`] at `now` (seconds since the Unix epoch): windows closed by then are reported
+/// too (`window-over`).
+pub fn analyse_at(engine: &Engine, now: Option<i64>) -> Vec<Finding> {
     let rules = engine.rules();
     let mut findings = Vec::new();
     shadowing::check(rules, &mut findings);
     for rule in rules {
         statuses::check(rule, &mut findings);
         statuses::ignored_cache_headers(rule, &mut findings);
+        windows::check(rule, now, &mut findings);
     }
     chains::check(engine, &mut findings);
     findings.sort_by(|a, b| {
@@ -133,6 +144,40 @@ mod tests {
             ] }"#,
         );
         assert_eq!(found, [("chain", vec![0, 1])]);
+    }
+
+    #[test]
+    fn windows_that_never_open_or_are_over() {
+        let engine = Engine::compile(
+            r#"{ "version": 1, "rules": [
+                { "id": "swapped", "from": "/a", "to": "/x",
+                  "when": { "after": "2026-12-25T00:00:00Z", "before": "2026-12-24T00:00:00Z" } },
+                { "id": "empty", "from": "/b", "to": "/x",
+                  "when": { "after": "2026-12-24T00:00:00Z", "before": "2026-12-24T00:00:00Z" } },
+                { "id": "over", "from": "/c", "to": "/x", "when": { "before": "2026-01-01T00:00:00Z" } },
+                { "id": "ahead", "from": "/d", "to": "/x",
+                  "when": { "after": "2026-01-01T00:00:00Z", "before": "2027-01-01T00:00:00Z" } }
+            ] }"#,
+        )
+        .unwrap();
+        let now = crate::parse_instant("2026-06-01T00:00:00Z").ok();
+        let found: Vec<_> = super::analyse_at(&engine, now)
+            .into_iter()
+            .map(|f| (f.code, f.rules[0].0))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("window-never-opens", 0),
+                ("window-never-opens", 1),
+                ("window-over", 2)
+            ]
+        );
+        assert_eq!(codes_of(super::analyse(&engine)), ["window-never-opens"; 2]);
+    }
+
+    fn codes_of(findings: Vec<super::Finding>) -> Vec<&'static str> {
+        findings.into_iter().map(|f| f.code).collect()
     }
 
     #[test]

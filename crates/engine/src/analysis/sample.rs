@@ -100,6 +100,17 @@ pub(super) fn sample_request(rule: &Rule, variant: Option<&str>) -> Option<(Samp
                     }
                 }
                 ConditionView::Language { .. } => {}
+                // Inside the window: at its opening, or the last second before it closes.
+                ConditionView::After { at } => req.now = Some(at),
+                ConditionView::Before { at } => {
+                    req.now.get_or_insert(at - 1);
+                }
+                ConditionView::Ip { entries } => {
+                    req.ip = entries
+                        .first()
+                        .map(|e| e.split('/').next().unwrap_or(e).to_string());
+                }
+                ConditionView::Asn { numbers } => req.asn = numbers.first().copied(),
             }
         }
     }

@@ -2,7 +2,7 @@
 //! the rule's headers, the A/B cookie and the debug header, in that order.
 
 use super::{Forward, Response};
-use crate::answer::cache::{Varies, PRIVATE};
+use crate::answer::cache::{capped, Varies, PRIVATE};
 use crate::encode::{header_safe, html_escape};
 use crate::evaluate::request_url::RequestUrl;
 use crate::rule::Rule;
@@ -93,14 +93,26 @@ pub(crate) fn redirect<'e>(
     variant: Option<&'e str>,
 ) -> Response<'e> {
     let private = varies.per_visitor();
+    let cache_control = cache_control(rule.status, private, settings);
+    // A window could change this answer: no cache keeps it past the window's next bound.
+    let bounded = varies.fresh_for().filter(|_| !private).map(|seconds| {
+        let own = rule
+            .headers()
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case("cache-control"));
+        let value = own.map_or(cache_control, |(_, v)| v.as_str());
+        capped(value, seconds).into_boxed_str()
+    });
     Response {
         rule: &rule.id,
         status: rule.status,
         location,
         head,
-        cache_control: cache_control(rule.status, private, settings),
+        cache_control,
         private,
         vary: if private { varies.vary() } else { None },
+        bounded,
         rule_headers: rule.headers(),
         set_cookies: set_cookie.into_iter().collect(),
         debug: debug_value(rule, settings),
@@ -145,6 +157,7 @@ pub(crate) fn forward_response<'e>(
         cache_control: PRIVATE,
         private: true,
         vary: None,
+        bounded: None,
         rule_headers: forward.rule_headers,
         set_cookies: set_cookies.iter().map(|c| c.to_string()).collect(),
         debug: forward.debug.clone(),

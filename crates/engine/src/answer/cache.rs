@@ -30,7 +30,8 @@ pub(crate) fn is_cache_header(name: &str) -> bool {
             .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// What about the visitor the candidates tried for one request have read.
+/// What about the visitor the candidates tried for one request have read, and until when
+/// their time windows leave the answer as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Varies<'e> {
     /// Anything at all: the answer is per visitor.
@@ -39,9 +40,35 @@ pub(crate) struct Varies<'e> {
     cookie: bool,
     /// Header conditions' names, as written (repeats removed in [`Varies::vary`]).
     headers: Vec<&'e str>,
+    /// The request's time, for the window bounds.
+    now: Option<i64>,
+    /// What the windows of the candidates tried say about how long the answer holds.
+    window: Window,
+}
+
+/// How long the time windows of the candidates tried leave an answer as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// No window was read: as long as the rules stay.
+    #[default]
+    None,
+    /// Until this instant (seconds since the Unix epoch), the nearest bound ahead.
+    Until(i64),
+    /// A window was read and all its bounds are behind: as long as the rules stay.
+    Passed,
+    /// A window was read without knowing the time: the answer must not be stored.
+    Unknown,
 }
 
 impl<'e> Varies<'e> {
+    /// Nothing read yet, for a request at `now`.
+    pub(crate) fn at(now: Option<i64>) -> Self {
+        Varies {
+            now,
+            ..Varies::default()
+        }
+    }
+
     /// Notes what `rule` reads about the visitor; called for every candidate that is tried.
     pub(crate) fn add(&mut self, rule: &'e Rule) {
         if matches!(rule.action, Action::Split(_)) {
@@ -55,11 +82,36 @@ impl<'e> Varies<'e> {
         }
     }
 
+    /// The seconds a shareable answer may be kept: `None` when no window bounds it, `Some(0)`
+    /// when it must not be stored (a window read without knowing the time).
+    pub(crate) fn fresh_for(&self) -> Option<u64> {
+        match (self.window, self.now) {
+            (Window::Until(t), Some(now)) => Some(t.saturating_sub(now).max(0) as u64),
+            (Window::Unknown, _) => Some(0),
+            _ => None,
+        }
+    }
+
+    fn add_window(&mut self, bound: i64) {
+        let Some(now) = self.now else {
+            self.window = Window::Unknown;
+            return;
+        };
+        self.window = match (self.window, bound > now) {
+            (Window::Unknown, _) => Window::Unknown,
+            (Window::Until(t), true) => Window::Until(t.min(bound)),
+            (_, true) => Window::Until(bound),
+            (Window::Until(t), false) => Window::Until(t),
+            (_, false) => Window::Passed,
+        };
+    }
+
     fn add_conditions(&mut self, conditions: &'e Conditions) {
         for c in &conditions.list {
             match c {
+                Condition::After(t) | Condition::Before(t) => self.add_window(*t),
                 Condition::Query(..) => {}
-                Condition::Geo(..) => self.any = true,
+                Condition::Geo(..) | Condition::Ip(_) | Condition::Asn(_) => self.any = true,
                 Condition::Language(_) => {
                     self.any = true;
                     self.language = true;
@@ -142,6 +194,50 @@ pub(crate) fn made_private(origin: Option<&str>) -> Cow<'static, str> {
     Cow::Owned(out)
 }
 
+/// `cache_control` kept no longer than `seconds`: each `max-age` and `s-maxage` lowered to it,
+/// `max-age` added when there is none; `no-store` when `seconds` is 0 (and `private, no-store`
+/// when the value was private). A value with `no-store` already is kept as it is.
+pub(crate) fn capped(cache_control: &str, seconds: u64) -> String {
+    let directives: Vec<&str> = cache_control
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let name = |d: &str| {
+        d.split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    if directives.iter().any(|d| name(d) == "no-store") {
+        return cache_control.to_string();
+    }
+    if seconds == 0 {
+        let private = directives.iter().any(|d| name(d) == "private");
+        return if private { PRIVATE } else { "no-store" }.to_string();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(directives.len() + 1);
+    let mut has_max_age = false;
+    for d in directives {
+        let n = name(d);
+        if n == "max-age" || n == "s-maxage" {
+            has_max_age |= n == "max-age";
+            let given = d
+                .split_once('=')
+                .and_then(|(_, v)| v.trim().trim_matches('"').parse::<u64>().ok());
+            let kept = given.map_or(seconds, |g| g.min(seconds));
+            out.push(format!("{n}={kept}"));
+        } else {
+            out.push(d.to_string());
+        }
+    }
+    if !has_max_age {
+        out.push(format!("max-age={seconds}"));
+    }
+    out.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +256,36 @@ mod tests {
             "private, no-cache"
         );
         assert_eq!(made_private(Some("no-store")), "private, no-store");
+    }
+
+    #[test]
+    fn capped_at_the_window_bound() {
+        assert_eq!(capped("public, max-age=86400", 60), "public, max-age=60");
+        assert_eq!(capped("public, max-age=30", 60), "public, max-age=30");
+        assert_eq!(
+            capped("public, s-maxage=9999, max-age=100", 60),
+            "public, s-maxage=60, max-age=60"
+        );
+        assert_eq!(capped("public", 60), "public, max-age=60");
+        assert_eq!(capped("private, max-age=600", 60), "private, max-age=60");
+        assert_eq!(capped("max-age=bad", 60), "max-age=60");
+        assert_eq!(capped("no-store", 60), "no-store");
+        assert_eq!(capped("public, max-age=86400", 0), "no-store");
+        assert_eq!(capped("private", 0), "private, no-store");
+    }
+
+    #[test]
+    fn the_nearest_bound_ahead() {
+        let mut v = Varies::at(Some(100));
+        assert_eq!(v.fresh_for(), None);
+        v.add_window(50);
+        assert_eq!((v.window, v.fresh_for()), (Window::Passed, None));
+        v.add_window(400);
+        v.add_window(160);
+        v.add_window(90);
+        assert_eq!(v.fresh_for(), Some(60));
+        let mut unknown = Varies::at(None);
+        unknown.add_window(50);
+        assert_eq!(unknown.fresh_for(), Some(0));
     }
 }

@@ -6,7 +6,7 @@ pub(crate) mod build;
 pub(crate) mod cache;
 pub(crate) mod variant;
 
-use self::cache::{is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
+use self::cache::{capped, is_cache_header, made_private, PRIVATE, SHARED_CACHE_HEADERS};
 use self::variant::Assigned;
 pub use self::variant::VARIANT_HEADER;
 use std::borrow::Cow;
@@ -45,6 +45,10 @@ pub struct Response<'e> {
     pub(crate) private: bool,
     /// The request headers a per-visitor answer depends on.
     pub(crate) vary: Option<Box<str>>,
+    /// On a path whose rules have time windows: the Cache-Control (the rule's own or the
+    /// engine's) kept no longer than the next window bound; the rule's shared-cache headers
+    /// are then left out.
+    pub(crate) bounded: Option<Box<str>>,
     /// The rule's `headers`, as written.
     pub(crate) rule_headers: &'e [(String, String)],
     /// A fresh A/B assignment, or the origin's cookies on a Post-Redirect-Get answer.
@@ -66,14 +70,17 @@ impl Response<'_> {
     ///
     /// An answer that depends on who asks keeps `Cache-Control: private, no-store` and drops
     /// the rule's shared-cache headers (`CDN-Cache-Control`, `Cloudflare-CDN-Cache-Control`,
-    /// `Surrogate-Control`): no rule can make it storable by a shared cache.
+    /// `Surrogate-Control`): no rule can make it storable by a shared cache. An answer a time
+    /// window could change has its `Cache-Control` kept no longer than the window's next bound
+    /// ([`cache::capped`]) and drops the shared-cache headers too.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let own = |name, default| last_value(self.rule_headers, name).unwrap_or(default);
-        let cache_control = if self.private {
-            PRIVATE
-        } else {
-            own("cache-control", self.cache_control)
+        let cache_control = match (&self.bounded, self.private) {
+            (_, true) => PRIVATE,
+            (Some(bounded), _) => bounded,
+            (None, _) => own("cache-control", self.cache_control),
         };
+        let drop_shared = self.private || self.bounded.is_some();
         [
             ("Location", self.location.as_str()),
             ("Cache-Control", cache_control),
@@ -86,9 +93,9 @@ impl Response<'_> {
         .chain(
             self.rule_headers
                 .iter()
-                .filter(|(n, _)| {
+                .filter(move |(n, _)| {
                     let replaced = REPLACEABLE.iter().any(|r| n.eq_ignore_ascii_case(r));
-                    !(replaced || self.private && is_cache_header(n))
+                    !(replaced || drop_shared && is_cache_header(n))
                 })
                 .map(|(n, v)| (n.as_str(), v.as_str())),
         )
@@ -176,12 +183,56 @@ pub struct Passthrough<'e> {
     pub(crate) debug: Option<Cow<'e, str>>,
     /// The A/B variant that stays, when a split decided.
     pub(crate) assigned: Option<Assigned<'e>>,
+    /// On a path whose rules have time windows: the seconds until the next window bound
+    /// (0: the time is unknown), which no cache may keep the answer past.
+    pub(crate) fresh_for: Option<u64>,
+    /// The `Cache-Control` set when the origin sends none, on a window path: made once, so
+    /// that [`Decision::headers`] can lend it.
+    pub(crate) bounded: Option<Box<str>>,
 }
 
 impl Passthrough<'_> {
     /// Whether the origin's answer goes back exactly as it came.
     pub fn is_untouched(&self) -> bool {
-        self.set_cookie.is_none() && !self.private && self.debug.is_none()
+        self.set_cookie.is_none()
+            && !self.private
+            && self.debug.is_none()
+            && self.fresh_for.is_none()
+    }
+
+    /// The same passthrough kept no longer than `fresh_for` seconds (see
+    /// [`cache::Varies::fresh_for`]).
+    pub(crate) fn bounded_for(mut self, fresh_for: Option<u64>) -> Self {
+        self.fresh_for = fresh_for;
+        self.bounded = None;
+        self.bounded = self
+            .cache_control(None)
+            .filter(|_| fresh_for.is_some())
+            .map(|c| c.into_owned().into_boxed_str());
+        self
+    }
+
+    /// The `Cache-Control` to set given the origin's, or `None` to keep the origin's.
+    fn cache_control<'a>(&'a self, origin: Option<&'a str>) -> Option<Cow<'a, str>> {
+        let value = if self.private {
+            if self.set_cookie.is_some() {
+                Cow::Borrowed(PRIVATE)
+            } else {
+                made_private(origin)
+            }
+        } else {
+            match (origin, self.fresh_for?) {
+                (_, 0) => return Some(Cow::Borrowed("no-store")),
+                (Some(origin), _) => Cow::Borrowed(origin),
+                // The engine does not make storable what the origin did not say may be stored.
+                (None, _) => return None,
+            }
+        };
+        match (origin, &self.bounded, self.fresh_for) {
+            (None, Some(bounded), _) => Some(Cow::Borrowed(bounded)),
+            (_, _, Some(seconds)) => Some(Cow::Owned(capped(&value, seconds))),
+            _ => Some(value),
+        }
     }
 
     /// The changes to make to the origin's response headers, given its `Cache-Control`:
@@ -192,6 +243,10 @@ impl Passthrough<'_> {
     ///   made private ([`made_private`]: the browser may still cache, no shared cache may);
     ///   `CDN-Cache-Control`, `Cloudflare-CDN-Cache-Control` and `Surrogate-Control` removed
     ///   (they speak to shared caches only); `Vary` naming the request headers read (appended);
+    /// - on a path whose rules have time windows: `Cache-Control` kept no longer than the next
+    ///   window bound (`max-age` and `s-maxage` lowered, `max-age` added; `no-store` when the
+    ///   request has no time) and the shared-cache headers removed; an origin that sends no
+    ///   `Cache-Control` on a path that is not per visitor gets none;
     /// - `X-Redirect-Rule` when the debug header is on.
     ///
     /// The worker runs before Cloudflare's cache, so the origin's page can still be cached at
@@ -207,17 +262,14 @@ impl Passthrough<'_> {
                 Cow::Borrowed(c.as_str()),
             ));
         }
-        if self.private {
-            let cache_control = if self.set_cookie.is_some() {
-                Cow::Borrowed(PRIVATE)
-            } else {
-                made_private(origin_cache_control)
-            };
-            out.push(HeaderChange::Set("Cache-Control", cache_control));
-            out.extend(SHARED_CACHE_HEADERS.iter().map(|h| HeaderChange::Remove(h)));
-            if let Some(v) = &self.vary {
-                out.push(HeaderChange::Append("Vary", Cow::Borrowed(v)));
+        if self.private || self.fresh_for.is_some() {
+            if let Some(cache_control) = self.cache_control(origin_cache_control) {
+                out.push(HeaderChange::Set("Cache-Control", cache_control));
             }
+            out.extend(SHARED_CACHE_HEADERS.iter().map(|h| HeaderChange::Remove(h)));
+        }
+        if let (true, Some(v)) = (self.private, &self.vary) {
+            out.push(HeaderChange::Append("Vary", Cow::Borrowed(v)));
         }
         if let Some(d) = &self.debug {
             out.push(HeaderChange::Append(
@@ -258,7 +310,11 @@ impl Decision<'_> {
     pub fn make_per_visitor(&mut self) {
         match self {
             Decision::Redirect(r) => r.private = true,
-            Decision::Origin(p) => p.private = true,
+            Decision::Origin(p) => {
+                p.private = true;
+                let fresh_for = p.fresh_for;
+                *p = std::mem::take(p).bounded_for(fresh_for);
+            }
             Decision::Forward(_) => {}
         }
     }
@@ -328,4 +384,64 @@ fn last_value<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str
         .rev()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Request};
+
+    const BUNDLE: &str = r#"{ "version": 1, "rules": [
+        { "id": "launch", "from": "/p", "when": { "after": "2026-12-24T09:00:00Z" }, "to": "/v2" },
+        { "id": "office", "from": "/o", "when": { "ip": ["192.0.2.0/24"] }, "to": "/in" },
+        { "id": "office-launch", "from": "/o", "when": { "after": "2026-12-24T09:00:00Z" }, "to": "/v2" }
+    ] }"#;
+
+    /// The origin's page at `path`, `seconds` before the launch, with `origin` as its
+    /// Cache-Control: the header changes the worker makes.
+    fn changes(path: &str, seconds: i64, origin: Option<&str>) -> Vec<String> {
+        let engine = Engine::compile(BUNDLE).unwrap();
+        let launch = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let url = format!("https://example.com{path}");
+        let request = Request {
+            now: Some(launch - seconds),
+            ip: Some("203.0.113.1"),
+            ..Request::get(&url)
+        };
+        let Decision::Origin(pass) = engine.evaluate(&request) else {
+            panic!("expected the origin");
+        };
+        assert!(!pass.is_untouched());
+        pass.header_changes(origin)
+            .iter()
+            .map(|c| match c {
+                HeaderChange::Set(n, v) => format!("set {n}: {v}"),
+                HeaderChange::Append(n, v) => format!("append {n}: {v}"),
+                HeaderChange::Remove(n) => format!("remove {n}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_origins_caching_ends_at_the_window() {
+        let shared = SHARED_CACHE_HEADERS.map(|h| format!("remove {h}"));
+        let set = |v: &str| format!("set Cache-Control: {v}");
+        assert_eq!(
+            changes("/p", 600, Some("public, max-age=86400, s-maxage=86400")),
+            [&[set("public, max-age=600, s-maxage=600")][..], &shared].concat()
+        );
+        assert_eq!(
+            changes("/p", 600, Some("public, max-age=60")),
+            [&[set("public, max-age=60")][..], &shared].concat()
+        );
+        assert_eq!(changes("/p", 600, Some("no-store"))[0], set("no-store"));
+        // Nothing said by the origin: nothing made storable.
+        assert_eq!(changes("/p", 600, None), shared);
+        // A per-visitor path: private, and capped too.
+        assert_eq!(
+            changes("/o", 30, Some("public, max-age=86400")),
+            [&[set("private, max-age=30")][..], &shared].concat()
+        );
+        assert_eq!(changes("/o", 30, None)[0], set("private, max-age=30"));
+    }
 }

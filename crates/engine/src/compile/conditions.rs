@@ -1,14 +1,19 @@
-//! A rule's `when` and `unless`: query, header and cookie tests, and geo and language lists.
+//! A rule's `when` and `unless`: time windows, query, header and cookie tests, geo and
+//! language lists, IP ranges and networks.
 
 use super::http::is_token_byte;
 use super::json::Value;
 use super::report::Reader;
 use crate::condition::{CodeList, Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, ErrorKind};
-use crate::limits::MAX_LIST_ENTRIES;
+use crate::instant::parse_instant;
+use crate::limits::{MAX_IP_ENTRIES, MAX_LIST_ENTRIES};
+use crate::network::{parse_entry, IpRanges, Numbers};
 use crate::pattern::is_name;
 
 const CONDITION_KEYS: &[&str] = &[
+    "after",
+    "before",
     "query",
     "header",
     "cookie",
@@ -17,6 +22,8 @@ const CONDITION_KEYS: &[&str] = &[
     "region",
     "city",
     "language",
+    "ip",
+    "asn",
 ];
 const CONTINENTS: &[&str] = &["AF", "AN", "AS", "EU", "NA", "OC", "SA"];
 
@@ -63,6 +70,24 @@ impl Reader {
             let p = format!("{at}/{key}");
             match *key {
                 "query" | "header" | "cookie" => self.named_tests(key, v, p, when, &mut out.list),
+                "after" | "before" => {
+                    if let Some(at) = self.instant(v, p) {
+                        out.list.push(match *key {
+                            "after" => Condition::After(at),
+                            _ => Condition::Before(at),
+                        });
+                    }
+                }
+                "ip" => {
+                    if let Some(c) = self.ip_ranges(v, p) {
+                        out.list.push(c);
+                    }
+                }
+                "asn" => {
+                    if let Some(c) = self.asns(v, p) {
+                        out.list.push(c);
+                    }
+                }
                 _ => {
                     if let Some(c) = self.codes(key, v, p) {
                         out.list.push(c);
@@ -71,6 +96,98 @@ impl Reader {
             }
         }
         out
+    }
+
+    /// Reads an `after` / `before` instant at `p`: seconds since the Unix epoch.
+    fn instant(&mut self, v: &Value, p: String) -> Option<i64> {
+        let text = self.string(v, || p.clone())?;
+        match parse_instant(text) {
+            Ok(at) => Some(at),
+            Err(e) => {
+                self.err(ErrorKind::Condition, p, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    /// Reads an `ip` list of addresses and CIDR ranges at `p` into a range table.
+    fn ip_ranges(&mut self, v: &Value, p: String) -> Option<Condition> {
+        let list = self.nonempty_list("ip", v, &p, MAX_IP_ENTRIES)?;
+        let mut written = Vec::with_capacity(list.len());
+        let mut entries = Vec::with_capacity(list.len());
+        for (j, item) in list.iter().enumerate() {
+            let ip = format!("{p}/{j}");
+            let Some(text) = self.string(item, || ip.clone()) else {
+                continue;
+            };
+            match parse_entry(text) {
+                Ok(e) => {
+                    entries.push(e);
+                    written.push(text.to_string());
+                }
+                Err(e) => self.err(ErrorKind::Condition, ip, e.message, e.hint),
+            }
+        }
+        Some(Condition::Ip(Box::new(IpRanges::new(written, &entries))))
+    }
+
+    /// Reads an `asn` list of autonomous system numbers at `p`.
+    fn asns(&mut self, v: &Value, p: String) -> Option<Condition> {
+        let list = self.nonempty_list("asn", v, &p, MAX_LIST_ENTRIES)?;
+        let mut numbers = Vec::with_capacity(list.len());
+        for (j, item) in list.iter().enumerate() {
+            match item.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => numbers.push(n),
+                None => self.err(
+                    ErrorKind::Condition,
+                    format!("{p}/{j}"),
+                    format!("{item} is not an autonomous system number"),
+                    "write the number as a JSON integer from 0 to 4294967295, without \"AS\" (13335, not \"AS13335\")",
+                ),
+            }
+        }
+        Some(Condition::Asn(Numbers::new(numbers)))
+    }
+
+    /// The array at `p` for condition `key`, if it is one with 1 to `limit` entries.
+    fn nonempty_list<'v, 'j>(
+        &mut self,
+        key: &str,
+        v: &'v Value<'j>,
+        p: &str,
+        limit: usize,
+    ) -> Option<&'v [Value<'j>]> {
+        let Some(list) = v.as_array() else {
+            let expected = match key {
+                "asn" => "an array of numbers",
+                _ => "an array of strings",
+            };
+            self.type_err(p.into(), expected, v);
+            return None;
+        };
+        if list.is_empty() {
+            self.err(
+                ErrorKind::Condition,
+                p.into(),
+                format!("`{key}` is empty"),
+                "list at least one value, or remove the condition",
+            );
+            return None;
+        }
+        (!self.over_limit(p, list.len(), limit)).then_some(list)
+    }
+
+    /// Whether `len` entries at `p` pass `limit`, reported if so.
+    fn over_limit(&mut self, p: &str, len: usize, limit: usize) -> bool {
+        if len > limit {
+            self.err(
+                ErrorKind::Limit,
+                p.into(),
+                format!("{len} entries; the limit is {limit}"),
+                "split the rule",
+            );
+        }
+        len > limit
     }
 
     /// Reads a `query`, `header` or `cookie` object of name → value test at `p`.
@@ -86,13 +203,7 @@ impl Reader {
             self.type_err(p, "an object of name → value", v);
             return;
         };
-        if map.len() > MAX_LIST_ENTRIES {
-            self.err(
-                ErrorKind::Limit,
-                p.clone(),
-                format!("{} entries; the limit is {MAX_LIST_ENTRIES}", map.len()),
-                "split the rule",
-            );
+        if self.over_limit(&p, map.len(), MAX_LIST_ENTRIES) {
             return;
         }
         for (name, value) in map.iter() {
@@ -148,28 +259,7 @@ impl Reader {
 
     /// Reads a list of `key` codes (geo or language) at `p`, lower-cased.
     fn codes(&mut self, key: &str, v: &Value, p: String) -> Option<Condition> {
-        let Some(list) = v.as_array() else {
-            self.type_err(p, "an array of strings", v);
-            return None;
-        };
-        if list.is_empty() {
-            self.err(
-                ErrorKind::Condition,
-                p,
-                format!("`{key}` is empty"),
-                "list at least one value, or remove the condition",
-            );
-            return None;
-        }
-        if list.len() > MAX_LIST_ENTRIES {
-            self.err(
-                ErrorKind::Limit,
-                p,
-                format!("{} entries; the limit is {MAX_LIST_ENTRIES}", list.len()),
-                "split the rule",
-            );
-            return None;
-        }
+        let list = self.nonempty_list(key, v, &p, MAX_LIST_ENTRIES)?;
         let mut values = Vec::with_capacity(list.len());
         for (j, item) in list.iter().enumerate() {
             let ip = format!("{p}/{j}");

@@ -43,7 +43,8 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 /// The status of a rule that gives none: 307 when the answer varies per visitor in a way a
-/// browser must not remember (a split, a geo or language condition); 303 when the rule
+/// browser must not remember (a split, a geo, language, `ip` or `asn` condition) or changes at
+/// a set time (an `after` / `before` window); 303 when the rule
 /// forwards to the origin first, or matches only unsafe methods (POST, PUT, PATCH, DELETE),
 /// so the browser follows with a GET; 308 otherwise.
 pub(super) fn inferred_status(
@@ -53,7 +54,12 @@ pub(super) fn inferred_status(
 ) -> u16 {
     let unsafe_only =
         methods.is_some_and(|m| m.iter().all(|x| UNSAFE_METHODS.contains(&x.as_str())));
-    if matches!(action, Action::Split(_)) || when.has_geo() || when.has_language() {
+    if matches!(action, Action::Split(_))
+        || when.has_geo()
+        || when.has_language()
+        || when.has_network()
+        || when.has_window()
+    {
         307
     } else if matches!(action, Action::Forward(_)) || unsafe_only {
         303

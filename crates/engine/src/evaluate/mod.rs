@@ -41,11 +41,12 @@ enum Skip<'e> {
 }
 
 impl Skip<'_> {
-    fn verdict(self) -> Verdict {
+    /// The verdict for a request at `now` (a window says when it opens or closed).
+    fn verdict(self, now: Option<i64>) -> Verdict {
         match self {
             Skip::Method => Verdict::MethodMismatch,
-            Skip::When(c) => Verdict::WhenFailed(c.describe_one()),
-            Skip::Unless(c) => Verdict::UnlessHeld(c.describe_one()),
+            Skip::When(c) => Verdict::WhenFailed(c.describe_at(now, false)),
+            Skip::Unless(c) => Verdict::UnlessHeld(c.describe_at(now, true)),
             Skip::Pattern => Verdict::PatternMismatch,
             Skip::HostNotAllowed => Verdict::HostNotAllowed,
             Skip::Loop => Verdict::LoopGuard,
@@ -98,7 +99,7 @@ impl Engine {
         }
         // What the candidates tried read of the visitor: the answer, whichever it is, depends
         // on all of it (a rule that did not hold decided as much as the one that did).
-        let mut varies = Varies::default();
+        let mut varies = Varies::at(request.now);
         for &rule in &candidates {
             let outcome = if rule.allows_method(request.method) {
                 varies.add(rule);
@@ -112,7 +113,7 @@ impl Engine {
                     rule_id: &rule.id,
                     verdict: match &outcome {
                         Outcome::Applied(_) => Verdict::Applied,
-                        Outcome::Skipped(skip) => skip.verdict(),
+                        Outcome::Skipped(skip) => skip.verdict(request.now),
                     },
                 });
             }
@@ -121,11 +122,14 @@ impl Engine {
             }
         }
         let private = varies.per_visitor();
-        Decision::Origin(Passthrough {
-            private,
-            vary: if private { varies.vary() } else { None },
-            ..Passthrough::default()
-        })
+        Decision::Origin(
+            Passthrough {
+                private,
+                vary: if private { varies.vary() } else { None },
+                ..Passthrough::default()
+            }
+            .bounded_for(varies.fresh_for()),
+        )
     }
 
     fn try_rule<'e, 'r>(
@@ -204,13 +208,16 @@ impl Engine {
             }
             Action::Pass => {
                 let private = varies.per_visitor();
-                Outcome::Applied(Decision::Origin(Passthrough {
-                    rule: Some(&rule.id),
-                    private,
-                    vary: if private { varies.vary() } else { None },
-                    debug: debug_value(rule, &self.settings),
-                    ..Passthrough::default()
-                }))
+                Outcome::Applied(Decision::Origin(
+                    Passthrough {
+                        rule: Some(&rule.id),
+                        private,
+                        vary: if private { varies.vary() } else { None },
+                        debug: debug_value(rule, &self.settings),
+                        ..Passthrough::default()
+                    }
+                    .bounded_for(varies.fresh_for()),
+                ))
             }
             Action::Split(split) => {
                 let assignment = split.assign(visitor);
@@ -220,19 +227,23 @@ impl Engine {
                 });
                 match &split.targets[assignment.variant] {
                     // The variant that stays: the origin's page, private to this visitor.
-                    None => Outcome::Applied(Decision::Origin(Passthrough {
-                        rule: Some(&rule.id),
-                        set_cookie: cookie,
-                        private: true,
-                        vary: varies.vary(),
-                        debug: debug_value(rule, &self.settings),
-                        assigned: Some(Assigned {
-                            rule: &rule.id,
-                            variant: &variant.name,
-                            cookie: &split.cookie,
-                            fresh: assignment.fresh,
-                        }),
-                    })),
+                    None => Outcome::Applied(Decision::Origin(
+                        Passthrough {
+                            rule: Some(&rule.id),
+                            set_cookie: cookie,
+                            private: true,
+                            vary: varies.vary(),
+                            debug: debug_value(rule, &self.settings),
+                            assigned: Some(Assigned {
+                                rule: &rule.id,
+                                variant: &variant.name,
+                                cookie: &split.cookie,
+                                fresh: assignment.fresh,
+                            }),
+                            ..Passthrough::default()
+                        }
+                        .bounded_for(varies.fresh_for()),
+                    )),
                     Some(target) => match render(target) {
                         Ok(location) => redirect_to(location, cookie, Some(&variant.name)),
                         Err(v) => Outcome::Skipped(v),

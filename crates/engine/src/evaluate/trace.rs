@@ -36,9 +36,10 @@ pub enum Verdict {
     /// The rule's pattern does not match the path (a guard: the index offers only rules whose
     /// pattern matches, so explanations do not show it).
     PatternMismatch,
-    /// A `when` condition does not hold; the text describes it (`country in [DE, AT]`).
+    /// A `when` condition does not hold; the text describes it (`country in [DE, AT]`), and for
+    /// a time window adds a second line saying when it opens or closed.
     WhenFailed(String),
-    /// An `unless` condition holds; the text describes it.
+    /// An `unless` condition holds; the text describes it (a window adds a second line).
     UnlessHeld(String),
     /// The target equals the request URL, so the rule is treated as not matching.
     LoopGuard,
@@ -54,8 +55,14 @@ impl fmt::Display for Verdict {
             Verdict::HostMismatch => f.write_str("host does not match"),
             Verdict::MethodMismatch => f.write_str("method not in methods"),
             Verdict::PatternMismatch => f.write_str("pattern does not match"),
-            Verdict::WhenFailed(c) => write!(f, "when: {c} does not hold"),
-            Verdict::UnlessHeld(c) => write!(f, "unless: {c} holds"),
+            Verdict::WhenFailed(c) => match c.split_once('\n') {
+                Some((c, note)) => write!(f, "when: {c} does not hold ({note})"),
+                None => write!(f, "when: {c} does not hold"),
+            },
+            Verdict::UnlessHeld(c) => match c.split_once('\n') {
+                Some((c, note)) => write!(f, "unless: {c} holds ({note})"),
+                None => write!(f, "unless: {c} holds"),
+            },
             Verdict::LoopGuard => f.write_str("target equals the request URL (loop guard)"),
             Verdict::HostNotAllowed => f.write_str("target host is not in settings.allowed_hosts"),
         }

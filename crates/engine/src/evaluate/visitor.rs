@@ -11,8 +11,10 @@ use crate::encode::decode_query;
 use crate::limits::{
     MAX_COOKIE_PAIRS, MAX_LANGUAGE_RANGES, MAX_QUERY_PAIRS, MAX_REQUEST_HEADERS, MAX_VALUES_TESTED,
 };
+use crate::network::request_address;
 use crate::request::Request;
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 /// One request as the conditions see it.
 #[derive(Debug)]
@@ -25,6 +27,8 @@ pub(crate) struct Visitor<'q, 'r> {
     language: Option<Option<&'r str>>,
     /// `(lower-case name, value)` header pairs sorted by name, pairs of one name in order.
     headers: Option<Pairs<'r>>,
+    /// The visitor's address, once parsed (IPv4-mapped IPv6 as IPv4).
+    address: Option<Option<IpAddr>>,
 }
 
 impl<'q, 'r> Visitor<'q, 'r> {
@@ -36,7 +40,16 @@ impl<'q, 'r> Visitor<'q, 'r> {
             cookies: None,
             language: None,
             headers: None,
+            address: None,
         }
+    }
+
+    /// The visitor's address ([`Request::ip`]), parsed the first time an `ip` condition asks.
+    pub(crate) fn address(&mut self) -> Option<IpAddr> {
+        let ip = self.request.ip;
+        *self
+            .address
+            .get_or_insert_with(|| ip.and_then(request_address))
     }
 
     /// The value of cookie `name`: its first occurrence among the first
