@@ -2,8 +2,8 @@
 //! it is rejected with an `ErrorKind::Limit` error that points at the value responsible.
 
 use edge_redirects::limits::{
-    MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS, MAX_RULES,
-    MAX_TEXT_BYTES,
+    MAX_BUNDLE_BYTES, MAX_CAPTURES, MAX_CONSTRAINT_BYTES, MAX_LIST_ENTRIES, MAX_PATTERN_SEGMENTS,
+    MAX_RULES, MAX_TEXT_BYTES,
 };
 use edge_redirects::{CompileErrors, Engine, ErrorKind};
 use serde_json::{json, Value};
@@ -264,4 +264,32 @@ fn rule_count_in_text() {
         vec!["null"; MAX_RULES + 1].join(",")
     );
     expect_limit(Engine::compile(&text), "/rules");
+}
+
+/// Compiled constraints have a budget in bytes for the whole bundle (distinct texts count once):
+/// hundreds of distinct constraints of about 45 KB compiled each pass it at a rule that the
+/// error names, where sixty compile. Rules that repeat one text never do.
+#[test]
+fn compiled_constraints_over_the_bundles_budget() {
+    let rule = |i: usize| json!({ "id": format!("c{i}"), "from": format!("/c{i}/:v([a-z0-9]{{0,200}}x{i})"), "to": "/t" });
+    compiles(&json!({ "version": 1, "rules": (0..60).map(rule).collect::<Vec<_>>() }));
+    let over = json!({ "version": 1, "rules": (0..600).map(rule).collect::<Vec<_>>() });
+    let errors = Engine::from_value(&over).err().expect("over the budget");
+    let first = &errors.errors()[0];
+    assert_eq!(first.kind, ErrorKind::Limit, "{first}");
+    assert!(first.pointer.starts_with("/rules/") && first.pointer.ends_with("/from"));
+    let at: usize = first.pointer["/rules/".len()..first.pointer.len() - "/from".len()]
+        .parse()
+        .unwrap();
+    assert!(
+        (60..600).contains(&at),
+        "the budget of {MAX_CONSTRAINT_BYTES} bytes is passed at rule {at}"
+    );
+    assert!(
+        first.message.contains("limit") && !first.hint.is_empty(),
+        "{first}"
+    );
+    // The same text in every rule is compiled once.
+    let same = |i: usize| json!({ "id": format!("c{i}"), "from": format!("/c{i}/:v([a-z0-9]{{0,200}}x)"), "to": "/t" });
+    compiles(&json!({ "version": 1, "rules": (0..600).map(same).collect::<Vec<_>>() }));
 }

@@ -122,7 +122,7 @@ impl Constraint {
         if known.bytes + bytes > MAX_CONSTRAINT_BYTES {
             known.over_budget = true;
             return Err(format!(
-                "the bundle's constraints would take more than {} MiB compiled; this one takes {bytes} bytes",
+                "the bundle's distinct constraints would take more than their limit of {} MiB compiled (this one takes {bytes} bytes)",
                 MAX_CONSTRAINT_BYTES >> 20
             )
             .into());
