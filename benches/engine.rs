@@ -516,6 +516,52 @@ fn launch_benches(c: &mut Criterion) {
     bench_turns(c, "launch_windows", window_cases);
 }
 
+/// `count` shaped placeholders at one place: `/docs/:page([a-z0-9-]+-vN)`, as a versioned
+/// documentation site writes them.
+fn shaped_bundle(count: usize) -> String {
+    let rules: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"{{ "id": "d{i}", "from": "/docs/:page([a-z0-9-]+-v{i})", "to": "/v{i}/:page" }}"#
+            )
+        })
+        .collect();
+    format!(r#"{{ "version": 1, "rules": [ {} ] }}"#, rules.join(","))
+}
+
+/// Placeholder constraints: compiling 1,000 of them at one place, and the per-request cost
+/// with 100, 1,000 and 10,000 of them against a near miss of 1 KiB (every constraint reads it
+/// to the end) and a hit on the last.
+fn shaped_benches(c: &mut Criterion) {
+    let text = shaped_bundle(1_000);
+    let mut group = c.benchmark_group("shaped_compile");
+    group.sample_size(10);
+    group.bench_function("1000", |b| {
+        b.iter(|| Engine::compile(black_box(&text)).expect("compiles"))
+    });
+    group.finish();
+    let miss = format!("https://example.com/docs/{}-v", "a-".repeat(510));
+    let hits: Vec<String> = [100, 1_000, 10_000]
+        .iter()
+        .map(|n| format!("https://example.com/docs/intro-v{}", n - 1))
+        .collect();
+    let cases = [100, 1_000, 10_000]
+        .into_iter()
+        .zip(&hits)
+        .map(|(n, hit)| {
+            let engine = Engine::compile(&shaped_bundle(n)).expect("compiles");
+            let requests = vec![Request::get(&miss), Request::get(hit)];
+            let decided: Vec<bool> = requests
+                .iter()
+                .map(|r| is_redirect(&engine.evaluate(r)))
+                .collect();
+            assert_eq!(decided, [false, true], "{n} shapes");
+            (n, engine, requests)
+        })
+        .collect();
+    bench_turns(c, "shaped_per_request", cases);
+}
+
 fn main() {
     // `cargo test --benches` runs this binary without `--bench`: run each benchmark once.
     let benching = std::env::args().any(|a| a == "--bench");
@@ -531,5 +577,6 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c);
     launch_benches(&mut c);
+    shaped_benches(&mut c);
     c.final_summary();
 }
