@@ -89,6 +89,7 @@ fn every_import_output_validates() {
         ("nextjs", "next-case.json"),
         ("nextjs", "vercel-patterns.json"),
         ("vercel", "vercel-patterns.json"),
+        ("vercel", "vercel-groups.json"),
         ("cloudflare-csv", "bulk.csv"),
         ("cloudflare-csv", "bulk-reordered.csv"),
     ] {
@@ -209,4 +210,33 @@ fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders
             ],
         );
     }
+}
+
+/// Vercel's unnamed groups: one segment (`([^/]*)`) and alternatives (`(a|b)`) become named
+/// placeholders with `$1` renamed; a trailing `(/?)` becomes two rules; `(.*)`, an empty
+/// alternative and a `$2` naming no group are refused with their line (the `"source"` keys of
+/// `headers` before the redirects are not counted).
+#[test]
+fn vercel_unnamed_groups_become_placeholders() {
+    const DEV: &str = "https://develop.example.dev/config/";
+    let e = import("vercel", "vercel-groups.json", "import-vercel-groups", 1);
+    check(
+        &e,
+        &[
+            (
+                "/platforms/js/guides/r/config/",
+                NONE,
+                308,
+                "/platforms/js/guides/r/configuration/",
+            ),
+            ("/platforms/js/guides/r/config", NONE, 0, "origin"),
+            ("/api/users/v1", NONE, 308, "/v1/users"),
+            ("/development/server/faq", NONE, 308, "/dev/server"),
+            ("/development/other/faq", NONE, 0, "origin"),
+            ("/server/config", NONE, 308, DEV),
+            ("/server/config/", NONE, 308, DEV),
+            ("/meta/a", NONE, 0, "origin"),
+            ("/maps/generating/", NONE, 0, "origin"),
+        ],
+    );
 }

@@ -14,6 +14,9 @@
 pub(super) struct Source {
     pub variants: Vec<(String, Vec<String>)>,
     pub captures: Vec<String>,
+    /// For Vercel's `$1`, `$2`, ...: the name each numbered group was given, in the order of
+    /// the groups in the source (`None`: a group inside a constraint, which has no name).
+    pub numbered: Vec<Option<String>>,
 }
 
 /// Most optional segments one source may have (each doubles the rules).
@@ -24,15 +27,40 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Converts `source`; the error says what cannot be carried.
-pub(super) fn convert_source(source: &str) -> Result<Source, String> {
+pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, String> {
     if !source.starts_with('/') {
         return Err(format!("{source}: source must start with /"));
     }
-    let parts: Vec<&str> = source.split('/').skip(1).collect();
+    let parts = split_segments(&source[1..]);
     let mut segments: Vec<(String, Option<String>)> = Vec::new();
     let mut captures = Vec::new();
+    let mut numbered = Vec::new();
+    let mut slash_optional = false;
     for (i, seg) in parts.iter().enumerate() {
+        let mut seg = seg.as_str();
         let last = i + 1 == parts.len();
+        if let Some(before) = seg.strip_suffix("(/?)").filter(|_| vercel && last) {
+            // `/a/b(/?)`: an optional trailing slash; with `trailing_slash: "exact"` that is
+            // two rules, `/a/b` and `/a/b/`.
+            if before.is_empty() || before.contains(['(', ')', ':', '*', '?', '+', '{', '}']) {
+                return Err(format!(
+                    "{source}: `(/?)` after {before:?}: only an optional trailing slash after \
+                     literal text can be expressed (as two rules, with and without the slash); \
+                     write `{before}` and `{before}/` as two rules"
+                ));
+            }
+            slash_optional = true;
+            numbered.push(None);
+            seg = before;
+        }
+        if vercel && seg.starts_with('(') && group_end(seg) == Some(seg.len() - 1) {
+            let name = format!("p{}", numbered.len() + 1);
+            let converted = unnamed_group(source, &seg[1..seg.len() - 1], &name)?;
+            numbered.push(Some(name.clone()));
+            captures.push(name);
+            segments.push((converted, None));
+            continue;
+        }
         let Some(at) = seg.find(':') else {
             if seg.contains("(.*)") || seg.contains("(.+)") {
                 return Err(dot_star(source));
@@ -68,6 +96,8 @@ pub(super) fn convert_source(source: &str) -> Result<Source, String> {
             None => ("", rest),
         };
         captures.push(name.to_string());
+        numbered.push(Some(name.to_string()));
+        numbered.extend(std::iter::repeat_n(None, inner_groups(constraint)));
         let whole = prefix.is_empty();
         let converted = match (constraint, modifier) {
             ("", "*" | "+") if last && whole => format!(":{name}*"),
@@ -102,6 +132,29 @@ pub(super) fn convert_source(source: &str) -> Result<Source, String> {
             1 << optional.len()
         ));
     }
+    if slash_optional {
+        if !optional.is_empty() {
+            return Err(format!(
+                "{source}: an optional segment and an optional trailing slash together; write them out"
+            ));
+        }
+        let path = segments
+            .iter()
+            .map(|s| s.0.as_str())
+            .collect::<Vec<_>>()
+            .join("/");
+        return Ok(Source {
+            variants: vec![
+                (format!("/{path}/"), Vec::new()),
+                (format!("/{path}"), vec!["slash".to_string()]),
+            ],
+            captures,
+            numbered,
+        });
+    }
+    if !vercel {
+        numbered.clear();
+    }
     let mut variants = Vec::new();
     for mask in 0..1usize << optional.len() {
         let mut omitted = Vec::new();
@@ -114,14 +167,124 @@ pub(super) fn convert_source(source: &str) -> Result<Source, String> {
         }
         variants.push((format!("/{}", path.join("/")), omitted));
     }
-    Ok(Source { variants, captures })
+    Ok(Source {
+        variants,
+        captures,
+        numbered,
+    })
+}
+
+/// The source's segments, split at the `/` outside groups (`/(a/b)/c` is two segments).
+fn split_segments(path: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for c in path.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().expect("one part at least").push(c);
+    }
+    parts
+}
+
+/// Capturing groups inside a constraint (`(?:` and the like do not count).
+fn inner_groups(constraint: &str) -> usize {
+    let inner = constraint
+        .strip_prefix('(')
+        .and_then(|c| c.strip_suffix(')'))
+        .unwrap_or("");
+    let bytes = inner.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'(' && bytes.get(i + 1) != Some(&b'?'))
+        .filter(|&i| i == 0 || bytes[i - 1] != b'\\')
+        .count()
+}
+
+/// A whole segment that is an unnamed group (Vercel: `$1`): `([^/]*)` or `([^/]+)` (one
+/// segment) becomes `:name`, `(a|b)` (literal alternatives) `:name(a|b)`. A placeholder never
+/// takes an empty segment, so `([^/]*)` does not match `//` and an empty alternative is refused.
+fn unnamed_group(source: &str, inner: &str, name: &str) -> Result<String, String> {
+    match inner {
+        "[^/]*" | "[^/]+" | "[^/]+?" | "[^/]*?" => return Ok(format!(":{name}")),
+        ".*" | ".+" => return Err(dot_star(source)),
+        _ => {}
+    }
+    let alternatives: Vec<&str> = inner.split('|').collect();
+    let literal = |a: &str| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '~'))
+    };
+    if alternatives.iter().all(|a| literal(a)) {
+        return Ok(format!(":{name}({inner})"));
+    }
+    if alternatives.iter().any(|a| a.is_empty())
+        && alternatives.iter().all(|a| a.is_empty() || literal(a))
+    {
+        return Err(format!(
+            "{source}: the empty alternative in ({inner}) matches an empty segment (`//`), which \
+             a rules.json placeholder never matches; remove it, or add a rule for that path"
+        ));
+    }
+    Err(format!(
+        "{source}: segment ({inner}) uses regular expression syntax that cannot be expressed; \
+         write `:name` for one segment or `:name(a|b)` for alternatives"
+    ))
 }
 
 fn dot_star(source: &str) -> String {
     format!(
-        "{source}: a `(.*)` group needs the `/` before it and keeps a trailing slash, which no \
-         rules.json pattern says; write `:name*` (it also matches the path without the rest)"
+        "{source}: a `(.*)` group matches `/x/` and `/x/a/` (the slash kept in the capture) but \
+         not `/x`; a rules.json rest `/x/:name*` matches `/x` and, with Vercel's exact trailing \
+         slashes, neither `/x/` nor `/x/a/`; write `/x/:name*` if that is what you mean"
     )
+}
+
+/// `$1`, `$2`, ... (Vercel's numbered groups) replaced by the names their groups were given.
+fn numbered_to_names(dest: &str, numbered: &[Option<String>]) -> Result<String, String> {
+    let mut out = String::with_capacity(dest.len());
+    let mut rest = dest;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let n: usize = after[..digits]
+            .parse()
+            .map_err(|_| format!("{dest}: `$` must name a numbered group ($1) of the source"))?;
+        match n.checked_sub(1).and_then(|i| numbered.get(i)) {
+            Some(Some(name)) => {
+                out.push(':');
+                out.push_str(name);
+                if after[digits..].starts_with(is_name_char) {
+                    return Err(format!("{dest}: ${n} is followed by a letter; rules.json would read one name"));
+                }
+            }
+            Some(None) if numbered.is_empty() => {
+                return Err(format!("{dest}: numbered groups ($1) are not supported"))
+            }
+            Some(None) => {
+                return Err(format!("{dest}: ${n} is a group inside a constraint or an optional slash, which rules.json does not capture"))
+            }
+            None if numbered.is_empty() => {
+                return Err(format!("{dest}: numbered groups ($1) are not supported"))
+            }
+            None => return Err(format!("{dest}: ${n} names no group of the source")),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The `)` that closes the group opening `text`.
@@ -155,10 +318,7 @@ pub(super) fn destination(
     omitted: &[String],
     drop_slash: bool,
 ) -> Result<String, String> {
-    let mut to = dest.to_string();
-    if to.contains('$') {
-        return Err(format!("{dest}: numbered groups ($1) are not supported"));
-    }
+    let mut to = numbered_to_names(dest, &source.numbered)?;
     for name in &source.captures {
         to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
         to = to.replace(&format!(":{name}?"), &format!(":{name}"));

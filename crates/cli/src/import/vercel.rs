@@ -47,7 +47,7 @@ fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
         },
         _ => return Err("expected a \"redirects\" array or a top-level array".into()),
     };
-    let source_lines = key_lines(text, "\"source\"");
+    let source_lines = entry_lines(text, matches!(doc, Value::Object(_)));
     let mut imported = Imported::new();
     for (n, entry) in entries.iter().enumerate() {
         let line = source_lines.get(n).copied();
@@ -56,11 +56,62 @@ fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
     Ok(imported)
 }
 
-/// 1-based lines of each occurrence of `key`, in order.
-fn key_lines(text: &str, key: &str) -> Vec<usize> {
+/// The 1-based line of each redirect entry: its `"source"` key, or where the entry opens.
+/// Only the entries of the `redirects` array count (in a `vercel.json`, `headers` and
+/// `rewrites` hold `"source"` keys too), or of the top-level array when `in_object` is false.
+fn entry_lines(text: &str, in_object: bool) -> Vec<usize> {
     let mut lines = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        lines.extend(std::iter::repeat_n(i + 1, l.matches(key).count()));
+    let (mut line, mut depth) = (1usize, 0usize);
+    // The depth of the array whose elements are the entries, once it is open.
+    let mut array: Option<usize> = (!in_object).then_some(1);
+    let mut last_string = String::new();
+    let mut key_at_depth_one = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            chars.next();
+                        }
+                        '\n' => line += 1,
+                        c => s.push(c),
+                    }
+                }
+                if array.is_some_and(|a| depth == a + 1) && s == "source" {
+                    if let Some(l) = lines.last_mut() {
+                        *l = line;
+                    }
+                }
+                key_at_depth_one = depth == 1;
+                last_string = s;
+            }
+            '{' | '[' => {
+                depth += 1;
+                if c == '['
+                    && array.is_none()
+                    && depth == 2
+                    && key_at_depth_one
+                    && last_string == "redirects"
+                {
+                    array = Some(2);
+                } else if array.is_some_and(|a| depth == a + 1) {
+                    lines.push(line);
+                }
+            }
+            '}' | ']' => {
+                if array == Some(depth) {
+                    break;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            ',' | ':' => {}
+            _ => {}
+        }
     }
     lines
 }
@@ -98,7 +149,7 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             format!("{source}: basePath/locale false: the source is taken as written"),
         );
     }
-    let parsed = match convert_source(source) {
+    let parsed = match convert_source(source, prefix == "vercel") {
         Ok(p) => p,
         Err(message) => {
             imported.drop_rule(line, message);
@@ -163,10 +214,16 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
     if several {
         imported.note(
             line,
-            format!(
-                "{source}: optional segments: imported as {} rules, with and without them",
-                parsed.variants.len()
-            ),
+            if source.ends_with("(/?)") {
+                format!(
+                    "{source}: optional trailing slash: imported as 2 rules, with and without it"
+                )
+            } else {
+                format!(
+                    "{source}: optional segments: imported as {} rules, with and without them",
+                    parsed.variants.len()
+                )
+            },
         );
     }
     for (from, omitted) in &parsed.variants {
