@@ -90,6 +90,8 @@ fn every_import_output_validates() {
         ("nextjs", "vercel-patterns.json"),
         ("vercel", "vercel-patterns.json"),
         ("vercel", "vercel-groups.json"),
+        ("netlify", "netlify-defects.toml"),
+        ("netlify", "netlify-defects.redirects"),
         ("cloudflare-csv", "bulk.csv"),
         ("cloudflare-csv", "bulk-reordered.csv"),
     ] {
@@ -239,4 +241,38 @@ fn vercel_unnamed_groups_become_placeholders() {
             ("/maps/generating/", NONE, 0, "origin"),
         ],
     );
+}
+
+/// `signed = "ENV"` is a signed proxy (a `"to": null` rule holding its place before the
+/// catch-all), a source ending in `//` matches as the single-slash path (as on Netlify), and a
+/// target with another scheme is refused for its scheme, with or without `//`.
+#[test]
+fn netlify_signed_proxies_double_slashes_and_other_schemes() {
+    let toml: &[Case] = &[
+        ("/api/users", NONE, 0, "origin"),
+        ("/old", NONE, 301, "/new"),
+        ("/old/", NONE, 301, "/new"),
+        ("/other", NONE, 301, "/index.html"),
+    ];
+    let redirects: &[Case] = &[
+        ("/docs", NONE, 301, "/manual"),
+        ("/docs/", NONE, 301, "/manual"),
+        ("/ios", NONE, 0, "origin"),
+    ];
+    for (input, golden, code, cases) in [
+        (
+            "netlify-defects.toml",
+            "import-netlify-defects-toml",
+            0,
+            toml,
+        ),
+        (
+            "netlify-defects.redirects",
+            "import-netlify-defects",
+            1,
+            redirects,
+        ),
+    ] {
+        check(&import("netlify", input, golden, code), cases);
+    }
 }

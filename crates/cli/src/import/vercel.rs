@@ -7,7 +7,7 @@
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
 use super::path_to_regexp::{convert_source, destination as destination_for};
-use super::{uncaptured, Conditions, Imported, Rule, Settings};
+use super::{other_scheme, uncaptured, Conditions, Imported, Rule, Settings};
 use serde_json::Value;
 
 /// Converts a `vercel.json` (or a bare `redirects` array): paths match case-sensitively, as
@@ -239,6 +239,10 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             .filter(|c| !omitted.contains(c))
             .cloned()
             .collect();
+        if let Some(message) = other_scheme(&to) {
+            imported.drop_rule(line, format!("{source}: {message}"));
+            return;
+        }
         let unknown = uncaptured(&to, &known);
         if !unknown.is_empty() {
             imported.drop_rule(
