@@ -158,6 +158,8 @@ fn nextjs_paths_match_case_insensitively() {
         &[
             ("/docs", NONE, 308, "/docs-new"),
             ("/BLOG/Hello", NONE, 307, "/news/Hello"),
+            // No `permanent`: Next.js answers 307.
+            ("/hello", NONE, 307, "/hi"),
         ],
     );
 }

@@ -138,7 +138,17 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
         }
         None => match obj.get("permanent").and_then(Value::as_bool) {
             Some(false) => 307,
-            _ => 308,
+            Some(true) => 308,
+            // Next.js answers 307 when `permanent` is left out (its `getRedirectStatus`);
+            // vercel.json's `permanent` defaults to true.
+            None if prefix == "nextjs" => {
+                imported.note(
+                    line,
+                    format!("{source}: no `permanent`: 307, as Next.js answers"),
+                );
+                307
+            }
+            None => 308,
         },
     };
     if obj.get("basePath") == Some(&Value::Bool(false))
