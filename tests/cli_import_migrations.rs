@@ -90,6 +90,7 @@ fn every_import_output_validates() {
         ("nextjs", "vercel-patterns.json"),
         ("vercel", "vercel-patterns.json"),
         ("vercel", "vercel-groups.json"),
+        ("vercel", "vercel-rests.json"),
         ("netlify", "netlify-defects.toml"),
         ("netlify", "netlify-defects.redirects"),
         ("cloudflare-csv", "bulk.csv"),
@@ -239,8 +240,9 @@ fn vercel_unnamed_groups_become_placeholders() {
             ("/development/other/faq", NONE, 0, "origin"),
             ("/server/config", NONE, 308, DEV),
             ("/server/config/", NONE, 308, DEV),
-            ("/meta/a", NONE, 0, "origin"),
-            ("/maps/generating/", NONE, 0, "origin"),
+            // No `:name*` rest in the file: `(.*)` is a rest (strict trailing slashes).
+            ("/meta/a/", NONE, 308, "/product/a/"),
+            ("/maps/generating/", NONE, 308, "/maps/"),
         ],
     );
 }
@@ -277,4 +279,30 @@ fn netlify_signed_proxies_double_slashes_and_other_schemes() {
     ] {
         check(&import("netlify", input, golden, code), cases);
     }
+}
+
+/// A file with `(.*)` groups and no `:name*` rests imports with `trailing_slash: "strict"`:
+/// `/x/(.*)` becomes `/x/:p1*` holding the trailing slash as Vercel's group does, `/x` itself
+/// (which Vercel does not match) gets a `"to": null` rule unless a later entry could answer it
+/// (then the entry is refused: `/guides/(.*)` before `/guides`), and `/x(/.*)?` is `/x` then
+/// `/x/:p1*`.
+#[test]
+fn vercel_dot_star_groups_become_rests() {
+    let e = import("vercel", "vercel-rests.json", "import-vercel-rests", 1);
+    check(
+        &e,
+        &[
+            ("/meta/", NONE, 308, "/product/security/"),
+            ("/meta/a/b/", NONE, 308, "/product/security/a/b/"),
+            ("/meta", NONE, 0, "origin"),
+            ("/platforms", NONE, 308, "/sdk"),
+            ("/platforms/", NONE, 308, "/sdk/"),
+            ("/platforms/js/", NONE, 308, "/sdk/js/"),
+            ("/docs/x/old/a", NONE, 308, "/docs/x/new/"),
+            ("/docs/x/old", NONE, 0, "origin"),
+            ("/docs/intro", NONE, 308, "/manual/intro"),
+            ("/guides/a", NONE, 0, "origin"),
+            ("/guides", NONE, 308, "/all-guides"),
+        ],
+    );
 }

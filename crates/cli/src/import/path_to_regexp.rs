@@ -17,6 +17,12 @@ pub(super) struct Source {
     /// For Vercel's `$1`, `$2`, ...: the name each numbered group was given, in the order of
     /// the groups in the source (`None`: a group inside a constraint, which has no name).
     pub numbered: Vec<Option<String>>,
+    /// Names that are rests from a `(.*)` group (`$1` renders as `:name*`).
+    pub rests: Vec<String>,
+    /// For `/x/(.*)`: the path `/x`, which Vercel does not match but the rest would.
+    pub bare: Option<String>,
+    /// What was carried over with a difference (for `note:` lines).
+    pub notes: Vec<String>,
 }
 
 /// Most optional segments one source may have (each doubles the rules).
@@ -27,7 +33,11 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Converts `source`; the error says what cannot be carried.
-pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, String> {
+///
+/// `vercel`: Vercel's unnamed groups and `(/?)` are carried over; `strict` (Vercel, a file whose
+/// bundle has `trailing_slash: "strict"`): a final `/(.*)` becomes a rest, which then holds the
+/// trailing slash as Vercel's group does.
+pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result<Source, String> {
     if !source.starts_with('/') {
         return Err(format!("{source}: source must start with /"));
     }
@@ -36,6 +46,9 @@ pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, Strin
     let mut captures = Vec::new();
     let mut numbered = Vec::new();
     let mut slash_optional = false;
+    let mut rests = Vec::new();
+    let mut bare = None;
+    let mut notes = Vec::new();
     for (i, seg) in parts.iter().enumerate() {
         let mut seg = seg.as_str();
         let last = i + 1 == parts.len();
@@ -53,9 +66,20 @@ pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, Strin
             numbered.push(None);
             seg = before;
         }
+        if vercel && strict && last && seg == "(.*)" {
+            let name = format!("p{}", numbered.len() + 1);
+            let path: Vec<&str> = segments.iter().map(|s| s.0.as_str()).collect();
+            // `/(.*)` matches `/` itself: nothing to keep from it.
+            bare = (!path.is_empty()).then(|| format!("/{}", path.join("/")));
+            numbered.push(Some(name.clone()));
+            captures.push(name.clone());
+            segments.push((format!(":{name}*"), None));
+            rests.push(name);
+            continue;
+        }
         if vercel && seg.starts_with('(') && group_end(seg) == Some(seg.len() - 1) {
             let name = format!("p{}", numbered.len() + 1);
-            let converted = unnamed_group(source, &seg[1..seg.len() - 1], &name)?;
+            let converted = unnamed_group(source, &seg[1..seg.len() - 1], &name, &mut notes)?;
             numbered.push(Some(name.clone()));
             captures.push(name);
             segments.push((converted, None));
@@ -150,6 +174,9 @@ pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, Strin
             ],
             captures,
             numbered,
+            rests,
+            bare,
+            notes,
         });
     }
     if !vercel {
@@ -167,15 +194,23 @@ pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, Strin
         }
         variants.push((format!("/{}", path.join("/")), omitted));
     }
+    if bare.is_some() && !optional.is_empty() {
+        return Err(format!(
+            "{source}: an optional segment before a `(.*)` rest; write the rules out"
+        ));
+    }
     Ok(Source {
         variants,
         captures,
         numbered,
+        rests,
+        bare,
+        notes,
     })
 }
 
 /// The source's segments, split at the `/` outside groups (`/(a/b)/c` is two segments).
-fn split_segments(path: &str) -> Vec<String> {
+pub(super) fn split_segments(path: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut depth = 0usize;
     let mut escaped = false;
@@ -211,8 +246,14 @@ fn inner_groups(constraint: &str) -> usize {
 
 /// A whole segment that is an unnamed group (Vercel: `$1`): `([^/]*)` or `([^/]+)` (one
 /// segment) becomes `:name`, `(a|b)` (literal alternatives) `:name(a|b)`. A placeholder never
-/// takes an empty segment, so `([^/]*)` does not match `//` and an empty alternative is refused.
-fn unnamed_group(source: &str, inner: &str, name: &str) -> Result<String, String> {
+/// takes an empty segment, so `([^/]*)` does not match `//` and an empty alternative is left
+/// out (noted).
+fn unnamed_group(
+    source: &str,
+    inner: &str,
+    name: &str,
+    notes: &mut Vec<String>,
+) -> Result<String, String> {
     match inner {
         "[^/]*" | "[^/]+" | "[^/]+?" | "[^/]*?" => return Ok(format!(":{name}")),
         ".*" | ".+" => return Err(dot_star(source)),
@@ -227,13 +268,17 @@ fn unnamed_group(source: &str, inner: &str, name: &str) -> Result<String, String
     if alternatives.iter().all(|a| literal(a)) {
         return Ok(format!(":{name}({inner})"));
     }
-    if alternatives.iter().any(|a| a.is_empty())
-        && alternatives.iter().all(|a| a.is_empty() || literal(a))
-    {
-        return Err(format!(
+    let kept: Vec<&str> = alternatives
+        .iter()
+        .copied()
+        .filter(|a| !a.is_empty())
+        .collect();
+    if !kept.is_empty() && kept.len() < alternatives.len() && kept.iter().all(|a| literal(a)) {
+        notes.push(format!(
             "{source}: the empty alternative in ({inner}) matches an empty segment (`//`), which \
-             a rules.json placeholder never matches; remove it, or add a rule for that path"
+             a placeholder never matches; imported without it"
         ));
+        return Ok(format!(":{name}({})", kept.join("|")));
     }
     Err(format!(
         "{source}: segment ({inner}) uses regular expression syntax that cannot be expressed; \
@@ -245,12 +290,15 @@ fn dot_star(source: &str) -> String {
     format!(
         "{source}: a `(.*)` group matches `/x/` and `/x/a/` (the slash kept in the capture) but \
          not `/x`; a rules.json rest `/x/:name*` matches `/x` and, with Vercel's exact trailing \
-         slashes, neither `/x/` nor `/x/a/`; write `/x/:name*` if that is what you mean"
+         slashes, neither `/x/` nor `/x/a/` (a file without `:name*` rests imports a final \
+         `/(.*)` with `trailing_slash: \"strict\"`, which says it); write `/x/:name*` if that \
+         is what you mean"
     )
 }
 
 /// `$1`, `$2`, ... (Vercel's numbered groups) replaced by the names their groups were given.
-fn numbered_to_names(dest: &str, numbered: &[Option<String>]) -> Result<String, String> {
+fn numbered_to_names(dest: &str, source: &Source) -> Result<String, String> {
+    let numbered = &source.numbered;
     let mut out = String::with_capacity(dest.len());
     let mut rest = dest;
     while let Some(at) = rest.find('$') {
@@ -266,7 +314,9 @@ fn numbered_to_names(dest: &str, numbered: &[Option<String>]) -> Result<String, 
             Some(Some(name)) => {
                 out.push(':');
                 out.push_str(name);
-                if after[digits..].starts_with(is_name_char) {
+                if source.rests.contains(name) {
+                    out.push('*');
+                } else if after[digits..].starts_with(is_name_char) {
                     return Err(format!("{dest}: ${n} is followed by a letter; rules.json would read one name"));
                 }
             }
@@ -318,7 +368,7 @@ pub(super) fn destination(
     omitted: &[String],
     drop_slash: bool,
 ) -> Result<String, String> {
-    let mut to = numbered_to_names(dest, &source.numbered)?;
+    let mut to = numbered_to_names(dest, source)?;
     for name in &source.captures {
         to = to.replace(&format!(":{name}+"), &format!(":{name}*"));
         to = to.replace(&format!(":{name}?"), &format!(":{name}"));
@@ -345,4 +395,54 @@ pub(super) fn destination(
         to = if out.is_empty() { "/".into() } else { out };
     }
     Ok(to)
+}
+
+/// Whether a path-to-regexp `source` could match some path that `bare` (a source without
+/// optional or repeated parts) matches: segment by segment, a literal must equal a literal,
+/// and anything with a group, placeholder or modifier is taken to match (so it errs towards
+/// yes); a rest or an optional part matches whatever follows.
+pub(super) fn could_match(source: &str, bare: &str) -> bool {
+    let Some(source) = source.strip_prefix('/') else {
+        return false;
+    };
+    let theirs = split_segments(source);
+    let ours = split_segments(bare.strip_prefix('/').unwrap_or(bare));
+    let literal = |s: &str| !s.contains([':', '(', '*', '?', '+', '{']);
+    // `(a|b)`: its literal alternatives.
+    fn alternatives(s: &str) -> Option<Vec<&str>> {
+        let inner = s.strip_prefix('(')?.strip_suffix(')')?;
+        let alts: Vec<&str> = inner.split('|').collect();
+        alts.iter()
+            .all(|a| !a.contains([':', '(', '*', '?', '+', '{', '[', '.', '\\']))
+            .then_some(alts)
+    }
+    for (i, seg) in theirs.iter().enumerate() {
+        // An optional trailing slash leaves the segments as they are.
+        let seg = seg.strip_suffix("(/?)").unwrap_or(seg);
+        if let Some(prefix) = seg.strip_suffix("(/.*)?") {
+            // `/x(/.*)?`: `/x`, then anything under it.
+            return ours
+                .get(i)
+                .is_some_and(|o| !literal(prefix) || !literal(o) || prefix == o);
+        }
+        if seg == "(.*)" {
+            // It needs the `/` before it: at least one more segment, even an empty one.
+            return ours.len() > i;
+        }
+        // A modifier (`:a*`, `(x)?`) or a group that may hold a `/`: whatever follows.
+        if seg.ends_with(['*', '?', '+']) || seg.contains(".*") || seg.contains("(/") {
+            return true;
+        }
+        let Some(o) = ours.get(i) else { return false };
+        if !literal(o) {
+            continue;
+        }
+        if literal(seg) && seg != o {
+            return false;
+        }
+        if alternatives(seg).is_some_and(|alts| !alts.contains(&o.as_str())) {
+            return false;
+        }
+    }
+    theirs.len() == ours.len()
 }
