@@ -4,10 +4,11 @@
 //! Carried over: `:name`; `:name*` / `:name+` at the end (a rest); `:name(re)`
 //! constraints (rules.json compiles them without backtracking, and refuses what it cannot);
 //! text around one placeholder in a segment (`page-:id.html` → `page-{:id}.html`); an optional
-//! `:name?` segment (one rule with it, one without, up to two of them). Refused with a reason:
-//! `(.*)` groups (named or not, with `$1`): they need the `/` after the prefix and keep a
-//! trailing slash, which no rules.json pattern says (`/old/(.*)` does not match `/old` but
-//! does match `/old/`); the rest of regular expression syntax.
+//! `:name?` segment (one rule with it, one without, up to two of them). For Vercel, unnamed
+//! groups (`$1`): a whole segment `([^/]*)` as `:p1`, `(a|b)` as `:p1(a|b)`, a trailing `(/?)`
+//! as two rules, and, under `trailing_slash: "strict"`, a final `/(.*)` as a rest `:p1*`.
+//! Refused with a reason: other `(.*)` groups (named or not; `/old/(.*)` does not match `/old`
+//! but does match `/old/`, keeping the slash); the rest of regular expression syntax.
 
 /// A source converted: one pattern per combination of optional segments (with the names
 /// each leaves out), and the names the patterns capture.
