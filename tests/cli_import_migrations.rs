@@ -243,6 +243,9 @@ fn vercel_unnamed_groups_become_placeholders() {
             // No `:name*` rest in the file: `(.*)` is a rest (strict trailing slashes).
             ("/meta/a/", NONE, 308, "/product/a/"),
             ("/maps/generating/", NONE, 308, "/maps/"),
+            // `:slug(/?)` holds nothing or `/`: the entry matches `/manual/` only.
+            ("/manual/", NONE, 308, "/guide/"),
+            ("/manual/a", NONE, 0, "origin"),
         ],
     );
 }

@@ -50,10 +50,19 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
     let mut rests = Vec::new();
     let mut bare = None;
     let mut notes = Vec::new();
+    // Placeholders that are always empty (`:slug(/?)`), left out of every destination.
+    let mut empty: Vec<String> = Vec::new();
     for (i, seg) in parts.iter().enumerate() {
         let mut seg = seg.as_str();
         let last = i + 1 == parts.len();
-        if let Some(before) = seg.strip_suffix("(/?)").filter(|_| vercel && last) {
+        let named = |b: &str| {
+            b.strip_prefix(':')
+                .is_some_and(|n| n.chars().all(is_name_char))
+        };
+        if let Some(before) = seg
+            .strip_suffix("(/?)")
+            .filter(|b| vercel && last && !named(b))
+        {
             // `/a/b(/?)`: an optional trailing slash; with `trailing_slash: "exact"` that is
             // two rules, `/a/b` and `/a/b/`.
             if before.is_empty() || before.contains(['(', ')', ':', '*', '?', '+', '{', '}']) {
@@ -125,6 +134,17 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
         numbered.extend(std::iter::repeat_n(None, inner_groups(constraint)));
         let whole = prefix.is_empty();
         let converted = match (constraint, modifier) {
+            ("(/?)", "") if vercel && last && whole => {
+                // `/docs/:slug(/?)`: the value is empty or `/`, so the entry matches `/docs/`
+                // (and `/docs//`) only, with `:slug` empty.
+                notes.push(format!(
+                    "{source}: :{name}(/?) holds nothing or a `/`, so it matches {} only, with \
+                     :{name} empty; for an optional trailing slash write `(/?)` after literal text",
+                    format_args!("/{}/", parts[..i].join("/")).to_string().replace("//", "/")
+                ));
+                empty.push(name.to_string());
+                String::new()
+            }
             ("", "*" | "+") if last && whole => format!(":{name}*"),
             (c, _) if c.contains(".*") || c.contains(".+") => return Err(dot_star(source)),
             ("", "*" | "+") => {
@@ -193,6 +213,7 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
                 _ => path.push(text.as_str()),
             }
         }
+        omitted.extend(empty.iter().cloned());
         variants.push((format!("/{}", path.join("/")), omitted));
     }
     if bare.is_some() && !optional.is_empty() {
