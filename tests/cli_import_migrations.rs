@@ -212,6 +212,9 @@ fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders
                 ("/files/a", NONE, 0, "origin"),
                 ("/v/1x", NONE, 0, "origin"),
                 ("/x", NONE, 0, "origin"),
+                // `{/}?`: an optional trailing slash.
+                ("/discord", NONE, 308, "https://discord.gg/x"),
+                ("/discord/", NONE, 308, "https://discord.gg/x"),
             ],
         );
     }

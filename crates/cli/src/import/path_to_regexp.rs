@@ -55,6 +55,18 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
     for (i, seg) in parts.iter().enumerate() {
         let mut seg = seg.as_str();
         let last = i + 1 == parts.len();
+        if let Some(before) = seg.strip_suffix("{/}?").filter(|b| last && !b.is_empty()) {
+            // `/discord{/}?`: an optional trailing slash, captured by nothing. Next.js removes
+            // the slash before matching (`trailing_slash: "remove"`: one rule); Vercel tells
+            // the two apart (two rules).
+            if before.ends_with(['*', '+', '?']) {
+                return Err(format!(
+                    "{source}: `{{/}}?` after a modifier cannot be expressed; write the rules out"
+                ));
+            }
+            slash_optional |= vercel;
+            seg = before;
+        }
         let named = |b: &str| {
             b.strip_prefix(':')
                 .is_some_and(|n| n.chars().all(is_name_char))
@@ -231,7 +243,8 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
     })
 }
 
-/// The source's segments, split at the `/` outside groups (`/(a/b)/c` is two segments).
+/// The source's segments, split at the `/` outside groups (`/(a/b)/c` and `/a{/}?` are two
+/// and one).
 pub(super) fn split_segments(path: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut depth = 0usize;
@@ -240,8 +253,8 @@ pub(super) fn split_segments(path: &str) -> Vec<String> {
         match c {
             _ if escaped => escaped = false,
             '\\' => escaped = true,
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
+            '(' | '{' => depth += 1,
+            ')' | '}' => depth = depth.saturating_sub(1),
             '/' if depth == 0 => {
                 parts.push(String::new());
                 continue;

@@ -379,7 +379,7 @@ fn convert(
     if several {
         imported.note(
             line,
-            if source.ends_with("(/?)") {
+            if source.ends_with("(/?)") || source.ends_with("{/}?") {
                 format!(
                     "{source}: optional trailing slash: imported as 2 rules, with and without it"
                 )
