@@ -43,11 +43,12 @@ export const DIFFERENCES = [
   })),
   {
     peer: 'vercel',
-    name: 'an unnamed segment group does not match an empty segment',
+    name: 'an empty segment (`//`) is not matched by a group',
     reason:
       'A whole-segment group `([^/]*)` imports as a placeholder, which never matches an empty ' +
       'segment, so `/platforms//context/` (two slashes) reaches the origin where Vercel ' +
-      'redirects it with an empty `$1`; links do not produce such paths.',
+      'redirects it with an empty `$1`; a `(.*)` rest does not take `/x//` either. Links do ' +
+      'not produce such paths.',
     applies: (req, peer, us) => peer.outcome === 'redirect' && us.outcome === 'origin' && new URL(req.url).pathname.includes('//'),
   },
 ];

@@ -157,28 +157,7 @@ export async function cases(dir, tmp) {
     });
     out.push({ peer: 'netlify', format: 'netlify', file, entries: sources.length, requests: requestsFor(parsed), judge, without });
   }
-  for (const name of sub('vercel')) {
-    const file = path.join(dir, 'vercel', name);
-    const doc = JSON.parse(readFileSync(file, 'utf8'));
-    const redirects = Array.isArray(doc) ? doc : doc.redirects ?? [];
-    const next = name.endsWith('.next.json');
-    const parsed = redirects.map((r) => {
-      const host = (r.has ?? []).find((h) => h.type === 'host' && /^[\w.-]+$/.test(h.value ?? ''))?.value;
-      return { host: host?.replace(/\\\./g, '.'), path: r.source };
-    });
-    out.push({
-      peer: next ? 'nextjs' : 'vercel',
-      format: next ? 'nextjs' : 'vercel',
-      file,
-      entries: redirects.length,
-      requests: requestsFor(parsed),
-      judge: () => (next ? peers.nextjs(structuredClone(redirects)) : peers.vercel(structuredClone(redirects))),
-      without: (lines, messages) => {
-        const kept = redirects.filter((r) => !messages.some((m) => m.includes(`not imported: ${r.source}`)));
-        return next ? peers.nextjs(structuredClone(kept)) : peers.vercel(structuredClone(kept));
-      },
-    });
-  }
+  for (const name of sub('vercel')) out.push(vercelCase(path.join(dir, 'vercel', name), name.endsWith('.next.json')));
   for (const name of sub('cloudflare')) {
     const file = path.join(dir, 'cloudflare', name);
     const [header, ...rows] = csv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
@@ -209,4 +188,26 @@ export async function cases(dir, tmp) {
     });
   }
   return out;
+}
+
+/** A `vercel.json` (or a Next.js array when `next`) as a case for the Vercel or Next.js judge. */
+export function vercelCase(file, next) {
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  const redirects = Array.isArray(doc) ? doc : doc.redirects ?? [];
+  const parsed = redirects.map((r) => {
+    const host = (r.has ?? []).find((h) => h.type === 'host' && /^[\w.-]+$/.test(h.value ?? ''))?.value;
+    return { host: host?.replace(/\\\./g, '.'), path: r.source };
+  });
+  return {
+    peer: next ? 'nextjs' : 'vercel',
+    format: next ? 'nextjs' : 'vercel',
+    file,
+    entries: redirects.length,
+    requests: requestsFor(parsed),
+    judge: () => (next ? peers.nextjs(structuredClone(redirects)) : peers.vercel(structuredClone(redirects))),
+    without: (lines, messages) => {
+    const kept = redirects.filter((r) => !messages.some((m) => m.includes(`not imported: ${r.source}`)));
+    return next ? peers.nextjs(structuredClone(kept)) : peers.vercel(structuredClone(kept));
+    },
+  };
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DIFFERENCES, NOT_IMPORTED } from './differences.mjs';
 import * as generate from './generate.mjs';
 import * as peers from './peers.mjs';
-import { cases as realworldCases, realworldDir } from './realworld.mjs';
+import { cases as realworldCases, realworldDir, vercelCase } from './realworld.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -185,6 +185,25 @@ for (const name of ['netlify', 'vercel', 'nextjs', 'cloudflare']) {
     console.log(`  UNLISTED ${JSON.stringify(u.req)}\n    peer: ${JSON.stringify(u.peer)}\n    ours: ${JSON.stringify(u.us)}`);
   }
   if (r.unlisted.length || pct < 100 * MIN_AGREEMENT) {
+    failed = true;
+    failedPeers++;
+  } else {
+    passedPeers++;
+  }
+}
+
+// The project's own Vercel import fixtures (unnamed groups, `(/?)`, `(.*)` rests under strict
+// trailing slashes, `{/}?`), asked of Vercel's engine the same way as the real files.
+for (const input of ['vercel-groups.json', 'vercel-rests.json', 'vercel-patterns.json']) {
+  const c = vercelCase(path.join(ROOT, 'tests/cli/import', input), false);
+  const r = await compare(c.peer, c.format, c.file, await c.judge(), c.requests, c.without);
+  const both = r.requests - r.peerFailed - (r.listed.get(NOT_IMPORTED.name) ?? 0);
+  console.log(`fixture ${input}: ${r.requests} requests, ${both} answered by both, ${r.agree} agree, ${r.unlisted.length} unlisted`);
+  for (const [d, n] of r.listed) console.log(`  listed: ${d} (${n})`);
+  for (const u of r.unlisted) {
+    console.log(`  UNLISTED ${JSON.stringify(u.req)}\n    peer: ${JSON.stringify(u.peer)}\n    ours: ${JSON.stringify(u.us)}`);
+  }
+  if (r.unlisted.length) {
     failed = true;
     failedPeers++;
   } else {
