@@ -89,6 +89,10 @@ fn every_import_output_validates() {
         ("nextjs", "next-case.json"),
         ("nextjs", "vercel-patterns.json"),
         ("vercel", "vercel-patterns.json"),
+        ("vercel", "vercel-groups.json"),
+        ("vercel", "vercel-rests.json"),
+        ("netlify", "netlify-defects.toml"),
+        ("netlify", "netlify-defects.redirects"),
         ("cloudflare-csv", "bulk.csv"),
         ("cloudflare-csv", "bulk-reordered.csv"),
     ] {
@@ -155,6 +159,8 @@ fn nextjs_paths_match_case_insensitively() {
         &[
             ("/docs", NONE, 308, "/docs-new"),
             ("/BLOG/Hello", NONE, 307, "/news/Hello"),
+            // No `permanent`: Next.js answers 307.
+            ("/hello", NONE, 307, "/hi"),
         ],
     );
 }
@@ -206,7 +212,103 @@ fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders
                 ("/files/a", NONE, 0, "origin"),
                 ("/v/1x", NONE, 0, "origin"),
                 ("/x", NONE, 0, "origin"),
+                // `{/}?`: an optional trailing slash.
+                ("/discord", NONE, 308, "https://discord.gg/x"),
+                ("/discord/", NONE, 308, "https://discord.gg/x"),
             ],
         );
     }
+}
+
+/// Vercel's unnamed groups: one segment (`([^/]*)`) and alternatives (`(a|b)`) become named
+/// placeholders with `$1` renamed; a trailing `(/?)` becomes two rules; `(.*)`, an empty
+/// alternative and a `$2` naming no group are refused with their line (the `"source"` keys of
+/// `headers` before the redirects are not counted).
+#[test]
+fn vercel_unnamed_groups_become_placeholders() {
+    const DEV: &str = "https://develop.example.dev/config/";
+    let e = import("vercel", "vercel-groups.json", "import-vercel-groups", 1);
+    check(
+        &e,
+        &[
+            (
+                "/platforms/js/guides/r/config/",
+                NONE,
+                308,
+                "/platforms/js/guides/r/configuration/",
+            ),
+            ("/platforms/js/guides/r/config", NONE, 0, "origin"),
+            ("/api/users/v1", NONE, 308, "/v1/users"),
+            ("/development/server/faq", NONE, 308, "/dev/server"),
+            ("/development/other/faq", NONE, 0, "origin"),
+            ("/server/config", NONE, 308, DEV),
+            ("/server/config/", NONE, 308, DEV),
+            // No `:name*` rest in the file: `(.*)` is a rest (strict trailing slashes).
+            ("/meta/a/", NONE, 308, "/product/a/"),
+            ("/maps/generating/", NONE, 308, "/maps/"),
+            // `:slug(/?)` holds nothing or `/`: the entry matches `/manual/` only.
+            ("/manual/", NONE, 308, "/guide/"),
+            ("/manual/a", NONE, 0, "origin"),
+        ],
+    );
+}
+
+/// `signed = "ENV"` is a signed proxy (a `"to": null` rule holding its place before the
+/// catch-all), a source ending in `//` matches as the single-slash path (as on Netlify), and a
+/// target with another scheme is refused for its scheme, with or without `//`.
+#[test]
+fn netlify_signed_proxies_double_slashes_and_other_schemes() {
+    let toml: &[Case] = &[
+        ("/api/users", NONE, 0, "origin"),
+        ("/old", NONE, 301, "/new"),
+        ("/old/", NONE, 301, "/new"),
+        ("/other", NONE, 301, "/index.html"),
+    ];
+    let redirects: &[Case] = &[
+        ("/docs", NONE, 301, "/manual"),
+        ("/docs/", NONE, 301, "/manual"),
+        ("/ios", NONE, 0, "origin"),
+    ];
+    for (input, golden, code, cases) in [
+        (
+            "netlify-defects.toml",
+            "import-netlify-defects-toml",
+            0,
+            toml,
+        ),
+        (
+            "netlify-defects.redirects",
+            "import-netlify-defects",
+            1,
+            redirects,
+        ),
+    ] {
+        check(&import("netlify", input, golden, code), cases);
+    }
+}
+
+/// A file with `(.*)` groups and no `:name*` rests imports with `trailing_slash: "strict"`:
+/// `/x/(.*)` becomes `/x/:p1*` holding the trailing slash as Vercel's group does, `/x` itself
+/// (which Vercel does not match) gets a `"to": null` rule unless a later entry could answer it
+/// (then the entry is refused: `/guides/(.*)` before `/guides`), and `/x(/.*)?` is `/x` then
+/// `/x/:p1*`.
+#[test]
+fn vercel_dot_star_groups_become_rests() {
+    let e = import("vercel", "vercel-rests.json", "import-vercel-rests", 1);
+    check(
+        &e,
+        &[
+            ("/meta/", NONE, 308, "/product/security/"),
+            ("/meta/a/b/", NONE, 308, "/product/security/a/b/"),
+            ("/meta", NONE, 0, "origin"),
+            ("/platforms", NONE, 308, "/sdk"),
+            ("/platforms/", NONE, 308, "/sdk/"),
+            ("/platforms/js/", NONE, 308, "/sdk/js/"),
+            ("/docs/x/old/a", NONE, 308, "/docs/x/new/"),
+            ("/docs/x/old", NONE, 0, "origin"),
+            ("/docs/intro", NONE, 308, "/manual/intro"),
+            ("/guides/a", NONE, 0, "origin"),
+            ("/guides", NONE, 308, "/all-guides"),
+        ],
+    );
 }

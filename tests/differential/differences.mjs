@@ -41,4 +41,28 @@ export const DIFFERENCES = [
     applies: (req, peerAnswer, us) =>
       peerAnswer.outcome === 'redirect' && us.outcome === 'origin' && new URL(peerAnswer.location).href === new URL(req.url).href,
   })),
+  {
+    peer: 'vercel',
+    name: 'an empty segment (`//`) is not matched by a group',
+    reason:
+      'A whole-segment group `([^/]*)` imports as a placeholder, which never matches an empty ' +
+      'segment, so `/platforms//context/` (two slashes) reaches the origin where Vercel ' +
+      'redirects it with an empty `$1`; a `(.*)` rest does not take `/x//` either. Links do ' +
+      'not produce such paths.',
+    applies: (req, peer, us) => peer.outcome === 'redirect' && us.outcome === 'origin' && new URL(req.url).pathname.includes('//'),
+  },
 ];
+
+/**
+ * Real files only: the platform answers with an entry `redirects import` refused (each refusal
+ * is printed with its line and reason, and the import exits 1); the platform's engine on the file
+ * without the refused entries answers as we do.
+ */
+export const NOT_IMPORTED = {
+  peer: '*',
+  name: 'an entry not imported',
+  reason:
+    'The import refused the entry that answers (listed with its line and reason); the rest of ' +
+    'the file answers as on the platform.',
+  applies: () => false,
+};

@@ -31,14 +31,16 @@ function netlifyToken(role, forged) {
 /**
  * Netlify: `@netlify/redirects` (its `RedirectsHandler`, which parses `_redirects` with
  * Netlify's parser and matches with Netlify's own matcher). A match with a 3xx status is a
- * redirect; 200 (rewrite, proxy) is the origin answering.
+ * redirect; 200 (rewrite, proxy) is the origin answering. `configPath`: a `netlify.toml` whose
+ * `[[redirects]]` Netlify reads too.
  */
-export async function netlify(dir, text) {
+export async function netlify(dir, text, configPath) {
   writeFileSync(path.join(dir, '_redirects'), text);
   const { RedirectsHandler } = await import('@netlify/redirects');
   const handler = new RedirectsHandler({
     projectDir: dir,
     configRedirects: [],
+    configPath,
     jwtRoleClaim: 'app_metadata.roles',
     jwtSecret: JWT_SECRET,
   });

@@ -14,9 +14,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DIFFERENCES } from './differences.mjs';
+import { DIFFERENCES, NOT_IMPORTED } from './differences.mjs';
 import * as generate from './generate.mjs';
 import * as peers from './peers.mjs';
+import { cases as realworldCases, realworldDir, vercelCase } from './realworld.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -114,9 +115,21 @@ async function peerRun(name) {
     ({ requests } = g);
     format = 'cloudflare-csv';
   }
+  return compare(name, format, file, judge, requests);
+}
+
+/** Imports `file`, asks the judge and our engine every request, and tallies the answers. */
+async function compare(name, format, file, judge, requests, without) {
   const { bundle, refused } = importRules(format, file);
   const expected = [];
-  for (const req of requests) expected.push(await judge(req));
+  for (const req of requests) {
+    try {
+      expected.push(await judge(req));
+    } catch (e) {
+      // The platform's engine fails the request (Netlify's on a target it cannot parse).
+      expected.push({ outcome: 'error', error: e.message });
+    }
+  }
   const answers = ours(bundle, requests, expected);
   const tally = { requests: requests.length, agree: 0, peerFailed: 0, listed: new Map(), unlisted: [] };
   requests.forEach((req, i) => {
@@ -134,6 +147,24 @@ async function peerRun(name) {
     if (known) tally.listed.set(known.name, (tally.listed.get(known.name) ?? 0) + 1);
     else tally.unlisted.push({ req, peer, us });
   });
+  if (without && tally.unlisted.length) {
+    // A difference the refused entries explain: the platform without them answers as we do.
+    const lines = new Set(refused.map((l) => Number(/:(\d+): not imported:/.exec(l)?.[1])));
+    const judgeWithout = await without(lines, refused);
+    const left = [];
+    for (const u of tally.unlisted) {
+      let alt;
+      try {
+        alt = await judgeWithout(u.req);
+      } catch (e) {
+        alt = { outcome: 'error', error: e.message };
+      }
+      const known = same(alt, u.us) ? NOT_IMPORTED : DIFFERENCES.find((d) => d.peer === name && d.applies(u.req, u.peer, u.us));
+      if (known) tally.listed.set(known.name, (tally.listed.get(known.name) ?? 0) + 1);
+      else left.push(u);
+    }
+    tally.unlisted = left;
+  }
   return { name, refused, ...tally };
 }
 
@@ -158,6 +189,68 @@ for (const name of ['netlify', 'vercel', 'nextjs', 'cloudflare']) {
     failedPeers++;
   } else {
     passedPeers++;
+  }
+}
+
+// The project's own Vercel import fixtures (unnamed groups, `(/?)`, `(.*)` rests under strict
+// trailing slashes, `{/}?`), asked of Vercel's engine the same way as the real files.
+for (const input of ['vercel-groups.json', 'vercel-rests.json', 'vercel-patterns.json']) {
+  const c = vercelCase(path.join(ROOT, 'tests/cli/import', input), false);
+  const r = await compare(c.peer, c.format, c.file, await c.judge(), c.requests, c.without);
+  const both = r.requests - r.peerFailed - (r.listed.get(NOT_IMPORTED.name) ?? 0);
+  console.log(`fixture ${input}: ${r.requests} requests, ${both} answered by both, ${r.agree} agree, ${r.unlisted.length} unlisted`);
+  for (const [d, n] of r.listed) console.log(`  listed: ${d} (${n})`);
+  for (const u of r.unlisted) {
+    console.log(`  UNLISTED ${JSON.stringify(u.req)}\n    peer: ${JSON.stringify(u.peer)}\n    ours: ${JSON.stringify(u.us)}`);
+  }
+  if (r.unlisted.length) {
+    failed = true;
+    failedPeers++;
+  } else {
+    passedPeers++;
+  }
+}
+
+// The real files, per peer: files, entries, refusals, agreement, and every difference left.
+const real = realworldDir(ROOT);
+if (!real) {
+  console.log(`realworld: ${path.resolve(ROOT, '../shared/realworld')} not found; real files skipped`);
+} else {
+  const byPeer = new Map();
+  for (const c of await realworldCases(real, tmp)) {
+    const r = await compare(c.peer, c.format, c.file, await c.judge(), c.requests, c.without);
+    const t = byPeer.get(c.peer) ?? { files: 0, entries: 0, refused: [], requests: 0, both: 0, agree: 0, listed: new Map(), unlisted: [] };
+    t.files++;
+    t.entries += c.entries;
+    t.refused.push(...r.refused.map((l) => l.replace(`${real}/`, '')));
+    t.requests += r.requests;
+    t.both += r.requests - r.peerFailed;
+    t.agree += r.agree;
+    for (const [d, n] of r.listed) t.listed.set(d, (t.listed.get(d) ?? 0) + n);
+    t.unlisted.push(...r.unlisted.map((u) => ({ ...u, file: path.relative(real, c.file) })));
+    byPeer.set(c.peer, t);
+  }
+  for (const [name, t] of byPeer) {
+    // Answers both give: not the requests the platform fails, nor those only a refused entry
+    // answers (we give no answer of that entry's).
+    const both = t.both - (t.listed.get(NOT_IMPORTED.name) ?? 0);
+    const pct = (100 * t.agree) / both;
+    console.log(
+      `realworld ${name}: ${t.files} files, ${t.entries} entries, ${t.refused.length} refused ` +
+        `(${((100 * t.refused.length) / t.entries).toFixed(1)} %), ${t.requests} requests, ${both} answered by both, ` +
+        `${t.agree} agree (${pct.toFixed(2)} %), ${t.unlisted.length} unlisted`,
+    );
+    for (const [d, n] of t.listed) console.log(`  listed: ${d} (${n}): ${[...DIFFERENCES, NOT_IMPORTED].find((x) => x.name === d).reason}`);
+    if (verbose) for (const l of t.refused) console.log(`  refused: ${l}`);
+    for (const u of t.unlisted) {
+      console.log(`  UNLISTED ${u.file} ${JSON.stringify(u.req)}\n    peer: ${JSON.stringify(u.peer)}\n    ours: ${JSON.stringify(u.us)}`);
+    }
+    if (t.unlisted.length) {
+      failed = true;
+      failedPeers++;
+    } else {
+      passedPeers++;
+    }
   }
 }
 rmSync(tmp, { recursive: true, force: true });

@@ -275,6 +275,23 @@ pub(crate) fn uncaptured(to: &str, captures: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The reason a target with a scheme other than `http` / `https` cannot be imported
+/// (`itms-apps://...`, and `itms-apps:apps.apple.com/...` or `mailto:a@b.c` without `//`, whose
+/// `:apps` would otherwise read as a placeholder); `None` for a path or an `http(s)` URL.
+pub(crate) fn other_scheme(to: &str) -> Option<String> {
+    let (scheme, _) = to.split_once(':')?;
+    let mut chars = scheme.chars();
+    let is_scheme = chars.next()?.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (is_scheme && !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https"))
+        .then(|| {
+            format!(
+                "scheme `{scheme}` is not allowed in a redirect target (use `https://` (or \
+                 `http://`)); redirect to an https page that links to it"
+            )
+        })
+}
+
 /// Splits `https://host/path?query` (scheme optional when `scheme_optional`) into
 /// `(scheme, host, path, query)`; a bare path gives no host.
 pub(crate) fn split_url(url: &str) -> (Option<&str>, Option<&str>, &str, Option<&str>) {

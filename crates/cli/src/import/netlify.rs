@@ -5,7 +5,7 @@
 //! status codes (301 when absent). Netlify applies a rule without `!` only when no file exists at
 //! the path; the edge cannot see the origin's files, so every imported rule applies as if forced.
 
-use super::{split_url, uncaptured, Imported, Rule};
+use super::{other_scheme, split_url, uncaptured, Imported, Rule};
 use serde_json::Value;
 
 /// One redirect as Netlify describes it, from either file format.
@@ -52,6 +52,10 @@ fn parse_line(line: usize, tokens: &[&str], imported: &mut Imported) -> Option<E
     while let Some(tok) = rest.first() {
         if is_target(tok) {
             break;
+        }
+        if let Some(message) = other_scheme(tok).filter(|_| !tok.contains('=')) {
+            imported.drop_rule(Some(line), format!("{from}: {message}"));
+            return None;
         }
         match tok.split_once('=') {
             Some((k, v)) => query.push((k.to_string(), v.to_string())),
@@ -163,8 +167,14 @@ pub fn import_toml(text: &str) -> Result<Imported, String> {
                 conditions.push((k.clone(), values));
             }
         }
-        if table.get("signed").is_some() {
-            conditions.push(("Signed".to_string(), Vec::new()));
+        if let Some(signed) = table.get("signed") {
+            // `signed = "API_SIGNATURE_TOKEN"` names the environment variable holding the
+            // secret Netlify signs the proxied request with: a value, not a condition to test.
+            let name = match signed {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            conditions.push(("Signed".to_string(), vec![name]));
         }
         let entry = Entry {
             line,
@@ -247,6 +257,21 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
                 entry.from
             ),
         );
+    }
+    let mut path = path;
+    if path.len() > 1 && path.ends_with("//") {
+        // Netlify's matcher reads `/a//` as `/a` (with or without its trailing slash); as
+        // written the pattern would never match.
+        let trimmed = path.trim_end_matches('/');
+        let single = if trimmed.is_empty() { "/" } else { trimmed };
+        imported.note(
+            line,
+            format!(
+                "{}: a source ending in `//` matches on Netlify as {single}; imported as {single}",
+                entry.from
+            ),
+        );
+        path = single;
     }
     let mut captures = Vec::new();
     let mut segments = Vec::new();
@@ -359,6 +384,10 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
                 entry.from
             ),
         );
+        return false;
+    }
+    if let Some(message) = other_scheme(&entry.to) {
+        imported.drop_rule(line, format!("{}: {message}", entry.from));
         return false;
     }
     let unknown = uncaptured(&entry.to, &captures);

@@ -6,18 +6,19 @@
 //! over when they are literal text or `.*` wildcards; a query item without a value, or with a
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
-use super::path_to_regexp::{convert_source, destination as destination_for};
-use super::{uncaptured, Conditions, Imported, Rule, Settings};
+use super::path_to_regexp::{convert_source, could_match, destination as destination_for};
+use super::{other_scheme, uncaptured, Conditions, Imported, Rule, Settings};
 use serde_json::Value;
 
 /// Converts a `vercel.json` (or a bare `redirects` array): paths match case-sensitively, as
 /// Vercel's routes do.
 pub fn import_json(text: &str) -> Result<Imported, String> {
-    let mut imported = import_with(text, "vercel")?;
-    // Vercel's routes match `/a/` and `/a` as different paths, and no placeholder takes the
-    // slash (path-to-regexp `strict`).
+    let (mut imported, strict) = import_with(text, "vercel")?;
+    // Vercel's routes match `/a/` and `/a` as different paths, and no `:name*` takes the slash
+    // (path-to-regexp `strict`): `"exact"`. A `(.*)` group does take it; a file with such groups
+    // and no `:name*` rests says so with `"strict"` (`/x/(.*)` becomes `/x/:p1*`).
     imported.bundle.settings = Some(Settings {
-        trailing_slash: Some("exact"),
+        trailing_slash: Some(if strict { "strict" } else { "exact" }),
         ..Settings::default()
     });
     Ok(imported)
@@ -26,7 +27,7 @@ pub fn import_json(text: &str) -> Result<Imported, String> {
 /// Converts the array a Next.js `redirects()` returns, saved as JSON: Next.js matches paths
 /// case-insensitively (path-to-regexp's default), so the bundle does too.
 pub fn import_nextjs(text: &str) -> Result<Imported, String> {
-    let mut imported = import_with(text, "nextjs")?;
+    let (mut imported, _) = import_with(text, "nextjs")?;
     // Next.js removes a trailing slash before its redirects run (`trailingSlash: false`), so
     // `/a/` matches as `/a` and no capture holds the slash.
     imported.bundle.settings = Some(Settings {
@@ -37,7 +38,9 @@ pub fn import_nextjs(text: &str) -> Result<Imported, String> {
     Ok(imported)
 }
 
-fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
+/// Imports the entries; true when the bundle needs `trailing_slash: "strict"` (see
+/// [`import_json`]).
+fn import_with(text: &str, prefix: &str) -> Result<(Imported, bool), String> {
     let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let entries = match &doc {
         Value::Array(items) => items,
@@ -47,25 +50,184 @@ fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
         },
         _ => return Err("expected a \"redirects\" array or a top-level array".into()),
     };
-    let source_lines = key_lines(text, "\"source\"");
+    let source_lines = entry_lines(text, matches!(doc, Value::Object(_)));
+    let sources: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e.get("source").and_then(Value::as_str))
+        .collect();
+    let strict = prefix == "vercel"
+        && sources
+            .iter()
+            .any(|s| s.ends_with("/(.*)") || s.ends_with("(/.*)?"))
+        && !sources.iter().any(|s| has_named_rest(s));
+    let all: Vec<(Option<usize>, &str)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(n, e)| Some((source_lines.get(n).copied(), e.get("source")?.as_str()?)))
+        .collect();
     let mut imported = Imported::new();
     for (n, entry) in entries.iter().enumerate() {
         let line = source_lines.get(n).copied();
-        convert(n, line, entry, prefix, &mut imported);
+        // The entries after this one (their lines and sources), for `/x/(.*)`'s bare `/x`.
+        let later: Vec<(Option<usize>, &str)> = all
+            .iter()
+            .copied()
+            .filter(|(l, _)| l.zip(line).is_some_and(|(l, line)| l > line))
+            .collect();
+        for form in forms(entry, strict) {
+            convert(n, line, &form, prefix, strict, &later, &mut imported);
+        }
     }
-    Ok(imported)
+    Ok((imported, strict))
 }
 
-/// 1-based lines of each occurrence of `key`, in order.
-fn key_lines(text: &str, key: &str) -> Vec<usize> {
+/// Whether a source has a `:name*` or `:name+` rest (which takes no trailing slash on Vercel).
+fn has_named_rest(source: &str) -> bool {
+    source.split(':').skip(1).any(|p| {
+        let end = p.find(|c: char| !is_name_char(c)).unwrap_or(p.len());
+        p[end..].starts_with(['*', '+'])
+    })
+}
+
+/// The entry as one or two entries: `/x(/.*)?` (Vercel, strict) is `/x` with `$n` empty, then
+/// `/x/(.*)` with `$n` as `/$n` (the group holds the `/`). The second carries `"_form"`.
+fn forms(entry: &Value, strict: bool) -> Vec<Value> {
+    let text = |k: &str| entry.get(k).and_then(Value::as_str);
+    let (Some(source), Some(dest)) = (text("source"), text("destination")) else {
+        return vec![entry.clone()];
+    };
+    let Some(base) = source
+        .strip_suffix("(/.*)?")
+        .filter(|b| strict && !b.is_empty())
+    else {
+        return vec![entry.clone()];
+    };
+    let group = format!("${}", groups_in(base) + 1);
+    let with = |source: String, dest: String, form: &str| {
+        let mut e = entry.clone();
+        e["source"] = Value::String(source);
+        e["destination"] = Value::String(dest);
+        e["_form"] = Value::String(form.to_string());
+        e
+    };
+    vec![
+        with(base.to_string(), replace_group(dest, &group, ""), "bare"),
+        with(
+            format!("{base}/(.*)"),
+            replace_group(dest, &group, &format!("/{group}")),
+            "rest",
+        ),
+    ]
+}
+
+/// The numbered groups in a path-to-regexp source: `:name` placeholders and `(` groups.
+fn groups_in(source: &str) -> usize {
+    let b = source.as_bytes();
+    (0..b.len())
+        .filter(|&i| {
+            let escaped = i > 0 && b[i - 1] == b'\\';
+            match b[i] {
+                b'(' => !escaped && b.get(i + 1) != Some(&b'?'),
+                b':' => {
+                    let end = (i + 1..b.len())
+                        .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_'))
+                        .unwrap_or(b.len());
+                    end > i + 1 && b.get(end) != Some(&b'(')
+                }
+                _ => false,
+            }
+        })
+        .count()
+}
+
+/// `dest` with `$n` (not `$n0`) replaced.
+fn replace_group(dest: &str, group: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = dest;
+    while let Some(at) = rest.find(group) {
+        let after = &rest[at + group.len()..];
+        out.push_str(&rest[..at]);
+        if after.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str(group);
+        } else {
+            out.push_str(with);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The 1-based line of each redirect entry: its `"source"` key, or where the entry opens.
+/// Only the entries of the `redirects` array count (in a `vercel.json`, `headers` and
+/// `rewrites` hold `"source"` keys too), or of the top-level array when `in_object` is false.
+fn entry_lines(text: &str, in_object: bool) -> Vec<usize> {
     let mut lines = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        lines.extend(std::iter::repeat_n(i + 1, l.matches(key).count()));
+    let (mut line, mut depth) = (1usize, 0usize);
+    // The depth of the array whose elements are the entries, once it is open.
+    let mut array: Option<usize> = (!in_object).then_some(1);
+    let mut last_string = String::new();
+    let mut key_at_depth_one = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            chars.next();
+                        }
+                        '\n' => line += 1,
+                        c => s.push(c),
+                    }
+                }
+                if array.is_some_and(|a| depth == a + 1) && s == "source" {
+                    if let Some(l) = lines.last_mut() {
+                        *l = line;
+                    }
+                }
+                key_at_depth_one = depth == 1;
+                last_string = s;
+            }
+            '{' | '[' => {
+                depth += 1;
+                if c == '['
+                    && array.is_none()
+                    && depth == 2
+                    && key_at_depth_one
+                    && last_string == "redirects"
+                {
+                    array = Some(2);
+                } else if array.is_some_and(|a| depth == a + 1) {
+                    lines.push(line);
+                }
+            }
+            '}' | ']' => {
+                if array == Some(depth) {
+                    break;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            ',' | ':' => {}
+            _ => {}
+        }
     }
     lines
 }
 
-fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported: &mut Imported) {
+#[allow(clippy::too_many_arguments)]
+fn convert(
+    n: usize,
+    line: Option<usize>,
+    entry: &Value,
+    prefix: &str,
+    strict: bool,
+    later: &[(Option<usize>, &str)],
+    imported: &mut Imported,
+) {
     let label = format!("redirects[{n}]");
     let Some(obj) = entry.as_object() else {
         imported.drop_rule(line, format!("{label} is not an object"));
@@ -87,7 +249,17 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
         }
         None => match obj.get("permanent").and_then(Value::as_bool) {
             Some(false) => 307,
-            _ => 308,
+            Some(true) => 308,
+            // Next.js answers 307 when `permanent` is left out (its `getRedirectStatus`);
+            // vercel.json's `permanent` defaults to true.
+            None if prefix == "nextjs" => {
+                imported.note(
+                    line,
+                    format!("{source}: no `permanent`: 307, as Next.js answers"),
+                );
+                307
+            }
+            None => 308,
         },
     };
     if obj.get("basePath") == Some(&Value::Bool(false))
@@ -98,13 +270,33 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             format!("{source}: basePath/locale false: the source is taken as written"),
         );
     }
-    let parsed = match convert_source(source) {
+    let form = obj.get("_form").and_then(Value::as_str);
+    let parsed = match convert_source(source, prefix == "vercel", strict) {
         Ok(p) => p,
         Err(message) => {
             imported.drop_rule(line, message);
             return;
         }
     };
+    if let Some(bare) = parsed.bare.as_deref().filter(|_| form != Some("rest")) {
+        let bare_source = source.strip_suffix("/(.*)").unwrap_or(bare);
+        if let Some((later_line, later)) = later.iter().find(|(_, s)| could_match(s, bare_source)) {
+            let at = later_line.map_or(String::new(), |l| format!(" (line {l})"));
+            imported.drop_rule(
+                line,
+                format!(
+                    "{source}: Vercel does not match {bare_source} itself, which the rest would, \
+                     and lets it through to {later}{at}; rules.json cannot pass a request on to a \
+                     later rule: move that entry before this one, or write \
+                     `{bare_source}/:name*` if {bare_source} may redirect here too"
+                ),
+            );
+            return;
+        }
+    }
+    for note in &parsed.notes {
+        imported.note(line, note.clone());
+    }
     for name in &parsed.captures {
         if source.contains(&format!(":{name}+")) {
             imported.note(
@@ -118,7 +310,10 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
     }
     let mut captures = parsed.captures.clone();
     let mut rule = Rule {
-        id: format!("{prefix}-{}", n + 1),
+        id: match form {
+            Some(f) => format!("{prefix}-{}-{f}", n + 1),
+            None => format!("{prefix}-{}", n + 1),
+        },
         status: Some(status),
         ..Rule::default()
     };
@@ -159,14 +354,41 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             }
         }
     }
+    if let Some(bare) = parsed.bare.clone().filter(|_| form != Some("rest")) {
+        // Vercel's `/x/(.*)` does not match `/x`, which the rest would: a `"to": null` rule
+        // for `/x` first keeps it from this rule.
+        imported.note(
+            line,
+            format!(
+                "{source}: imported as a rest, which holds the trailing slash as the group does \
+                 (`trailing_slash: \"strict\"`); {bare} itself, which Vercel does not match \
+                 and no later entry does, gets a `\"to\": null` rule first (the origin answers \
+                 it, as on Vercel)"
+            ),
+        );
+        let guard = Rule {
+            id: format!("{}-bare", rule.id),
+            from: if bare.is_empty() { "/".into() } else { bare },
+            to: None,
+            status: None,
+            ..rule.clone()
+        };
+        push_variant(line, guard, prefix, &alternatives, source, imported);
+    }
     let several = parsed.variants.len() > 1;
     if several {
         imported.note(
             line,
-            format!(
-                "{source}: optional segments: imported as {} rules, with and without them",
-                parsed.variants.len()
-            ),
+            if source.ends_with("(/?)") || source.ends_with("{/}?") {
+                format!(
+                    "{source}: optional trailing slash: imported as 2 rules, with and without it"
+                )
+            } else {
+                format!(
+                    "{source}: optional segments: imported as {} rules, with and without them",
+                    parsed.variants.len()
+                )
+            },
         );
     }
     for (from, omitted) in &parsed.variants {
@@ -182,6 +404,10 @@ fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported:
             .filter(|c| !omitted.contains(c))
             .cloned()
             .collect();
+        if let Some(message) = other_scheme(&to) {
+            imported.drop_rule(line, format!("{source}: {message}"));
+            return;
+        }
         let unknown = uncaptured(&to, &known);
         if !unknown.is_empty() {
             imported.drop_rule(
