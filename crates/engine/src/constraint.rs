@@ -162,7 +162,7 @@ impl Constraint {
 /// Parses, checks and compiles one constraint within the size limits.
 fn compile(text: &str, fold: bool) -> Result<Dfa, Refusal> {
     let hir = parse_hir(text, fold)?;
-    let dfa = build_dfa(&[hir], MAX_DFA_BYTES)
+    let dfa = build_dfa(&[&hir], MAX_DFA_BYTES)
         .and_then(|dense| dense.to_sparse().ok())
         .ok_or_else(too_large)?;
     let start = dfa
@@ -204,7 +204,7 @@ fn parse_hir(text: &str, fold: bool) -> Result<Hir, Refusal> {
 
 /// One anchored DFA matching any of `patterns` (pattern `k` is `patterns[k]`), every match
 /// kept, within the size limits; `None` when it would be larger.
-fn build_dfa(patterns: &[Hir], max_bytes: usize) -> Option<dense::DFA<Vec<u32>>> {
+fn build_dfa(patterns: &[&Hir], max_bytes: usize) -> Option<dense::DFA<Vec<u32>>> {
     let nfa = thompson::Compiler::new()
         .configure(
             thompson::Config::new()
@@ -230,7 +230,6 @@ fn build_dfa(patterns: &[Hir], max_bytes: usize) -> Option<dense::DFA<Vec<u32>>>
 
 /// What a segment must look like for one shaped placeholder: a literal prefix, a middle
 /// (any non-empty text, or a constraint) and a literal suffix, as [`ShapeSet`] reads it.
-#[derive(Clone)]
 pub(crate) struct ShapeParts<'s> {
     pub prefix: &'s str,
     pub constraint: Option<&'s Constraint>,
@@ -273,76 +272,75 @@ pub(crate) enum End {
 /// Most literals one shape is filed under (a class or an alternation at an end makes several).
 const MAX_END_LITERALS: usize = 16;
 
-/// The shape's whole pattern: prefix, middle and suffix.
-fn shape_hir(shape: &ShapeParts<'_>) -> Option<Hir> {
-    use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Repetition};
-    let middle = match shape.constraint {
-        Some(c) => parse_hir(&c.text, c.fold).ok()?,
-        None => Hir::repetition(Repetition {
-            min: 1,
-            max: None,
-            greedy: true,
-            sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
-                ClassBytesRange::new(0, 255),
-            ])))),
-        }),
-    };
-    let literal = |t: &str| Hir::literal(t.as_bytes());
-    Some(Hir::concat(vec![
-        literal(shape.prefix),
-        middle,
-        literal(shape.suffix),
-    ]))
+/// One shape's whole pattern (prefix, middle and suffix), parsed once for both what the index
+/// files it under ([`ShapePattern::end_literals`]) and the sets it joins ([`ShapeSet::build`]).
+pub(crate) struct ShapePattern {
+    hir: Hir,
+    /// The bytes of prefix plus suffix, and whether a constraint reads the middle.
+    frame: (usize, bool),
 }
 
-/// Texts one of which every segment with this shape ends (or starts) with: the end whose
-/// shortest text is longest, `None` when neither end has such texts (`\d+`). The rule index
-/// files a shape under them, so that a segment meets only the shapes its ends allow.
-pub(crate) fn end_literals(shape: &ShapeParts<'_>) -> Option<(End, Vec<Vec<u8>>)> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = shape_hir(shape)?;
-    let side = |kind: ExtractKind| -> Option<Vec<Vec<u8>>> {
-        let seq = Extractor::new()
-            .kind(kind)
-            .limit_class(4)
-            .limit_total(MAX_END_LITERALS)
-            .extract(&hir);
-        let lits = seq.literals()?;
-        if lits.is_empty() || lits.len() > MAX_END_LITERALS || lits.iter().any(|l| l.is_empty()) {
-            return None;
+impl ShapePattern {
+    /// The pattern of `shape`; `None` only if its constraint no longer parses (it compiled).
+    pub(crate) fn new(shape: &ShapeParts<'_>) -> Option<ShapePattern> {
+        use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Repetition};
+        let middle = match shape.constraint {
+            Some(c) => parse_hir(&c.text, c.fold).ok()?,
+            None => Hir::repetition(Repetition {
+                min: 1,
+                max: None,
+                greedy: true,
+                sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
+                    ClassBytesRange::new(0, 255),
+                ])))),
+            }),
+        };
+        let literal = |t: &str| Hir::literal(t.as_bytes());
+        Some(ShapePattern {
+            hir: Hir::concat(vec![literal(shape.prefix), middle, literal(shape.suffix)]),
+            frame: (
+                shape.prefix.len() + shape.suffix.len(),
+                shape.constraint.is_some(),
+            ),
+        })
+    }
+
+    /// Texts one of which every segment with this shape ends (or starts) with: the end whose
+    /// shortest text is longest, `None` when neither end has such texts (`\d+`). The rule
+    /// index files a shape under them, so that a segment meets only the shapes its ends allow.
+    pub(crate) fn end_literals(&self) -> Option<(End, Vec<Vec<u8>>)> {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        let side = |kind: ExtractKind| -> Option<Vec<Vec<u8>>> {
+            let seq = Extractor::new()
+                .kind(kind)
+                .limit_class(4)
+                .limit_total(MAX_END_LITERALS)
+                .extract(&self.hir);
+            let lits = seq.literals()?;
+            if lits.is_empty() || lits.len() > MAX_END_LITERALS || lits.iter().any(|l| l.is_empty())
+            {
+                return None;
+            }
+            Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+        };
+        let shortest = |l: &Option<Vec<Vec<u8>>>| {
+            l.as_ref()
+                .map_or(0, |l| l.iter().map(Vec::len).min().unwrap_or(0))
+        };
+        let (last, first) = (side(ExtractKind::Suffix), side(ExtractKind::Prefix));
+        if shortest(&last) >= shortest(&first) {
+            last.map(|l| (End::Last, l))
+        } else {
+            first.map(|l| (End::First, l))
         }
-        Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
-    };
-    let shortest = |l: &Option<Vec<Vec<u8>>>| {
-        l.as_ref()
-            .map_or(0, |l| l.iter().map(Vec::len).min().unwrap_or(0))
-    };
-    let (last, first) = (side(ExtractKind::Suffix), side(ExtractKind::Prefix));
-    if shortest(&last) >= shortest(&first) {
-        last.map(|l| (End::Last, l))
-    } else {
-        first.map(|l| (End::First, l))
     }
 }
 
 impl ShapeSet {
-    /// Sets covering `shapes`, in order (pattern `k` of the sets, counted across them, is
-    /// `shapes[k]`): as few as the size limit allows. Empty when one shape cannot be built
-    /// into a set (each constraint compiled alone, so only past the limits).
-    pub(crate) fn build(shapes: &[ShapeParts<'_>]) -> Vec<ShapeSet> {
-        let mut patterns = Vec::with_capacity(shapes.len());
-        for shape in shapes {
-            let Some(hir) = shape_hir(shape) else {
-                return Vec::new();
-            };
-            patterns.push((
-                hir,
-                (
-                    shape.prefix.len() + shape.suffix.len(),
-                    shape.constraint.is_some(),
-                ),
-            ));
-        }
+    /// Sets covering `patterns`, in order (pattern `k` of the sets, counted across them, is
+    /// `patterns[k]`): as few as the size limit allows. Empty when one pattern cannot be
+    /// built into a set (each constraint compiled alone, so only past the limits).
+    pub(crate) fn build(patterns: &[&ShapePattern]) -> Vec<ShapeSet> {
         let mut sets = Vec::new();
         for chunk in patterns.chunks(MAX_SHAPES_PER_SET) {
             if !Self::split(chunk, &mut sets) {
@@ -354,14 +352,14 @@ impl ShapeSet {
 
     /// Builds `patterns` into one set, or halves them until each half builds; false if one
     /// alone does not.
-    fn split(patterns: &[(Hir, (usize, bool))], out: &mut Vec<ShapeSet>) -> bool {
-        let hirs: Vec<Hir> = patterns.iter().map(|(h, _)| h.clone()).collect();
+    fn split(patterns: &[&ShapePattern], out: &mut Vec<ShapeSet>) -> bool {
+        let hirs: Vec<&Hir> = patterns.iter().map(|p| &p.hir).collect();
         if let Some(dfa) = build_dfa(&hirs, MAX_SHAPE_SET_BYTES) {
             if let Ok(start) = dfa.start_state(&start::Config::new().anchored(Anchored::Yes)) {
                 out.push(ShapeSet {
                     dfa,
                     start,
-                    frame: patterns.iter().map(|(_, f)| *f).collect(),
+                    frame: patterns.iter().map(|p| p.frame).collect(),
                 });
                 return true;
             }

@@ -10,7 +10,7 @@
 //! shape found still checks its whole pattern; what is found here only narrows the
 //! candidates, so a request's cost does not grow with the number of shapes at one place.
 
-use crate::constraint::{end_literals, End, ShapeParts, ShapeSet};
+use crate::constraint::{End, ShapeParts, ShapePattern, ShapeSet};
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
@@ -27,14 +27,16 @@ struct Group {
 }
 
 impl Group {
-    fn finish(&mut self, parts: &[ShapeParts<'_>]) {
+    fn finish(&mut self, patterns: &[Option<ShapePattern>]) {
         if self.shapes.len() > MAX_PLAIN_GROUP {
-            let mine: Vec<ShapeParts<'_>> = self
+            let mine: Option<Vec<&ShapePattern>> = self
                 .shapes
                 .iter()
-                .map(|&k| parts[k as usize].clone())
+                .map(|&k| patterns[k as usize].as_ref())
                 .collect();
-            self.sets = ShapeSet::build(&mine);
+            if let Some(mine) = mine {
+                self.sets = ShapeSet::build(&mine);
+            }
         }
     }
 
@@ -87,9 +89,10 @@ pub(crate) struct ShapeFinder {
 impl ShapeFinder {
     /// Files `parts` (shape `k` is `parts[k]`).
     pub(crate) fn build(parts: &[ShapeParts<'_>]) -> ShapeFinder {
+        let patterns: Vec<Option<ShapePattern>> = parts.iter().map(ShapePattern::new).collect();
         let mut finder = ShapeFinder::default();
-        for (k, shape) in parts.iter().enumerate() {
-            match end_literals(shape) {
+        for (k, pattern) in patterns.iter().enumerate() {
+            match pattern.as_ref().and_then(ShapePattern::end_literals) {
                 Some((end, texts)) => {
                     let ends = match end {
                         End::Last => &mut finder.last,
@@ -111,10 +114,10 @@ impl ShapeFinder {
             ends.lens.sort_unstable();
             ends.lens.dedup();
             for group in ends.by_text.values_mut() {
-                group.finish(parts);
+                group.finish(&patterns);
             }
         }
-        finder.rest.finish(parts);
+        finder.rest.finish(&patterns);
         finder
     }
 
