@@ -172,7 +172,7 @@ impl Numbers {
 
 /// Inclusive ranges sorted by start, overlapping and adjacent ones joined.
 fn merged(mut ranges: Vec<(u128, u128)>) -> Box<[(u128, u128)]> {
-    heap_sort(&mut ranges);
+    ranges.sort_unstable();
     let mut out: Vec<(u128, u128)> = Vec::with_capacity(ranges.len());
     for (s, e) in ranges {
         match out.last_mut() {
@@ -182,35 +182,6 @@ fn merged(mut ranges: Vec<(u128, u128)>) -> Box<[(u128, u128)]> {
         }
     }
     out.into_boxed_slice()
-}
-
-/// Sorts `items` in place, O(n log n) with no allocation. A heap sort of one type rather than
-/// the standard library's sort: an instance of that costs 2.5 KB of the worker's gzipped wasm,
-/// this a tenth of it, and tables are sorted once, when a bundle is compiled.
-fn heap_sort(items: &mut [(u128, u128)]) {
-    fn sift_down(items: &mut [(u128, u128)], mut root: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= items.len() {
-                return;
-            }
-            if child + 1 < items.len() && items[child] < items[child + 1] {
-                child += 1;
-            }
-            if items[root] >= items[child] {
-                return;
-            }
-            items.swap(root, child);
-            root = child;
-        }
-    }
-    for root in (0..items.len() / 2).rev() {
-        sift_down(items, root);
-    }
-    for end in (1..items.len()).rev() {
-        items.swap(0, end);
-        sift_down(&mut items[..end], 0);
-    }
 }
 
 /// A merged table of 32-bit values as `u32`s.
@@ -279,25 +250,6 @@ mod tests {
         assert!(has(&one, "2001:db8::1") && !has(&one, "2001:db8::2") && !has(&one, "2001:db8::"));
         let mapped = table(&["::ffff:192.0.2.0/120"]);
         assert!(has(&mapped, "192.0.2.200") && !has(&mapped, "192.0.3.1"));
-    }
-
-    #[test]
-    fn heap_sort_sorts() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for len in [0, 1, 2, 3, 10, 257] {
-            let mut items: Vec<(u128, u128)> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (u128::from(state % 50), u128::from(state % 7))
-                })
-                .collect();
-            let mut expected = items.clone();
-            expected.sort();
-            heap_sort(&mut items);
-            assert_eq!(items, expected, "{len} items");
-        }
     }
 
     #[test]
