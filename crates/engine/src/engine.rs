@@ -5,6 +5,7 @@ use crate::artifact::{Artifact, ArtifactError, How, Need};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::{Candidates, Index};
 use crate::evaluate::request_url::PathSegments;
+use crate::evaluate::timed::Clock;
 use crate::evaluate::trace::Explanation;
 use crate::evaluate::visitor::Query;
 use crate::request::Request;
@@ -146,12 +147,13 @@ impl Part {
         path: &PathSegments<'_>,
         key: &str,
         query: &mut Query<'_>,
+        clock: &mut Clock,
         out: &mut SmallVec<[&'e Rule; 8]>,
     ) {
         let mut ids = Candidates::new();
         self.index
             .get_or_init(|| Index::build(&self.rules))
-            .candidates(&self.rules, host, path, key, query, &mut ids);
+            .candidates(&self.rules, host, path, key, query, clock, &mut ids);
         out.extend(ids.iter().map(|&i| &self.rules[i as usize]));
     }
 }
@@ -316,12 +318,13 @@ impl Engine {
         host: &str,
         path: &PathSegments<'_>,
         query: &mut Query<'_>,
+        clock: &mut Clock,
         supplied: &[&'e Part],
         out: &mut SmallVec<[&'e Rule; 8]>,
     ) -> bool {
         let key = path.key();
         match &self.source {
-            Source::Whole(part) => part.collect(host, path, &key, query, out),
+            Source::Whole(part) => part.collect(host, path, &key, query, clock, out),
             Source::Artifact(a) => {
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
@@ -347,7 +350,7 @@ impl Engine {
                 }
                 for part in read {
                     let mut run = SmallVec::new();
-                    part.collect(host, path, &key, query, &mut run);
+                    part.collect(host, path, &key, query, clock, &mut run);
                     runs.push(run);
                 }
                 merge_runs(&mut runs, out);

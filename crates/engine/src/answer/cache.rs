@@ -71,6 +71,21 @@ impl<'e> Varies<'e> {
 
     /// Notes what `rule` reads about the visitor; called for every candidate that is tried.
     pub(crate) fn add(&mut self, rule: &'e Rule) {
+        if rule.extras.is_some() && rule.when().has_window() {
+            let (after, before) = rule.when().window();
+            let open = self.now.is_some_and(|now| {
+                after.is_none_or(|a| now >= a) && before.is_none_or(|b| now < b)
+            });
+            if !open {
+                // Dormant at this instant: nothing else it reads can change the answer before
+                // its window's next bound does.
+                after
+                    .into_iter()
+                    .chain(before)
+                    .for_each(|t| self.add_window(t));
+                return;
+            }
+        }
         if matches!(rule.action, Action::Split(_)) {
             // The assignment is read from a cookie, or drawn when there is none.
             self.any = true;
@@ -92,7 +107,9 @@ impl<'e> Varies<'e> {
         }
     }
 
-    fn add_window(&mut self, bound: i64) {
+    /// Notes a window bound read at this request (one of the candidates', or of the windows
+    /// the index left out).
+    pub(crate) fn add_window(&mut self, bound: i64) {
         let Some(now) = self.now else {
             self.window = Window::Unknown;
             return;

@@ -5,6 +5,7 @@
 use crate::condition::{Condition, Glob, QueryTest};
 use crate::evaluate::request_url::PathSegments;
 use crate::evaluate::shapes::ShapeFinder;
+use crate::evaluate::timed::{Clock, Timed, TIMED_FROM};
 use crate::evaluate::visitor::Query;
 use crate::limits::MAX_VALUE_BYTES_TESTED;
 use crate::pattern::{Pattern, Segment, Shaped};
@@ -36,9 +37,38 @@ struct Node {
     /// Children by the shape of a shaped placeholder (`:id(\d+)`, `{:slug}.html`).
     shaped: Option<Box<ShapedEdges>>,
     /// Rules whose pattern ends here.
-    end: Ids,
+    end: Listed,
     /// Rules whose pattern ends here with a splat (zero or more further segments).
-    splat: Ids,
+    splat: Listed,
+}
+
+/// The rules of one place in the trie, ascending; once every rule is in, those with a time
+/// window are also held by instant when there are many ([`Timed`]).
+#[derive(Debug, Default)]
+struct Listed {
+    ids: Ids,
+    timed: Option<Box<Timed>>,
+}
+
+impl Listed {
+    fn push(&mut self, rule: u32) {
+        self.ids.push(rule);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    fn finish(&mut self, rules: &[Rule]) {
+        self.timed = Timed::build(rules, &self.ids).map(Box::new);
+    }
+
+    fn collect(&self, clock: &mut Clock, out: &mut Candidates) {
+        match &self.timed {
+            Some(timed) => timed.collect(clock, out),
+            None => out.extend_from_slice(&self.ids),
+        }
+    }
 }
 
 /// The shaped placeholders leaving one node: one child per distinct shape, and the sets that
@@ -71,6 +101,8 @@ enum Shared {
     /// Many rules told apart by the value of one query parameter (a lookup table such as
     /// `/product.php?id=123 → /items/123`): all of them, keyed by that value.
     Keyed(Keyed),
+    /// Many rules open in time windows (a launch calendar): all of them, by instant.
+    Timed(Box<Timed>),
 }
 
 impl Default for Shared {
@@ -253,7 +285,9 @@ impl PathIndex {
             match self.exact.find(h, |&r| key_of(rules, r) == key) {
                 Some(&first) => match self.more.entry(first).or_default() {
                     Shared::List(list) => list.push(rule),
-                    Shared::Keyed(_) => unreachable!("keyed only once every rule is in"),
+                    Shared::Keyed(_) | Shared::Timed(_) => {
+                        unreachable!("keyed or timed only once every rule is in")
+                    }
                 },
                 None => {
                     self.exact
@@ -322,6 +356,7 @@ impl PathIndex {
         path: &PathSegments<'_>,
         key: &str,
         query: &mut Query<'_>,
+        clock: &mut Clock,
         out: &mut Candidates,
     ) {
         if let Some(&first) = self.exact.find(hash(key), |&r| key_of(rules, r) == key) {
@@ -332,10 +367,11 @@ impl PathIndex {
                     out.extend_from_slice(more);
                 }
                 Some(Shared::Keyed(keyed)) => keyed.collect(query, out),
+                Some(Shared::Timed(timed)) => timed.collect(clock, out),
             }
         }
         if self.nodes.len() > 1 || !self.nodes[0].splat.is_empty() {
-            self.walk(0, path, 0, out);
+            self.walk(0, path, 0, clock, out);
         }
     }
 
@@ -355,34 +391,45 @@ impl PathIndex {
             if let Some(edges) = &mut node.shaped {
                 edges.by_hash = HashMap::default();
             }
+            node.end.finish(rules);
+            node.splat.finish(rules);
         }
         for (&first, shared) in self.more.iter_mut() {
             if let Shared::List(list) = shared {
-                if list.len() + 1 >= KEYED_FROM {
+                if list.len() + 1 >= KEYED_FROM.min(TIMED_FROM) {
                     let mut ids = Vec::with_capacity(list.len() + 1);
                     ids.push(first);
                     ids.extend_from_slice(list);
                     if let Some(keyed) = Keyed::build(rules, &ids) {
                         *shared = Shared::Keyed(keyed);
+                    } else if let Some(timed) = Timed::build(rules, &ids) {
+                        *shared = Shared::Timed(Box::new(timed));
                     }
                 }
             }
         }
     }
 
-    fn walk(&self, node: usize, path: &PathSegments<'_>, i: usize, out: &mut Candidates) {
+    fn walk(
+        &self,
+        node: usize,
+        path: &PathSegments<'_>,
+        i: usize,
+        clock: &mut Clock,
+        out: &mut Candidates,
+    ) {
         let n = &self.nodes[node];
-        out.extend_from_slice(&n.splat);
+        n.splat.collect(clock, out);
         let Some(seg) = path.decoded.get(i) else {
-            out.extend_from_slice(&n.end);
+            n.end.collect(clock, out);
             return;
         };
         if let Some(&child) = n.literal.get(seg.as_ref()) {
-            self.walk(child as usize, path, i + 1, out);
+            self.walk(child as usize, path, i + 1, clock, out);
         }
         if let Some(child) = n.param {
             if !seg.is_empty() {
-                self.walk(child as usize, path, i + 1, out);
+                self.walk(child as usize, path, i + 1, clock, out);
             }
         }
         if let Some(edges) = &n.shaped {
@@ -391,14 +438,14 @@ impl PathIndex {
             }
             let Some(finder) = &edges.finder else {
                 for &(_, child) in &edges.shapes {
-                    self.walk(child as usize, path, i + 1, out);
+                    self.walk(child as usize, path, i + 1, clock, out);
                 }
                 return;
             };
             let mut hits: SmallVec<[u32; 8]> = SmallVec::new();
             finder.collect(seg, &mut hits);
             for k in hits {
-                self.walk(edges.shapes[k as usize].1 as usize, path, i + 1, out);
+                self.walk(edges.shapes[k as usize].1 as usize, path, i + 1, clock, out);
             }
         }
     }
@@ -451,7 +498,8 @@ impl Index {
     }
 
     /// Candidate rules for a host (lower-case) and path (`key`: [`PathSegments::key`]),
-    /// ascending by position in `rules`.
+    /// ascending by position in `rules`; `clock` says which windowed rules are open.
+    #[allow(clippy::too_many_arguments)] // each is one thing the request offers the index
     pub(crate) fn candidates(
         &self,
         rules: &[Rule],
@@ -459,12 +507,13 @@ impl Index {
         path: &PathSegments<'_>,
         key: &str,
         query: &mut Query<'_>,
+        clock: &mut Clock,
         out: &mut Candidates,
     ) {
-        self.any_host.collect(rules, path, key, query, out);
+        self.any_host.collect(rules, path, key, query, clock, out);
         if !self.exact_host.is_empty() {
             if let Some(idx) = self.exact_host.get(host) {
-                idx.collect(rules, path, key, query, out);
+                idx.collect(rules, path, key, query, clock, out);
             }
         }
         if !self.wildcard_host.is_empty() {
@@ -472,7 +521,7 @@ impl Index {
             while let Some(dot) = rest.find('.') {
                 rest = &rest[dot + 1..];
                 if let Some(idx) = self.wildcard_host.get(rest) {
-                    idx.collect(rules, path, key, query, out);
+                    idx.collect(rules, path, key, query, clock, out);
                 }
             }
         }

@@ -4,10 +4,12 @@
 pub(crate) mod index;
 pub(crate) mod request_url;
 mod shapes;
+pub(crate) mod timed;
 pub(crate) mod trace;
 pub(crate) mod visitor;
 
 use self::request_url::{PathSegments, RequestUrl};
+use self::timed::Clock;
 use self::trace::{TraceStep, Verdict};
 use self::visitor::Visitor;
 use crate::answer::build::{assignment_cookie, debug_value, redirect};
@@ -94,12 +96,24 @@ impl Engine {
         };
         let mut candidates: SmallVec<[&'e Rule; 8]> = SmallVec::new();
         let mut visitor = Visitor::new(request, url.query);
-        if !self.candidates(&host, &path, &mut visitor.query, supplied, &mut candidates) {
+        let mut clock = Clock::at(request.now, trace.is_some());
+        if !self.candidates(
+            &host,
+            &path,
+            &mut visitor.query,
+            &mut clock,
+            supplied,
+            &mut candidates,
+        ) {
             return Decision::Origin(Passthrough::default());
         }
         // What the candidates tried read of the visitor: the answer, whichever it is, depends
         // on all of it (a rule that did not hold decided as much as the one that did).
         let mut varies = Varies::at(request.now);
+        if let Some(bound) = clock.bound {
+            // Windows the index left out (or kept) bound the answer as if they were tried.
+            varies.add_window(bound);
+        }
         for &rule in &candidates {
             let outcome = if rule.allows_method(request.method) {
                 varies.add(rule);
