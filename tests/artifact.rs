@@ -7,11 +7,17 @@ use edge_redirects::{Decision, Engine, Request, RequestBuf};
 
 /// A bundle with every kind of routing: exact paths (some shared, some keyed by a query
 /// value), patterns under one and two literal segments, patterns starting with a placeholder,
-/// splats, host restrictions and conditions.
+/// splats, host restrictions and conditions, and rules comparing in their own case.
 fn mixed_bundle(n: usize) -> String {
     let mut rules = Vec::new();
     for i in 0..n {
         let rule = match i % 10 {
+            3 if i % 20 == 3 => format!(
+                r#"{{"id":"c{i}","from":"/Shop/Item-{i}.html","to":"/case/{i}","case_sensitive":true}}"#
+            ),
+            5 if i % 20 == 15 => format!(
+                r#"{{"id":"cb{i}","from":"/Blog/{i}/:slug","to":"/case-posts/{i}/:slug","case_sensitive":true}}"#
+            ),
             0..=4 => format!(r#"{{"id":"e{i}","from":"/shop/item-{i}.html","to":"/p/{i}"}}"#),
             5 => format!(r#"{{"id":"b{i}","from":"/blog/{i}/:slug","to":"/posts/{i}/:slug"}}"#),
             6 => format!(r#"{{"id":"d{i}","from":"/docs/v{i}/*","to":"/docs/latest/:splat"}}"#),
@@ -42,12 +48,17 @@ fn mixed_bundle(n: usize) -> String {
 /// Requests that hit every kind of rule, and miss.
 fn requests(n: usize) -> Vec<RequestBuf> {
     let mut out = Vec::new();
-    for i in (0..n).step_by(3) {
+    for i in (0..n)
+        .step_by(3)
+        .chain((0..n).filter(|i| i % 20 == 3 || i % 20 == 15))
+    {
         let host = format!("h{}.example.com", i % 7);
         for path in [
             format!("/shop/item-{i}.html"),
             format!("/SHOP/Item-{i}.HTML/"),
+            format!("/Shop/Item-{i}.html"),
             format!("/blog/{i}/hello"),
+            format!("/Blog/{i}/hello"),
             format!("/docs/v{i}/a/b"),
             format!("/docs/v{i}"),
             format!("/product.php?id={i}"),

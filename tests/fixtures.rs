@@ -31,6 +31,8 @@ macro_rules! fixture_tests {
 
 fixture_tests!(decisions:
     case_insensitive,
+    case_per_rule,
+    case_per_rule_insensitive_bundle,
     case_sensitive,
     conditions_cookie,
     conditions_header,

@@ -134,6 +134,7 @@ pub fn schema() -> Value {
                     "forward": { "type": "boolean", "description": "Post-Redirect-Get through the origin" },
                     "status": status,
                     "preserve_query": { "type": "boolean" },
+                    "case_sensitive": { "type": "boolean", "description": "this rule's literals compare case-sensitively (true) or after lower-casing (false), whatever the bundle's setting" },
                     "headers": { "type": "object", "additionalProperties": { "type": "string" } }
                 },
                 "anyOf": [

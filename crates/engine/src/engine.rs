@@ -4,10 +4,10 @@ use crate::answer::Decision;
 use crate::artifact::{Artifact, ArtifactError, How, Need};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::{Candidates, Index};
-use crate::evaluate::request_url::PathSegments;
 use crate::evaluate::timed::Clock;
 use crate::evaluate::trace::Explanation;
 use crate::evaluate::visitor::Query;
+use crate::evaluate::Paths;
 use crate::request::Request;
 use crate::rule::Rule;
 use crate::settings::Settings;
@@ -25,6 +25,9 @@ use std::sync::OnceLock;
 pub struct Engine {
     pub(crate) settings: Settings,
     source: Source,
+    /// Whether some rule sets its own `case_sensitive` against the bundle's: a request's path
+    /// is then also compared in the other case.
+    pub(crate) both_cases: bool,
 }
 
 /// Where an engine's rules come from.
@@ -144,8 +147,7 @@ impl Part {
     fn collect<'e>(
         &'e self,
         host: &str,
-        path: &PathSegments<'_>,
-        key: &str,
+        paths: &Paths<'_>,
         query: &mut Query<'_>,
         clock: &mut Clock,
         out: &mut SmallVec<[&'e Rule; 8]>,
@@ -153,9 +155,24 @@ impl Part {
         let mut ids = Candidates::new();
         self.index
             .get_or_init(|| Index::build(&self.rules))
-            .candidates(&self.rules, host, path, key, query, clock, &mut ids);
+            .candidates(&self.rules, host, paths, query, clock, &mut ids);
         out.extend(ids.iter().map(|&i| &self.rules[i as usize]));
     }
+}
+
+/// The homes a request's rules can live in, for each form of its path (a rule with its own
+/// `case_sensitive` lives where its literals, in its case, say), each once; `None` when the
+/// artifact's filter is damaged.
+fn needs_of(a: &Artifact, paths: &Paths<'_>) -> Option<SmallVec<[Need; 4]>> {
+    let mut out: SmallVec<[Need; 4]> = SmallVec::new();
+    for (_, (path, key)) in paths.each() {
+        for need in a.needs(key, &path.decoded)? {
+            if !out.contains(&need) {
+                out.push(need);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Merges runs ascending by rule number into `out`, ascending (a request reads at most a few
@@ -184,9 +201,14 @@ impl Engine {
     }
 
     fn whole(bundle: Bundle) -> Engine {
+        let both_cases = bundle
+            .rules
+            .iter()
+            .any(|r| r.case_sensitive != bundle.settings.case_sensitive);
         Engine {
             settings: bundle.settings,
             source: Source::Whole(Box::new(Part::new(bundle.rules, usize::MAX))),
+            both_cases,
         }
     }
 
@@ -219,6 +241,7 @@ impl Engine {
             .settings;
         Ok(Engine {
             settings,
+            both_cases: artifact.both_cases(),
             source: Source::Artifact(Box::new(artifact)),
         })
     }
@@ -275,7 +298,7 @@ impl Engine {
         match &self.source {
             Source::Artifact(a) if a.head_only() => self
                 .request_path(request)
-                .and_then(|(_, path)| a.needs(&path.key(), &path.decoded))
+                .and_then(|(_, paths)| needs_of(a, &paths))
                 .unwrap_or_default(),
             _ => SmallVec::new(),
         }
@@ -316,20 +339,19 @@ impl Engine {
     pub(crate) fn candidates<'e>(
         &'e self,
         host: &str,
-        path: &PathSegments<'_>,
+        paths: &Paths<'_>,
         query: &mut Query<'_>,
         clock: &mut Clock,
         supplied: &[&'e Part],
         out: &mut SmallVec<[&'e Rule; 8]>,
     ) -> bool {
-        let key = path.key();
         match &self.source {
-            Source::Whole(part) => part.collect(host, path, &key, query, clock, out),
+            Source::Whole(part) => part.collect(host, paths, query, clock, out),
             Source::Artifact(a) => {
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
                 let mut read: SmallVec<[&'e Part; 4]> = SmallVec::new();
-                let Some(needs) = a.needs(&key, &path.decoded) else {
+                let Some(needs) = needs_of(a, paths) else {
                     return false;
                 };
                 for need in &needs {
@@ -350,7 +372,7 @@ impl Engine {
                 }
                 for part in read {
                     let mut run = SmallVec::new();
-                    part.collect(host, path, &key, query, clock, &mut run);
+                    part.collect(host, paths, query, clock, &mut run);
                     runs.push(run);
                 }
                 merge_runs(&mut runs, out);

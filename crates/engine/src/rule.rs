@@ -29,6 +29,9 @@ pub struct Rule {
     pub(crate) status: u16,
     pub(crate) explicit_status: Option<u16>,
     pub(crate) preserve_query: bool,
+    /// Whether the pattern's literals compare case-sensitively: the bundle's setting, or the
+    /// rule's own `case_sensitive`.
+    pub(crate) case_sensitive: bool,
     pub(crate) id: Box<str>,
     /// The `from` and `to` as written, when the compiled pattern and target cannot give them
     /// back (see [`Rule::from`] and [`Rule::to`]); most exact rules need neither.

@@ -120,6 +120,21 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_in_its_own_case_is_covered_only_in_that_case() {
+        // `/docs` as written does not cover `/Docs` compared in any case (it also takes
+        // `/DOCS`); two rules in the same case with the same literal do cover each other.
+        let found = codes(
+            r#"{ "version": 1, "rules": [
+                { "id": "a", "from": "/docs", "to": "/x" },
+                { "id": "b", "from": "/Docs", "to": "/y", "case_sensitive": false },
+                { "id": "c", "from": "/DOCS/:p", "to": "/z", "case_sensitive": false },
+                { "id": "d", "from": "/docs/:q", "to": "/w", "case_sensitive": false }
+            ] }"#,
+        );
+        assert_eq!(found, [("duplicate-source", vec![3, 2])]);
+    }
+
+    #[test]
     fn duplicates_compare_compiled_conditions() {
         // The same conditions written in another order or case are the same source.
         let found = codes(

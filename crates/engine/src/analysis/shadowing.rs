@@ -18,7 +18,9 @@ use std::collections::HashMap;
 /// A pattern segment with its placeholder name erased.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Shape<'r> {
-    Lit(&'r str),
+    /// A literal and whether it compares case-sensitively (a rule's own `case_sensitive`):
+    /// covered only by the same literal in the same case (or a placeholder).
+    Lit(&'r str, bool),
     Param,
     Splat,
     /// A placeholder with a shape (`:id(\d+)`, `:slug.html`): covered by a `:name`, covering
@@ -29,7 +31,7 @@ enum Shape<'r> {
 fn shape(rule: &Rule) -> Vec<Shape<'_>> {
     rule.segments()
         .map(|s| match s {
-            Segment::Literal(l) => Shape::Lit(l),
+            Segment::Literal(l) => Shape::Lit(l, rule.case_sensitive),
             Segment::Param(_) => Shape::Param,
             Segment::Splat(_) => Shape::Splat,
             Segment::Shaped(_, s) => Shape::Shaped(s.prefix(), s.suffix(), s.constraint()),
@@ -137,7 +139,7 @@ fn methods_cover(a: Option<&[String]>, b: Option<&[String]>) -> bool {
 /// A node of the trie of unconditional rules.
 #[derive(Default)]
 struct Node<'r> {
-    literal: HashMap<&'r str, usize>,
+    literal: HashMap<(&'r str, bool), usize>,
     param: Option<usize>,
     /// Rules whose pattern ends with a splat here: they match anything below.
     splat: Vec<usize>,
@@ -165,7 +167,7 @@ impl<'r> Trie<'r> {
                     self.nodes[at].splat.push(rule);
                     return;
                 }
-                Shape::Lit(l) => self.nodes[at].literal.get(l).copied(),
+                Shape::Lit(l, case) => self.nodes[at].literal.get(&(l, case)).copied(),
                 Shape::Param => self.nodes[at].param,
                 // A shaped placeholder covers only some segments: such a rule covers no other.
                 Shape::Shaped(..) => return,
@@ -176,8 +178,8 @@ impl<'r> Trie<'r> {
                     self.nodes.push(Node::default());
                     let n = self.nodes.len() - 1;
                     match seg {
-                        Shape::Lit(l) => {
-                            self.nodes[at].literal.insert(l, n);
+                        Shape::Lit(l, case) => {
+                            self.nodes[at].literal.insert((l, case), n);
                         }
                         _ => self.nodes[at].param = Some(n),
                     }
@@ -199,8 +201,8 @@ impl<'r> Trie<'r> {
         match shape.first() {
             None => out.extend(&node.end),
             Some(Shape::Splat) => {}
-            Some(Shape::Lit(l)) => {
-                if let Some(&n) = node.literal.get(l) {
+            Some(&Shape::Lit(l, case)) => {
+                if let Some(&n) = node.literal.get(&(l, case)) {
                     self.walk(n, &shape[1..], out);
                 }
                 if let Some(n) = node.param {

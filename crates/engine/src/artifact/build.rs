@@ -2,7 +2,7 @@
 //! part written as the JSON its rules were written in.
 
 use super::route::{home, part_of};
-use super::{fnv1a, ENTRY_BYTES, FORMAT_VERSION, HEADER_BYTES, MAGIC, PART_RULES};
+use super::{fnv1a, ENTRY_BYTES, FLAG_BOTH_CASES, FORMAT_VERSION, HEADER_BYTES, MAGIC, PART_RULES};
 use crate::compile::compile_limited;
 use crate::error::{CompileError, CompileErrors, ErrorKind};
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES};
@@ -77,6 +77,10 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
         ));
     }
     let exact = bundle.rules.iter().filter(|r| r.pattern.is_exact()).count();
+    let both_cases = bundle
+        .rules
+        .iter()
+        .any(|r| r.case_sensitive != bundle.settings.case_sensitive);
     let per_part = options.part_rules.max(1);
     let parts_for = |n: usize| n.div_ceil(per_part).max(1) as u32;
     let (exact_parts, prefix_parts) = (parts_for(exact), parts_for(bundle.rules.len() - exact));
@@ -116,6 +120,7 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let mut out = vec![0u8; body_start];
     out[..8].copy_from_slice(&MAGIC);
     put_u32(&mut out, 8, FORMAT_VERSION);
+    put_u32(&mut out, 12, if both_cases { FLAG_BOTH_CASES } else { 0 });
     put_u32(&mut out, 32, written.rules.len() as u32);
     put_u32(&mut out, 36, exact_parts);
     put_u32(&mut out, 40, prefix_parts);

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `EDGERDR\x01` |
 //! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
-//! | 12 | 4 | flags (0) |
+//! | 12 | 4 | flags: bit 0 ([`FLAG_BOTH_CASES`]) when some rule sets its own `case_sensitive` against the bundle's |
 //! | 16 | 8 | FNV-1a 64 of bytes 24 .. end of the directory |
 //! | 24 | 8 | content id: FNV-1a 64 of every byte from 32 to the end |
 //! | 32 | 4 | rule count |
@@ -57,6 +57,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// About how many rules one part holds: the most a request's first touch of a part compiles
 /// (a part holding one long run of rules with the same home can be larger).
 pub const PART_RULES: usize = 64;
+/// Header flag: some rule compares its literals in the other case than the bundle's setting
+/// (its own `case_sensitive`), so it lives where its literals in its case say, and a request
+/// also needs the homes of its path in that case.
+pub const FLAG_BOTH_CASES: u32 = 1;
 /// How many leading literal segments route a pattern rule to its part.
 pub const PREFIX_DEPTH: usize = 2;
 
@@ -185,7 +189,7 @@ impl Layout {
                 "artifact format {version}; this engine reads format {FORMAT_VERSION}: rebuild it with this version's `redirects build`"
             )));
         }
-        if u32_at(b, 12) != 0 || u32_at(b, 52) != 0 {
+        if u32_at(b, 12) & !FLAG_BOTH_CASES != 0 || u32_at(b, 52) != 0 {
             return Err(bad("artifact flags set that this engine does not know"));
         }
         let exact_parts = u32_at(b, 36);
@@ -343,6 +347,11 @@ impl Artifact {
     /// The length of part `i` as the directory gives it; `None` if there is no such part.
     pub(crate) fn part_len(&self, i: usize) -> Option<usize> {
         (i < self.layout.parts()).then(|| self.layout.entry(&self.bytes, i).len as usize)
+    }
+
+    /// Whether some rule compares in the other case than the bundle ([`FLAG_BOTH_CASES`]).
+    pub(crate) fn both_cases(&self) -> bool {
+        u32_at(&self.bytes, 12) & FLAG_BOTH_CASES != 0
     }
 
     /// Whether parts are handed over by the caller ([`crate::Engine::load_head`]).

@@ -28,6 +28,7 @@ const RULE_KEYS: &[&str] = &[
     "forward",
     "status",
     "preserve_query",
+    "case_sensitive",
     "headers",
 ];
 const STATUSES: &[u16] = &[301, 302, 303, 307, 308];
@@ -109,7 +110,11 @@ impl Reader {
         self.in_rule(i, id);
         self.unknown_keys(obj, RULE_KEYS, at);
 
-        let pattern = self.from(obj, at, settings);
+        let case_sensitive = obj
+            .get("case_sensitive")
+            .and_then(|v| self.boolean(v, || format!("{at}/case_sensitive")))
+            .unwrap_or(settings.case_sensitive);
+        let pattern = self.from(obj, at, settings, case_sensitive);
         let host = obj.get("host").and_then(|v| self.host(v, at));
         let methods = obj.get("methods").and_then(|v| self.methods(v, at));
         let when = obj
@@ -160,6 +165,7 @@ impl Reader {
             status,
             explicit_status,
             preserve_query,
+            case_sensitive,
             id: id?.into(),
             texts: written_texts(from, to, &pattern, &action),
             pattern,
@@ -228,12 +234,14 @@ impl Reader {
         }
     }
 
-    /// The `from` as written and its compiled pattern.
+    /// The `from` as written and its compiled pattern, its literals compared with
+    /// `case_sensitive`.
     fn from<'v>(
         &mut self,
         obj: &'v Object<'_>,
         at: RulePointer,
         settings: &Settings,
+        case_sensitive: bool,
     ) -> Option<(&'v str, Pattern)> {
         let Some(v) = obj.get("from") else {
             self.err(
@@ -257,7 +265,7 @@ impl Reader {
         }
         match Pattern::parse_in(
             text,
-            settings.case_sensitive,
+            case_sensitive,
             settings.trailing_slash_strict,
             &mut self.constraints,
         ) {

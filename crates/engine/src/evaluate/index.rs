@@ -7,6 +7,7 @@ use crate::evaluate::request_url::PathSegments;
 use crate::evaluate::shapes::ShapeFinder;
 use crate::evaluate::timed::{Clock, Timed, TIMED_FROM};
 use crate::evaluate::visitor::Query;
+use crate::evaluate::Paths;
 use crate::limits::MAX_VALUE_BYTES_TESTED;
 use crate::pattern::{Pattern, Segment, Shaped};
 use crate::rule::Rule;
@@ -451,9 +452,20 @@ impl PathIndex {
     }
 }
 
-/// All rules, indexed by host restriction and path.
+/// All rules, indexed by host restriction and path: those whose literals compare in the case
+/// of the part's first rule, and apart (when there are any) those with the other case, looked
+/// up with the path in that case.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
+    main: Tables,
+    /// Whether `main`'s rules compare case-sensitively.
+    sensitive: bool,
+    other: Option<Box<Tables>>,
+}
+
+/// The rules of one case, by host restriction and path.
+#[derive(Debug, Default)]
+struct Tables {
     any_host: PathIndex,
     exact_host: HashMap<Box<str>, PathIndex>,
     wildcard_host: HashMap<Box<str>, PathIndex>,
@@ -462,17 +474,58 @@ pub(crate) struct Index {
 impl Index {
     /// Indexes `rules` (their patterns and host restrictions).
     pub(crate) fn build(rules: &[Rule]) -> Index {
-        let mut index = Index::default();
-        let exact_any_host = rules
+        let sensitive = rules.first().is_none_or(|r| r.case_sensitive);
+        let (main, other): (Vec<u32>, Vec<u32>) =
+            (0..rules.len() as u32).partition(|&i| rules[i as usize].case_sensitive == sensitive);
+        Index {
+            main: Tables::build(rules, &main),
+            sensitive,
+            other: (!other.is_empty()).then(|| Box::new(Tables::build(rules, &other))),
+        }
+    }
+
+    /// Candidate rules for a host (lower-case) and the request's path in each case it is
+    /// compared in, ascending by position in `rules`; `clock` says which windowed rules are
+    /// open.
+    pub(crate) fn candidates(
+        &self,
+        rules: &[Rule],
+        host: &str,
+        paths: &Paths<'_>,
+        query: &mut Query<'_>,
+        clock: &mut Clock,
+        out: &mut Candidates,
+    ) {
+        let (path, key) = paths.with_key(self.sensitive);
+        self.main
+            .candidates(rules, host, path, key, query, clock, out);
+        if let Some(other) = &self.other {
+            let (path, key) = paths.with_key(!self.sensitive);
+            other.candidates(rules, host, path, key, query, clock, out);
+        }
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+}
+
+impl Tables {
+    /// Indexes rules `ids` of `rules`.
+    fn build(rules: &[Rule], ids: &[u32]) -> Tables {
+        let mut index = Tables::default();
+        let exact_any_host = ids
             .iter()
+            .map(|&i| &rules[i as usize])
             .filter(|r| r.host().is_none() && r.pattern.is_exact())
             .count();
         index
             .any_host
             .exact
             .reserve(exact_any_host, |&r| hash(key_of(rules, r)));
-        for (i, rule) in rules.iter().enumerate() {
-            index.insert(rules, rule.host(), &rule.pattern, i as u32);
+        for &i in ids {
+            let rule = &rules[i as usize];
+            index.insert(rules, rule.host(), &rule.pattern, i);
         }
         index.any_host.finish(rules);
         for path_index in index
@@ -497,10 +550,10 @@ impl Index {
         index.insert(rules, pattern, rule);
     }
 
-    /// Candidate rules for a host (lower-case) and path (`key`: [`PathSegments::key`]),
-    /// ascending by position in `rules`; `clock` says which windowed rules are open.
+    /// Candidate rules for a host (lower-case) and path (`key`: [`PathSegments::key`]), in
+    /// any order; `clock` says which windowed rules are open.
     #[allow(clippy::too_many_arguments)] // each is one thing the request offers the index
-    pub(crate) fn candidates(
+    fn candidates(
         &self,
         rules: &[Rule],
         host: &str,
@@ -524,10 +577,6 @@ impl Index {
                     idx.collect(rules, path, key, query, clock, out);
                 }
             }
-        }
-        if out.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
         }
     }
 }

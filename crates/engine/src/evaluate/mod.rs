@@ -24,6 +24,36 @@ use crate::target::{Captured, Target};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
+/// A request's path as the index compares it: in the bundle's case and, when some rules set
+/// their own `case_sensitive`, in the other; each with its exact-path key.
+pub(crate) struct Paths<'r> {
+    pub(crate) main: (PathSegments<'r>, Cow<'r, str>),
+    /// Whether `main` compares case-sensitively (the bundle's setting).
+    pub(crate) sensitive: bool,
+    pub(crate) other: Option<(PathSegments<'r>, Cow<'r, str>)>,
+}
+
+impl<'r> Paths<'r> {
+    /// The path and key in the case of a rule whose literals compare with `case_sensitive`
+    /// (an engine keeps the other case only when a rule uses it).
+    pub(crate) fn of(&self, case_sensitive: bool) -> &PathSegments<'r> {
+        &self.with_key(case_sensitive).0
+    }
+
+    pub(crate) fn with_key(&self, case_sensitive: bool) -> &(PathSegments<'r>, Cow<'r, str>) {
+        match &self.other {
+            Some(other) if case_sensitive != self.sensitive => other,
+            _ => &self.main,
+        }
+    }
+
+    /// Each form the path is compared in, with whether it is case-sensitive.
+    pub(crate) fn each(&self) -> impl Iterator<Item = (bool, &(PathSegments<'r>, Cow<'r, str>))> {
+        std::iter::once((self.sensitive, &self.main))
+            .chain(self.other.as_ref().map(|o| (!self.sensitive, o)))
+    }
+}
+
 /// What happened to one candidate rule.
 enum Outcome<'e> {
     Applied(Decision<'e>),
@@ -62,20 +92,30 @@ impl Engine {
     pub(crate) fn request_path<'r>(
         &self,
         request: &Request<'r>,
-    ) -> Option<(RequestUrl<'r>, PathSegments<'r>)> {
+    ) -> Option<(RequestUrl<'r>, Paths<'r>)> {
         let url = RequestUrl::split(request.url)?;
-        let mut path = PathSegments::new(
-            url.path,
-            self.settings.case_sensitive,
-            self.settings.trailing_slash_strict,
-        );
-        if self.settings.trailing_slash_removed {
-            path = path.without_trailing_slash();
-        }
-        if self.settings.trailing_slash_exact {
-            path = path.rest_refusing_trailing_slash();
-        }
-        Some((url, path))
+        let cut = |case_sensitive| {
+            let mut path = PathSegments::new(
+                url.path,
+                case_sensitive,
+                self.settings.trailing_slash_strict,
+            );
+            if self.settings.trailing_slash_removed {
+                path = path.without_trailing_slash();
+            }
+            if self.settings.trailing_slash_exact {
+                path = path.rest_refusing_trailing_slash();
+            }
+            let key = path.key();
+            (path, key)
+        };
+        let sensitive = self.settings.case_sensitive;
+        let paths = Paths {
+            main: cut(sensitive),
+            sensitive,
+            other: self.both_cases.then(|| cut(!sensitive)),
+        };
+        Some((url, paths))
     }
 
     /// Evaluates `request`; with `trace`, records each candidate's verdict. `supplied`: the
@@ -86,7 +126,7 @@ impl Engine {
         mut trace: Option<&mut Vec<TraceStep<'e>>>,
         supplied: &[&'e Part],
     ) -> Decision<'e> {
-        let Some((url, path)) = self.request_path(request) else {
+        let Some((url, paths)) = self.request_path(request) else {
             return Decision::Origin(Passthrough::default());
         };
         let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -99,7 +139,7 @@ impl Engine {
         let mut clock = Clock::at(request.now, trace.is_some());
         if !self.candidates(
             &host,
-            &path,
+            &paths,
             &mut visitor.query,
             &mut clock,
             supplied,
@@ -117,7 +157,8 @@ impl Engine {
         for &rule in &candidates {
             let outcome = if rule.allows_method(request.method) {
                 varies.add(rule);
-                self.try_rule(rule, &mut visitor, &url, &path, &varies)
+                let path = paths.of(rule.case_sensitive);
+                self.try_rule(rule, &mut visitor, &url, path, &varies)
             } else {
                 Outcome::Skipped(Skip::Method)
             };
