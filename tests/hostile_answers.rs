@@ -646,3 +646,60 @@ fn hundreds_of_header_names_give_vary_star_not_a_huge_header() {
         ["x-h0, x-h1, x-h2"]
     );
 }
+
+#[test]
+fn ten_thousand_ranges_hold_exactly_their_addresses_and_not_one_beside() {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    // 10,000 IPv4 ranges of random sizes (/16 to /32) and 10,000 IPv6 ranges (/32 to /128),
+    // some overlapping, some adjacent: each address just outside one must be judged by the
+    // others alone, as a scan of every range would.
+    let mut rng = edge_redirects_testkit::SplitMix64(0x1a2b_3c4d);
+    let mut v4: Vec<(u32, u32)> = Vec::new();
+    let mut v6: Vec<(u128, u128)> = Vec::new();
+    let mut written = Vec::new();
+    for _ in 0..10_000 {
+        let len = 16 + (rng.next_u64() % 17) as u32;
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        let first = (rng.next_u64() as u32) & mask;
+        v4.push((first, first | !mask));
+        written.push(format!("{}/{len}", Ipv4Addr::from(first)));
+        let len = 32 + (rng.next_u64() % 97) as u32;
+        let mask = u128::MAX << (128 - len);
+        let first = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
+            & (0x2001_0db8u128 << 96 | (u128::MAX >> 32))
+            & mask;
+        v6.push((first, first | !mask));
+        written.push(format!("{}/{len}", Ipv6Addr::from(first)));
+    }
+    let engine = bundle(serde_json::json!([
+        { "id": "office", "from": "/net", "when": { "ip": written }, "to": "/inside" }
+    ]));
+    let held = |ip: &str| {
+        let request = Request {
+            ip: Some(ip),
+            ..Request::get("https://example.com/net")
+        };
+        matches!(engine.evaluate(&request), Decision::Redirect(_))
+    };
+    let mut checked = 0;
+    for &(first, last) in &v4 {
+        for a in [first.wrapping_sub(1), first, last, last.wrapping_add(1)] {
+            let expected = v4.iter().any(|&(f, l)| f <= a && a <= l);
+            let text = Ipv4Addr::from(a).to_string();
+            assert_eq!(held(&text), expected, "{text}");
+            // The same address as IPv4-mapped IPv6.
+            let mapped = format!("::ffff:{text}");
+            assert_eq!(held(&mapped), expected, "{mapped}");
+            checked += 2;
+        }
+    }
+    for &(first, last) in &v6 {
+        for a in [first.wrapping_sub(1), first, last, last.wrapping_add(1)] {
+            let expected = v6.iter().any(|&(f, l)| f <= a && a <= l);
+            let text = Ipv6Addr::from(a).to_string();
+            assert_eq!(held(&text), expected, "{text}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 120_000);
+}
