@@ -167,9 +167,9 @@ fn damaged_bytes_are_refused_at_load() {
         );
     }
     let mut version = good.clone();
-    version[8] = 2;
+    version[8] = 1;
     let e = Engine::load(version).unwrap_err().to_string();
-    assert!(e.contains("format 2"), "{e}");
+    assert!(e.contains("format 1"), "{e}");
 }
 
 #[test]
@@ -412,18 +412,18 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// entries, every checksum valid: what a hostile KV value can hold.
 fn crafted_head(parts: u32, filter: u32) -> Vec<u8> {
     let settings = br#"{"version":1,"settings":{},"rules":[]}"#;
-    let directory = 64 + settings.len();
+    let directory = 80 + settings.len();
     let filter_start = directory + 16 * parts as usize;
     let end = filter_start + 8 * filter as usize;
     let mut b = vec![0u8; end];
     b[..8].copy_from_slice(b"EDGERDR\x01");
-    b[8..12].copy_from_slice(&1u32.to_le_bytes());
+    b[8..12].copy_from_slice(&edge_redirects::artifact::FORMAT_VERSION.to_le_bytes());
     b[32..36].copy_from_slice(&parts.to_le_bytes());
     b[36..40].copy_from_slice(&(parts / 2).to_le_bytes());
     b[40..44].copy_from_slice(&(parts - parts / 2).to_le_bytes());
     b[44..48].copy_from_slice(&(settings.len() as u32).to_le_bytes());
     b[48..52].copy_from_slice(&filter.to_le_bytes());
-    b[64..directory].copy_from_slice(settings);
+    b[80..directory].copy_from_slice(settings);
     for i in 0..parts as usize {
         let at = directory + 16 * i;
         b[at..at + 4].copy_from_slice(&(end as u32).to_le_bytes());
@@ -532,4 +532,147 @@ fn a_head_gives_the_length_of_each_part_so_a_longer_value_is_refused_unread() {
         assert_eq!(engine.part_len(n), Some(part.len()), "part {n}");
     }
     assert_eq!(engine.part_len(parts.len()), None);
+}
+
+/// Bundles shaped like real migrations, with `n` rules each: where the leading segments are
+/// the same for every rule (a language, a date, one hot prefix), rules sharing their paths
+/// over many hosts, and exact paths.
+fn shaped_bundles(n: usize) -> Vec<(&'static str, String, Vec<String>)> {
+    let langs = ["en", "de", "fr", "es", "it", "nl", "pt", "ja"];
+    let mut out = Vec::new();
+    let mut shape = |name, rule: &dyn Fn(usize) -> String, url: &dyn Fn(usize) -> String| {
+        let rules: Vec<String> = (0..n).map(rule).collect();
+        let urls = (0..n)
+            .step_by(n / 200)
+            .flat_map(|i| [url(i), url(i) + "x", url(i + n)])
+            .collect();
+        out.push((
+            name,
+            format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(",")),
+            urls,
+        ));
+    };
+    shape(
+        "language prefix",
+        &|i| {
+            format!(r#"{{"id":"l{i}","from":"/:lang/products/item-{i}.html","to":"/:lang/p/{i}"}}"#)
+        },
+        &|i| {
+            format!(
+                "https://example.com/{}/products/item-{i}.html",
+                langs[i % 8]
+            )
+        },
+    );
+    shape(
+        "date prefix",
+        &|i| format!(r#"{{"id":"d{i}","from":"/:year/:month/post-{i}","to":"/blog/post-{i}"}}"#),
+        &|i| {
+            format!(
+                "https://example.com/20{}/0{}/post-{i}",
+                10 + i % 15,
+                1 + i % 9
+            )
+        },
+    );
+    shape(
+        "hot prefix",
+        &|i| {
+            format!(r#"{{"id":"h{i}","from":"/shop/products/:id/review-{i}","to":"/reviews/{i}"}}"#)
+        },
+        &|i| format!("https://example.com/shop/products/{i}/review-{i}"),
+    );
+    shape(
+        "multi-host",
+        &|i| {
+            format!(
+                r#"{{"id":"m{i}","host":"site{}.example.com","from":"/page-{}","to":"/moved/{i}"}}"#,
+                i % 50,
+                i / 50
+            )
+        },
+        &|i| format!("https://site{}.example.com/page-{}", i % 50, i / 50),
+    );
+    out
+}
+
+#[test]
+fn every_shape_keeps_its_parts_small_and_decides_as_the_json_bundle() {
+    let n = 20_000;
+    for (name, text, urls) in shaped_bundles(n) {
+        let json = Engine::compile(&text).unwrap();
+        let bytes = artifact::build(&text).unwrap();
+        let (head, parts) = artifact::split(&bytes).unwrap();
+        let engine = Engine::load_head(head.to_vec()).unwrap();
+        // Each part near 64 rules: no home holds a shape's rules together.
+        let largest = parts
+            .iter()
+            .map(|p| u32::from_le_bytes(p[..4].try_into().unwrap()))
+            .max()
+            .unwrap();
+        assert!(largest <= 3 * 64, "{name}: a part of {largest} rules");
+        let mut read = 0;
+        let mut hits = 0;
+        for url in &urls {
+            let request = RequestBuf::get(url);
+            let needs = request.with(|r| engine.needs(r));
+            read = read.max(needs.len());
+            let decoded: Vec<_> = needs
+                .iter()
+                .map(|need| engine.decode_part(need.part, parts[need.part]).unwrap())
+                .collect();
+            let refs: Vec<_> = decoded.iter().collect();
+            let got = request.with(|r| engine.evaluate_with(r, &refs));
+            let expected = request.with(|r| json.evaluate(r));
+            hits += usize::from(matches!(expected, Decision::Redirect(_)));
+            assert_eq!(got, expected, "{name}: {url}");
+        }
+        assert!(hits >= urls.len() / 3, "{name}: {hits} hits");
+        assert!(read <= 3, "{name}: a request needed {read} homes");
+        println!("{name}: largest part {largest} rules, at most {read} homes a request");
+    }
+}
+
+#[test]
+fn paths_chosen_to_share_a_hash_do_not_share_a_part() {
+    // 2,000 exact paths whose unkeyed FNV-1a (the routing hash of format 1) falls in part 0 of
+    // the 32 exact parts a 2,000-rule build has: found by trying paths, as an author choosing
+    // slugs can. Format 1 put all of them in one part; the keyed hash spreads them.
+    let exact_parts = 2_000u64.div_ceil(64);
+    let paths: Vec<String> = (0u64..)
+        .map(|i| format!("/go/{i:x}"))
+        .filter(|p| fnv1a(p.as_bytes()) % exact_parts == 0)
+        .take(2_000)
+        .collect();
+    let rules: Vec<String> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!(r#"{{"id":"s{i}","from":"{p}","to":"/t/{i}"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    let bytes = artifact::build(&text).unwrap();
+    let (_, parts) = artifact::split(&bytes).unwrap();
+    let counts: Vec<u32> = parts
+        .iter()
+        .map(|p| u32::from_le_bytes(p[..4].try_into().unwrap()))
+        .collect();
+    assert_eq!(counts.iter().sum::<u32>(), 2_000);
+    assert!(counts.iter().all(|&c| c <= 3 * 64), "{counts:?}");
+}
+
+#[test]
+fn a_home_too_crowded_for_one_part_is_refused_at_build_naming_its_rules() {
+    // 60,000 rules with no literal segment: all at the catch-all home, 5 MB of rules.
+    let rules: Vec<String> = (0..60_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":"c{i}","from":"/:a/:b","when":{{"query":{{"k":"{i}"}}}},"to":"/t/{i}"}}"#
+            )
+        })
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    let error = artifact::build(&text).unwrap_err().to_string();
+    assert!(error.contains("the limit is 4194304"), "{error}");
+    assert!(error.contains("#0 ") && error.contains("\"c0\""), "{error}");
+    assert!(error.contains("literal segment of their own"), "{error}");
 }

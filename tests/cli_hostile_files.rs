@@ -24,7 +24,7 @@ fn u32_at(bytes: &[u8], at: usize) -> usize {
 
 /// The end of an artifact's directory: header, settings, 16 bytes per part.
 fn directory_end(bytes: &[u8]) -> usize {
-    64 + u32_at(bytes, 44) + 16 * (u32_at(bytes, 36) + u32_at(bytes, 40))
+    80 + u32_at(bytes, 44) + 16 * (u32_at(bytes, 36) + u32_at(bytes, 40))
 }
 
 /// Writes the header checksum again after an edit, so that the artifact opens.
@@ -79,7 +79,7 @@ fn an_artifact_claiming_four_billion_rules_is_refused_not_allocated() {
 fn an_artifact_part_that_does_not_compile_is_an_error() {
     let mut bytes = built("broken-part.bin");
     let parts = u32_at(&bytes, 36) + u32_at(&bytes, 40);
-    let directory = 64 + u32_at(&bytes, 44);
+    let directory = 80 + u32_at(&bytes, 44);
     // The first part holding a rule: its first `"from": "/` made `"from": "x` (same length).
     let (i, at) = (0..parts)
         .find_map(|i| {

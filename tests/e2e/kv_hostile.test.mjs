@@ -53,7 +53,7 @@ async function built(name, bundle) {
   const bytes = new Uint8Array(readFileSync(out));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts = view.getUint32(36, true) + view.getUint32(40, true);
-  const directory = 64 + view.getUint32(44, true);
+  const directory = 80 + view.getUint32(44, true); // format 2: header and routing key
   const headEnd = directory + 16 * parts + 8 * view.getUint32(48, true);
   const id = [...bytes.subarray(24, 32)].reverse().map((b) => b.toString(16).padStart(2, "0")).join("");
   const cut = [];
@@ -173,17 +173,17 @@ test("a crafted head of 1.1 million directory entries is refused without its mem
   // 1.1 million parts, every checksum valid, no filter: 17.6 MB of head, 23.5 MB of base64.
   const parts = 1_100_000;
   const settings = Buffer.from('{"version":1,"settings":{},"rules":[]}');
-  const directory = 64 + settings.length;
+  const directory = 80 + settings.length; // format 2: a 16-byte routing key after the header
   const end = directory + 16 * parts;
   const head = new Uint8Array(end);
   const view = new DataView(head.buffer);
   head.set(Buffer.from("EDGERDR\x01", "latin1"), 0);
-  view.setUint32(8, 1, true);
+  view.setUint32(8, 2, true);
   view.setUint32(32, parts, true);
   view.setUint32(36, parts / 2, true);
   view.setUint32(40, parts / 2, true);
   view.setUint32(44, settings.length, true);
-  head.set(settings, 64);
+  head.set(settings, 80);
   for (let i = 0; i < parts; i++) {
     view.setUint32(directory + 16 * i, end, true);
     view.setUint32(directory + 16 * i + 4, 4, true);

@@ -7,7 +7,7 @@ use crate::evaluate::index::{Candidates, Index};
 use crate::evaluate::timed::Clock;
 use crate::evaluate::trace::Explanation;
 use crate::evaluate::visitor::Query;
-use crate::evaluate::Paths;
+use crate::evaluate::{lower_host, Paths};
 use crate::request::Request;
 use crate::rule::Rule;
 use crate::settings::Settings;
@@ -52,6 +52,8 @@ pub struct Part {
     number: usize,
     /// For a part cut to one home ([`Part::narrow`]): that home's hash.
     home: Option<u64>,
+    /// For a part decoded from an artifact: each rule's home, as the build routed it.
+    homes: Box<[u64]>,
     /// The bytes of the stored part these rules were compiled from (a piece cut by
     /// [`Part::narrow`] has its rules' share); 0 when not compiled from a stored part.
     encoded: u32,
@@ -65,14 +67,21 @@ impl Part {
             index,
             number,
             home: None,
+            homes: Box::default(),
             encoded: 0,
         }
     }
 
-    /// A part compiled from `encoded` bytes of a stored artifact.
-    pub(crate) fn decoded(rules: Vec<Rule>, number: usize, encoded: u32) -> Part {
+    /// A part compiled from `encoded` bytes of a stored artifact, its rules living at `homes`.
+    pub(crate) fn decoded(
+        rules: Vec<Rule>,
+        homes: Box<[u64]>,
+        number: usize,
+        encoded: u32,
+    ) -> Part {
         Part {
             encoded,
+            homes,
             ..Part::new(rules, number)
         }
     }
@@ -98,13 +107,20 @@ impl Part {
     pub fn narrow(self, home: u64) -> (Part, Vec<Part>) {
         let number = self.number;
         let (encoded, total) = (self.encoded as usize, self.rules.len().max(1));
+        if self.homes.len() != self.rules.len() {
+            // Not decoded from an artifact: no homes to cut by.
+            return (self, Vec::new());
+        }
+        // Linear: each home's group found by a map, whatever the number of homes.
         let mut groups: Vec<(u64, Vec<Rule>)> = vec![(home, Vec::new())];
-        for rule in self.rules {
-            let h = crate::artifact::home_hash(&rule.pattern);
-            match groups.iter_mut().find(|(g, _)| *g == h) {
-                Some((_, rules)) => rules.push(rule),
-                None => groups.push((h, vec![rule])),
-            }
+        let mut at: rustc_hash::FxHashMap<u64, usize> = Default::default();
+        at.insert(home, 0);
+        for (rule, &h) in self.rules.into_iter().zip(self.homes.iter()) {
+            let g = *at.entry(h).or_insert_with(|| {
+                groups.push((h, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(rule);
         }
         let mut pieces = groups.into_iter().map(|(h, rules)| Part {
             // The piece's share of the stored bytes, by its rules.
@@ -113,6 +129,7 @@ impl Part {
             index: OnceLock::new(),
             number,
             home: Some(h),
+            homes: Box::default(),
         });
         let wanted = pieces.next().expect("the wanted home comes first");
         (wanted, pieces.collect())
@@ -163,10 +180,10 @@ impl Part {
 /// The homes a request's rules can live in, for each form of its path (a rule with its own
 /// `case_sensitive` lives where its literals, in its case, say), each once; `None` when the
 /// artifact's filter is damaged.
-fn needs_of(a: &Artifact, paths: &Paths<'_>) -> Option<SmallVec<[Need; 4]>> {
+fn needs_of(a: &Artifact, host: &str, paths: &Paths<'_>) -> Option<SmallVec<[Need; 4]>> {
     let mut out: SmallVec<[Need; 4]> = SmallVec::new();
     for (_, (path, key)) in paths.each() {
-        for need in a.needs(key, &path.decoded)? {
+        for need in a.needs(host, key, &path.decoded)? {
             if !out.contains(&need) {
                 out.push(need);
             }
@@ -298,7 +315,7 @@ impl Engine {
         match &self.source {
             Source::Artifact(a) if a.head_only() => self
                 .request_path(request)
-                .and_then(|(_, paths)| needs_of(a, &paths))
+                .and_then(|(url, paths)| needs_of(a, &lower_host(url.host), &paths))
                 .unwrap_or_default(),
             _ => SmallVec::new(),
         }
@@ -351,7 +368,7 @@ impl Engine {
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
                 let mut read: SmallVec<[&'e Part; 4]> = SmallVec::new();
-                let Some(needs) = needs_of(a, paths) else {
+                let Some(needs) = needs_of(a, host, paths) else {
                     return false;
                 };
                 for need in &needs {

@@ -73,6 +73,12 @@ pub const MAX_SUGGESTED_KEY_CHARS: usize = 32;
 /// (about 15 bytes per byte of JSON, Miniflare's own copies of the KV value included).
 pub const WORKER_MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
 
+/// Largest part of an artifact, in bytes (4 MiB): a KV value a request may have to read and
+/// compile whole. Rules are routed by their most selective literal segment, so parts stay
+/// near [`crate::artifact::PART_RULES`] rules whatever the shape; `redirects build` refuses a
+/// bundle whose rules crowd one home past this, naming two of them.
+pub const MAX_PART_BYTES: usize = 4 * 1024 * 1024;
+
 /// Largest artifact head (everything before the parts: header, settings, directory, filter)
 /// read from storage that keeps parts apart, in bytes (12 MiB). A million rules with a home
 /// each take an 8 MB filter; a head over this is refused before it is read further (the worker

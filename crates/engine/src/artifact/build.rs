@@ -1,11 +1,14 @@
 //! Writing an artifact: the bundle validated whole, then its rules routed to parts and each
 //! part written as the JSON its rules were written in.
 
-use super::route::{home, part_of};
-use super::{fnv1a, ENTRY_BYTES, FLAG_BOTH_CASES, FORMAT_VERSION, HEADER_BYTES, MAGIC, PART_RULES};
+use super::route::{has_host_homes, homes_of, key_of_text, part_of, Home, Router};
+use super::{
+    fnv1a, ENTRY_BYTES, FLAG_BOTH_CASES, FLAG_HOST_HOMES, FORMAT_VERSION, HEADER_BYTES, MAGIC,
+    PART_RULES,
+};
 use crate::compile::compile_limited;
 use crate::error::{CompileError, CompileErrors, ErrorKind};
-use crate::limits::{MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES};
+use crate::limits::{MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES, MAX_PART_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -37,6 +40,41 @@ fn put_u32(out: &mut [u8], at: usize, v: u32) {
 
 fn put_u64(out: &mut [u8], at: usize, v: u64) {
     out[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The error for part `i` of `bytes` bytes: the home most of its rules share, with two of
+/// them, and what to do.
+fn part_too_large(
+    i: usize,
+    bytes: usize,
+    group: &[u32],
+    homes: &[Home],
+    rules: &[&RawValue],
+) -> CompileErrors {
+    let mut count: rustc_hash::FxHashMap<u64, Vec<u32>> = Default::default();
+    for &r in group {
+        count.entry(homes[r as usize].hash()).or_default().push(r);
+    }
+    let (_, crowded) = count
+        .into_iter()
+        .max_by_key(|(h, rs)| (rs.len(), *h))
+        .expect("a part over the limit holds rules");
+    let sample: Vec<String> = crowded
+        .iter()
+        .take(2)
+        .map(|&r| {
+            let text: String = rules[r as usize].get().chars().take(120).collect();
+            format!("#{r} {text}")
+        })
+        .collect();
+    layout_error(
+        format!(
+            "part {i} would take {bytes} bytes; the limit is {MAX_PART_BYTES}: {} rules share one home (the literal segment they are routed by, or none), such as {}",
+            crowded.len(),
+            sample.join(" and ")
+        ),
+        "give such rules a literal segment of their own among their first 8 (a path segment only they have), an exact `host`, or split the bundle into several artifacts",
+    )
 }
 
 /// How an artifact is cut into parts.
@@ -93,10 +131,12 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
             "build with a larger `--part-rules`",
         ));
     }
+    let key = key_of_text(text.as_bytes());
+    let homes = homes_of(&Router::new(key), &bundle.rules);
+    let host_homes = has_host_homes(&bundle.rules);
     let mut groups: Vec<Vec<u32>> = vec![Vec::new(); (exact_parts + prefix_parts) as usize];
     let mut filter = Vec::with_capacity(bundle.rules.len());
-    for rule in &bundle.rules {
-        let home = home(&rule.pattern);
+    for (rule, &home) in bundle.rules.iter().zip(&homes) {
         filter.push(home.hash());
         groups[part_of(home, exact_parts, prefix_parts)].push(rule.index);
     }
@@ -120,7 +160,11 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let mut out = vec![0u8; body_start];
     out[..8].copy_from_slice(&MAGIC);
     put_u32(&mut out, 8, FORMAT_VERSION);
-    put_u32(&mut out, 12, if both_cases { FLAG_BOTH_CASES } else { 0 });
+    let flags =
+        if both_cases { FLAG_BOTH_CASES } else { 0 } | if host_homes { FLAG_HOST_HOMES } else { 0 };
+    put_u32(&mut out, 12, flags);
+    put_u64(&mut out, 64, key[0]);
+    put_u64(&mut out, 72, key[1]);
     put_u32(&mut out, 32, written.rules.len() as u32);
     put_u32(&mut out, 36, exact_parts);
     put_u32(&mut out, 40, prefix_parts);
@@ -138,6 +182,9 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
         for &r in group {
             out.extend_from_slice(&r.to_le_bytes());
         }
+        for &r in group {
+            out.extend_from_slice(&homes[r as usize].hash().to_le_bytes());
+        }
         out.push(b'[');
         for (k, &r) in group.iter().enumerate() {
             if k > 0 {
@@ -146,6 +193,15 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
             out.extend_from_slice(written.rules[r as usize].get().as_bytes());
         }
         out.push(b']');
+        if out.len() - offset > MAX_PART_BYTES {
+            return Err(part_too_large(
+                i,
+                out.len() - offset,
+                group,
+                &homes,
+                &written.rules,
+            ));
+        }
         let (Ok(at), Ok(len)) = (u32::try_from(offset), u32::try_from(out.len() - offset)) else {
             return Err(layout_error(
                 format!("the artifact would pass 4 GiB at part {i}"),

@@ -1,10 +1,10 @@
 //! The artifact: a bundle compiled at build time (`redirects build`) into an immutable binary
 //! form that starts in constant time. Loading one checks its header, directory and bounds; the
 //! rules live in parts of about [`PART_RULES`] rules each, and a part is compiled the first
-//! time a request needs it. Which parts a request needs follows from its path alone, and a
-//! filter of every rule's home says which of those hold any rule at all, so a request reads
-//! at most `2 + PREFIX_DEPTH` parts whatever the bundle's size, and a path no rule is near
-//! reads none.
+//! time a request needs it. Which parts a request needs follows from its host and path alone
+//! (`route.rs`), and a filter of every rule's home says which of those hold any rule at all, so
+//! a request reads only the parts of homes its path has, whatever the bundle's size, and a
+//! path no rule is near reads none.
 //!
 //! The layout (integers little-endian; `crates/engine/ARTIFACT.md` has the design and figures):
 //!
@@ -12,28 +12,29 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `EDGERDR\x01` |
 //! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
-//! | 12 | 4 | flags: bit 0 ([`FLAG_BOTH_CASES`]) when some rule sets its own `case_sensitive` against the bundle's |
+//! | 12 | 4 | flags: bit 0 ([`FLAG_BOTH_CASES`]) when some rule sets its own `case_sensitive` against the bundle's; bit 1 ([`FLAG_HOST_HOMES`]) when some rule's home names its host |
 //! | 16 | 8 | FNV-1a 64 of bytes 24 .. end of the directory |
 //! | 24 | 8 | content id: FNV-1a 64 of every byte from 32 to the end |
 //! | 32 | 4 | rule count |
 //! | 36 | 4 | exact parts `E` (at least 1) |
-//! | 40 | 4 | prefix parts `P` (at least 1) |
+//! | 40 | 4 | pattern parts `P` (at least 1) |
 //! | 44 | 4 | settings length `S` |
 //! | 48 | 4 | filter entries `F` |
 //! | 52 | 4 | reserved (0) |
 //! | 56 | 8 | FNV-1a 64 of the filter |
-//! | 64 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
-//! | 64 + S | 16 × (E + P) | directory: per part its offset (u32), length (u32), FNV-1a 64 |
+//! | 64 | 16 | routing key: two u64, SipHash-1-3's key for homes (drawn from the bundle's text) |
+//! | 80 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
+//! | 80 + S | 16 × (E + P) | directory: per part its offset (u32), length (u32), FNV-1a 64 |
 //! | ... | 8 × F | filter: the hash of every rule's home, ascending, once each |
-//! | ... | | parts: a rule count `n` (u32), `n` rule numbers in file order (u32), then the part's rules as a JSON array |
+//! | ... | | parts: a rule count `n` (u32), `n` rule numbers in file order (u32), their `n` homes (u64), then the part's rules as a JSON array |
 //!
 //! Everything before the parts is the *head*: storage that keeps parts apart (Workers KV, one
 //! value a part) keeps the head as one value and hands parts over as requests need them
 //! ([`crate::Engine::load_head`], [`split`]).
 //!
-//! A rule whose `from` has no placeholder lives in exact part `fnv(key) % E` (`key` the path
-//! as the index compares it); any other rule in prefix part `E + fnv(0x01 prefix) % P`, where
-//! `prefix` is its leading literal segments, at most [`PREFIX_DEPTH`] of them.
+//! A rule whose `from` has no placeholder lives in exact part `home % E` (its home the hash of
+//! its path as the index compares it); any other rule in pattern part `E + home % P`, its home
+//! the hash of its most selective literal segment and position (`route.rs`).
 
 mod build;
 mod route;
@@ -43,8 +44,7 @@ pub use build::{build, build_with, Options};
 
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES};
 use crate::settings::Settings;
-pub(crate) use route::home_hash;
-use route::{homes, part_of};
+use route::{part_of, Router};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -52,8 +52,8 @@ use std::sync::OnceLock;
 
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"EDGERDR\x01";
-/// The layout version this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The layout version this engine reads and writes (2: homes at any literal segment, keyed).
+pub const FORMAT_VERSION: u32 = 2;
 /// About how many rules one part holds: the most a request's first touch of a part compiles
 /// (a part holding one long run of rules with the same home can be larger).
 pub const PART_RULES: usize = 64;
@@ -61,8 +61,12 @@ pub const PART_RULES: usize = 64;
 /// (its own `case_sensitive`), so it lives where its literals in its case say, and a request
 /// also needs the homes of its path in that case.
 pub const FLAG_BOTH_CASES: u32 = 1;
-/// How many leading literal segments route a pattern rule to its part.
-pub const PREFIX_DEPTH: usize = 2;
+/// Header flag: some rule's home names its host (a rule with one exact `host`), so a request
+/// also needs the homes of its path with its host.
+pub const FLAG_HOST_HOMES: u32 = 2;
+/// How many leading segments a pattern rule can be routed by (its most selective literal among
+/// them); a request needs the home of each of its first this many segments.
+pub const ROUTE_DEPTH: usize = 8;
 
 /// Memory a compiled part is costed per byte of the stored part it was compiled from (see
 /// [`Part::cost`]). Measured natively with a counting allocator, 20,000 rules of each kind
@@ -75,7 +79,7 @@ pub const PART_BYTES_PER_ENCODED_BYTE: usize = 2;
 /// structure and its share of the part's index.
 pub const PART_BYTES_PER_RULE: usize = 512;
 
-const HEADER_BYTES: usize = 64;
+const HEADER_BYTES: usize = 80;
 const ENTRY_BYTES: usize = 16;
 
 /// FNV-1a, 64 bits: the artifact's checksums, content id and routing hash (stable across
@@ -189,7 +193,7 @@ impl Layout {
                 "artifact format {version}; this engine reads format {FORMAT_VERSION}: rebuild it with this version's `redirects build`"
             )));
         }
-        if u32_at(b, 12) & !FLAG_BOTH_CASES != 0 || u32_at(b, 52) != 0 {
+        if u32_at(b, 12) & !(FLAG_BOTH_CASES | FLAG_HOST_HOMES) != 0 || u32_at(b, 52) != 0 {
             return Err(bad("artifact flags set that this engine does not know"));
         }
         let exact_parts = u32_at(b, 36);
@@ -349,6 +353,16 @@ impl Artifact {
         (i < self.layout.parts()).then(|| self.layout.entry(&self.bytes, i).len as usize)
     }
 
+    /// Whether some rule's home names its host ([`FLAG_HOST_HOMES`]).
+    fn host_homes(&self) -> bool {
+        u32_at(&self.bytes, 12) & FLAG_HOST_HOMES != 0
+    }
+
+    /// The keyed hash of this artifact's homes.
+    fn router(&self) -> Router {
+        Router::new([u64_at(&self.bytes, 64), u64_at(&self.bytes, 72)])
+    }
+
     /// Whether some rule compares in the other case than the bundle ([`FLAG_BOTH_CASES`]).
     pub(crate) fn both_cases(&self) -> bool {
         u32_at(&self.bytes, 12) & FLAG_BOTH_CASES != 0
@@ -359,10 +373,11 @@ impl Artifact {
         self.head_only
     }
 
-    /// The homes of a request with this path that hold a rule, each with its part. `None`
-    /// when the filter is damaged (the request must go to the origin).
+    /// The homes of a request with this host (lower-case) and path that hold a rule, each
+    /// with its part. `None` when the filter is damaged (the request must go to the origin).
     pub(crate) fn needs(
         &self,
+        host: &str,
         key: &str,
         segments: &[Cow<'_, str>],
     ) -> Option<SmallVec<[Need; 4]>> {
@@ -375,7 +390,8 @@ impl Artifact {
             return None;
         }
         Some(
-            homes(key, segments)
+            self.router()
+                .homes(host, self.host_homes(), key, segments)
                 .into_iter()
                 .filter(|home| l.holds(b, home.hash()))
                 .map(|home| Need {
@@ -420,12 +436,14 @@ impl Artifact {
         }
         let broken = || bad(format!("part {i} does not compile"));
         let n = u32_at(body, 0) as usize;
-        let numbers_end = n
-            .checked_mul(4)
+        // `n` rule numbers (4 bytes each), then `n` homes (8 bytes each), then the rules.
+        let homes_at = 4 + 4 * n;
+        let text_at = n
+            .checked_mul(12)
             .and_then(|x| x.checked_add(4))
             .filter(|&x| x <= body.len())
             .ok_or_else(broken)?;
-        let text = std::str::from_utf8(&body[numbers_end..]).map_err(|_| broken())?;
+        let text = std::str::from_utf8(&body[text_at..]).map_err(|_| broken())?;
         let mut rules = crate::compile::compile_part(text, settings, n).ok_or_else(broken)?;
         if rules.len() != n {
             return Err(broken());
@@ -433,7 +451,8 @@ impl Artifact {
         for (k, rule) in rules.iter_mut().enumerate() {
             rule.index = u32_at(body, 4 + 4 * k);
         }
-        Ok(Part::decoded(rules, i, e.len))
+        let homes = (0..n).map(|k| u64_at(body, homes_at + 8 * k)).collect();
+        Ok(Part::decoded(rules, homes, i, e.len))
     }
 
     /// Every rule, compiled into one part (all parts read once; none for a head).

@@ -54,6 +54,15 @@ impl<'r> Paths<'r> {
     }
 }
 
+/// A request's host as rules compare it: lower-case (borrowed when it already is).
+pub(crate) fn lower_host(host: &str) -> Cow<'_, str> {
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    }
+}
+
 /// What happened to one candidate rule.
 enum Outcome<'e> {
     Applied(Decision<'e>),
@@ -129,11 +138,7 @@ impl Engine {
         let Some((url, paths)) = self.request_path(request) else {
             return Decision::Origin(Passthrough::default());
         };
-        let host: Cow<'_, str> = if url.host.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(url.host.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(url.host)
-        };
+        let host = lower_host(url.host);
         let mut candidates: SmallVec<[&'e Rule; 8]> = SmallVec::new();
         let mut visitor = Visitor::new(request, url.query);
         let mut clock = Clock::at(request.now, trace.is_some());
