@@ -246,7 +246,8 @@ function update(since) {
   const placed = performance.now();
   page.errorPlaces = errorPlaces.map((p) => ({ line: p.line, column: p.column, message: p.error.message }));
   renderErrors(report);
-  $("rule-count").textContent = report.valid ? `${report.rules} rules` : `${report.errors.length} errors`;
+  const count = report.valid ? report.rules : report.errors.length;
+  $("rule-count").textContent = `${count} ${report.valid ? "rule" : "error"}${count === 1 ? "" : "s"}`;
   explainNow();
   const done = performance.now();
   const took = done - since;
