@@ -11,6 +11,7 @@ const editor = $("rules");
 const form = $("request");
 const LINE = 18; // px, --lh in the stylesheet
 const PAD_TOP = 6;
+const encoder = new TextEncoder();
 
 /** What tests and people can read: the last timings and the current reports. */
 const page = { timings: [], breakdowns: [], ready: false, rules: null, validation: null, explanation: null, lint: null };
@@ -234,7 +235,7 @@ function update(since) {
   const source = editor.value;
   const old = current;
   const started = performance.now();
-  current = new Rules(source, "rules.json");
+  current = Rules.fromUtf8(encoder.encode(source), "rules.json");
   const compiled = performance.now();
   // The last bundle's memory is given back after this keystroke's answer is on screen.
   if (old) setTimeout(() => old.free(), 0);
