@@ -180,6 +180,29 @@ test("the playground, state by state", async () => {
   await context.close();
 });
 
+test("a file loaded: a Cloudflare CSV is imported in the page, a rules.json opened as it is", async () => {
+  const { page, context, errors } = await open();
+  await page.locator("#file").setInputFiles({
+    name: "bulk.csv",
+    mimeType: "text/csv",
+    buffer: readFileSync(path.join(ROOT, "tests/cli/import/bulk-reordered.csv")),
+  });
+  await page.waitForFunction(() => window.playground.lastImport !== undefined);
+  assert.equal(await page.locator("#import-format").inputValue(), "cloudflare-csv");
+  assert.equal(await page.evaluate(() => window.playground.lastImport.code), 0);
+  let s = await state(page);
+  assert.equal(s.valid, true);
+  const e = await ask(page, { url: "https://example.com/about" });
+  assert.equal(e.location, "https://example.com/company");
+  await page.locator("#file").setInputFiles(path.join(ROOT, "tests/cli/lint/patterns.json"));
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("loaded"));
+  s = await state(page);
+  const expected = JSON.parse(readFileSync(path.join(ROOT, "tests/cli/lint/patterns.json"), "utf8"));
+  assert.equal(s.rules, expected.rules.length);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("readable at 375 px", async () => {
   const { page, context } = await open(base, { width: 375, height: 800 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
