@@ -19,8 +19,17 @@ if (NATIVE_ONLY.has(args[0])) {
 } else {
   initSync({ module: readFileSync(new URL("../wasm/edge_redirects_js_bg.wasm", import.meta.url)) });
   const noColor = (process.env.NO_COLOR ?? "") !== "";
-  const outcome = run(args, nodeHost, !noColor && !!process.stdout.isTTY, !noColor && !!process.stderr.isTTY);
-  process.stdout.write(outcome.stdout);
-  process.stderr.write(outcome.stderr);
-  process.exitCode = outcome.code;
+  let outcome;
+  try {
+    outcome = run(args, nodeHost, !noColor && !!process.stdout.isTTY, !noColor && !!process.stderr.isTTY);
+  } catch (e) {
+    // A panic in the wasm (a bug): exit as a panicking native binary does.
+    process.stderr.write(`redirects: internal error: ${e?.message ?? e}\n`);
+    process.exitCode = 101;
+  }
+  if (outcome) {
+    process.stdout.write(outcome.stdout);
+    process.stderr.write(outcome.stderr);
+    process.exitCode = outcome.code;
+  }
 }
