@@ -5,6 +5,7 @@ import init, { Rules, run } from "./wasm/edge_redirects_js.js";
 import { placeOf, lineOf, lineStarts } from "./locate.js";
 import { drawGraph } from "./graph.js";
 import { encodeState, decodeState } from "./state.js";
+import { runInMemory, IMPORT_NAMES } from "./memory.js";
 
 const $ = (id) => document.getElementById(id);
 const editor = $("rules");
@@ -293,33 +294,10 @@ form.addEventListener("submit", (event) => event.preventDefault());
 
 // ---- import and files ----------------------------------------------------------------------
 
-const IMPORT_NAMES = {
-  netlify: "_redirects",
-  "cloudflare-csv": "redirects.csv",
-  vercel: "vercel.json",
-  nextjs: "next-redirects.json",
-};
-
-/** A host for `run`: files in a Map, nothing else. */
-function memoryHost(files) {
-  return {
-    readFile(path) {
-      if (files.has(path)) return files.get(path);
-      throw "No such file or directory (os error 2)";
-    },
-    readStdin: () => "",
-    writeFile(path, bytes) {
-      files.set(path, bytes);
-    },
-    nowMillis: () => Date.now(),
-  };
-}
-
 /** `redirects import FORMAT FILE` on `input`, in the page; the rules replace the editor's. */
 function importText(format, input) {
   const name = IMPORT_NAMES[format];
-  const files = new Map([[name, new TextEncoder().encode(input)]]);
-  const outcome = run(["import", format, name], memoryHost(files), false, false);
+  const outcome = runInMemory(run, ["import", format, name], { [name]: input });
   const code = outcome.code;
   $("import-log").textContent = `$ redirects import ${format} ${name}   (exit ${code})\n${outcome.stderr}`;
   page.lastImport = { code, stderr: outcome.stderr };

@@ -55,11 +55,29 @@ test("npm pack installs offline into an empty folder and runs", (t) => {
 
   // The library, typed for TypeScript, from the same install.
   writeFileSync(join(project, "use.mjs"), `
-    import { Rules } from "edge-redirects";
+    import { Rules, importRules, buildArtifact, testCases } from "edge-redirects";
     const rules = new Rules('{"version":1,"rules":[{"id":"a","from":"/a","to":"/b"}]}');
     const e = rules.explain({ url: "https://example.com/a" }, Date.now());
-    console.log(JSON.stringify({ valid: rules.validate().valid, location: e.location }));
+    const imported = importRules("netlify", "/x /y 301\\n/bad /z/:nope\\n");
+    const artifact = buildArtifact(imported.rules);
+    const cases = '[{"request": "https://example.com/x", "expect": {"status": 301, "location": "/y"}}]';
+    const tested = testCases(artifact, cases);
+    console.log(JSON.stringify({
+      valid: rules.validate().valid,
+      location: e.location,
+      importCode: imported.code,
+      notImported: /not imported/.test(imported.problems),
+      artifactBytes: artifact.length > 0,
+      passed: tested.report.passed,
+    }));
   `);
   const used = JSON.parse(execFileSync(process.execPath, ["use.mjs"], { cwd: project, encoding: "utf8" }));
-  assert.deepEqual(used, { valid: true, location: "https://example.com/b" });
+  assert.deepEqual(used, {
+    valid: true,
+    location: "https://example.com/b",
+    importCode: 1,
+    notImported: true,
+    artifactBytes: true,
+    passed: 1,
+  });
 });
