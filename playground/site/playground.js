@@ -233,6 +233,7 @@ let saveTimer = 0;
 
 /** Compiles the editor's rules, shows every error at its place and explains the request. */
 function update(since) {
+  const entered = performance.now();
   const source = editor.value;
   const old = current;
   const started = performance.now();
@@ -255,7 +256,8 @@ function update(since) {
   const took = done - since;
   page.timings.push(took);
   page.breakdowns.push({
-    waited: started - since,
+    waited: entered - since,
+    read: started - entered,
     compile: compiled - started,
     validate: validated - compiled,
     place: placed - validated,
