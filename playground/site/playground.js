@@ -249,6 +249,7 @@ function update(since) {
   const placed = performance.now();
   page.errorPlaces = errorPlaces.map((p) => ({ line: p.line, column: p.column, message: p.error.message }));
   renderErrors(report);
+  if (!report.valid) $("lint-count").textContent = "(fix the errors first)";
   const count = report.valid ? report.rules : report.errors.length;
   $("rule-count").textContent = `${count} ${report.valid ? "rule" : "error"}${count === 1 ? "" : "s"}`;
   explainNow();
@@ -287,8 +288,9 @@ editor.addEventListener("scroll", () => {
   scrollTop = editor.scrollTop;
   syncScroll();
 });
-form.addEventListener("input", () => {
+form.addEventListener("input", (event) => {
   explainNow();
+  $("timing").textContent = `explained in ${(performance.now() - event.timeStamp).toFixed(1)} ms`;
   drawGraphNow();
   scheduleSave();
 });
