@@ -1,6 +1,6 @@
 # The two commands: `make dev` serves the worker on http://127.0.0.1:8787, `make test` runs
 # every test. Both install what is missing first (scripts/setup).
-.PHONY: dev test check setup build dry-run fuzz load
+.PHONY: dev test check setup build dry-run fuzz load js playground playground-deploy
 
 dev:
 	bash scripts/dev
@@ -39,3 +39,17 @@ load: build
 .PHONY: bench
 bench:
 	bash scripts/bench.sh $(if $(QUICK),--quick) $(if $(LARGE),--large)
+
+# The wasm library for JavaScript (crates/js-api) into the npm package (npm/redirects) and the
+# playground (playground/site).
+js: setup
+	bash scripts/build-js
+
+# The playground page on http://127.0.0.1:8790 (PORT=... to change): rules, requests, lint and
+# the redirect graph, computed in the browser.
+playground: js
+	node playground/serve.mjs
+
+# The playground as Workers static assets (wrangler asks for a login the first time).
+playground-deploy: js
+	bash -c 'source scripts/env.sh && npx wrangler deploy --config playground/wrangler.toml'

@@ -14,7 +14,8 @@
 #    worker under the same load, and cold start;
 # 4. large rule sets (benches/peers/large.mjs): the realistic migration at 10 to 100k rules
 #    built into the embedded artifact, first request and memory of a fresh isolate; and at 10k
-#    and 1M rules published through KV (benches/peers/large-kv.mjs).
+#    and 1M rules published through KV (benches/peers/large-kv.mjs);
+# 5. the size of the worker's wasm beside the wasm library for JavaScript (scripts/build-js).
 # Results: target/bench/{peers,native,workerd}.md (+ .json); BENCHMARKS.md holds a reading of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -162,4 +163,14 @@ stage "large rule sets through KV (redirects publish into wrangler's local stora
 bash "$ROOT/scripts/build" > "$out/build-checkout.log" 2>&1 || { tail -20 "$out/build-checkout.log" >&2; die "building the worker failed"; }
 node "$peers/large-kv.mjs" --sizes 10000,1000000 --out "$out" $($quick && echo --requests 2000)
 
-log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md"
+# --- 5. sizes: the worker's wasm beside the wasm library for JavaScript ------------------------
+stage "wasm sizes: the worker and the library for JavaScript (scripts/build-js)"
+bash "$ROOT/scripts/build-js" > "$out/build-js.log" 2>&1 || { tail -20 "$out/build-js.log" >&2; die "building the wasm library failed"; }
+size_row() { printf '%-58s %10s %10s\n' "$1" "$(du -b "$2" | cut -f1)" "$(gzip -9 -c "$2" | wc -c)"; }
+{
+  printf '%-58s %10s %10s\n' "wasm" "bytes" "gzip -9"
+  size_row "worker (build/index_bg.wasm, rules.json embedded)" "$ROOT/build/index_bg.wasm"
+  size_row "library for JS (npm/redirects/wasm, the playground's)" "$ROOT/npm/redirects/wasm/edge_redirects_js_bg.wasm"
+} | tee "$out/sizes.txt"
+
+log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md, sizes in $out/sizes.txt"

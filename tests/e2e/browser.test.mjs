@@ -2,21 +2,9 @@
 // by workerd on loopback. The mock origin serves the forms and echoes what reaches it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startWorker } from "./harness.mjs";
-
-/** The browser binary: $CHROMIUM, else the first Chromium or Chrome on PATH. */
-function chromiumPath() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  const found = execFileSync("bash", ["-c", `source "${ROOT}/scripts/env.sh"; find_chromium`], {
-    encoding: "utf8",
-  }).trim();
-  if (!found) throw new Error("no Chromium found: run scripts/setup (or set CHROMIUM)");
-  return found;
-}
+import { ROOT, launchChromium, startWorker } from "./harness.mjs";
 
 function formPage(action, fields) {
   const inputs = Object.entries(fields)
@@ -53,19 +41,7 @@ before(async () => {
     origin,
     port: 0,
   });
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+import { execFileSync } from "node:child_process";
+import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -115,4 +117,31 @@ export async function startWorker({
 /** Reads a JSON file relative to the repository root. */
 export function readJson(relative) {
   return JSON.parse(readFileSync(path.join(ROOT, relative), "utf8"));
+}
+
+/** The browser binary: $CHROMIUM, else the first Chromium or Chrome on PATH. */
+export function chromiumPath() {
+  if (process.env.CHROMIUM) return process.env.CHROMIUM;
+  const found = execFileSync("bash", ["-c", `source "${ROOT}/scripts/env.sh"; find_chromium`], {
+    encoding: "utf8",
+  }).trim();
+  if (!found) throw new Error("no Chromium found: run scripts/setup (or set CHROMIUM)");
+  return found;
+}
+
+/** Headless Chromium (playwright-core), offline: no background traffic of its own. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 }

@@ -8,12 +8,12 @@ use edge_redirects::artifact::{self, Options};
 use edge_redirects::Engine;
 use serde_json::json;
 use std::path::Path;
-use std::time::Instant;
 
 /// Runs the command: validates `input` (every error at once, as `validate`), writes the
 /// artifact to `output`, and says what it holds.
 pub fn run(input: &Path, output: &Path, part_rules: usize, as_json: bool) -> CmdResult {
-    let started = Instant::now();
+    let host = crate::host::current();
+    let started = host.now_millis();
     let text = crate::bundle::read_text(input)?;
     let file = input.display().to_string();
     let bytes = match artifact::build_with(&text, Options { part_rules }) {
@@ -28,9 +28,9 @@ pub fn run(input: &Path, output: &Path, part_rules: usize, as_json: bool) -> Cmd
     let engine = Engine::load(bytes.as_slice().to_vec())
         .map_err(|e| format!("the artifact just built does not load (a bug): {e}"))?;
     let (id, parts) = engine.artifact().expect("loaded from an artifact");
-    std::fs::write(output, &bytes)
+    host.write(output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = ((host.now_millis() - started) / 1000.0).max(0.0);
     let id = format!("{id:016x}");
     if as_json {
         print_json(&json!({

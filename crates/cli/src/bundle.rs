@@ -1,9 +1,9 @@
 //! Reading inputs: files (or `-` for stdin) and compiled bundles.
 
+use crate::host;
 use crate::Status;
 use edge_redirects::limits::MAX_RULES;
 use edge_redirects::{artifact, CompileErrors, Engine};
-use std::io::Read;
 use std::path::Path;
 
 /// The result of a command: how it ended, or a usage / I/O error message (exit 2).
@@ -11,14 +11,14 @@ pub type CmdResult = Result<Status, String>;
 
 /// Reads a whole file as UTF-8 text; `-` reads stdin.
 pub fn read_text(path: &Path) -> Result<String, String> {
+    let host = host::current();
     if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        return Ok(text);
+        return host
+            .read_stdin()
+            .map_err(|e| format!("cannot read stdin: {e}"));
     }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    host.read_text(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// A bundle read from disk and compiled.
@@ -40,16 +40,24 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 /// it is not (the caller then exits 1). An artifact (`redirects build`) is loaded as the
 /// worker loads it, with an empty text.
 pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
-    if path.as_os_str() != "-" {
-        let mut head = [0u8; 8];
-        let is_artifact = std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok_and(|()| edge_redirects::artifact::is_artifact(&head));
-        if is_artifact {
-            return load_artifact(path).map(|engine| Some((String::new(), engine)));
+    let loaded = if path.as_os_str() == "-" {
+        load(path)?
+    } else {
+        // Read once: an artifact is loaded from the bytes, anything else compiled as text
+        // (an unreadable file is read again for read_text's message).
+        match host::current().read(path) {
+            Ok(bytes) if bytes.len() >= 8 && artifact::is_artifact(&bytes[..8]) => {
+                return load_artifact(path, bytes).map(|engine| Some((String::new(), engine)));
+            }
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("cannot read {}: {}", path.display(), host::NOT_UTF8))?;
+                let engine = Engine::compile(&text);
+                Loaded { text, engine }
+            }
+            Err(_) => load(path)?,
         }
-    }
-    let loaded = load(path)?;
+    };
     match loaded.engine {
         Ok(engine) => Ok(Some((loaded.text, engine))),
         Err(errors) => {
@@ -68,10 +76,9 @@ pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
 /// claims against what the file can hold and the compile limit (checked before anything is
 /// allocated from it), then every rule compiled, once each, in order. A part that does not
 /// compile would otherwise leave its rules out without a word (and `lint` find nothing).
-fn load_artifact(path: &Path) -> Result<Engine, String> {
+fn load_artifact(path: &Path, bytes: Vec<u8>) -> Result<Engine, String> {
     let name = path.display().to_string();
     let rebuild = "the artifact is damaged: build it again with `redirects build`";
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
     let size = bytes.len();
     let engine = Engine::load(bytes).map_err(|e| format!("{name}: {e}"))?;
     let claimed = engine.rule_count();
@@ -91,7 +98,9 @@ fn load_artifact(path: &Path) -> Result<Engine, String> {
         return Ok(engine);
     }
     // Which parts: compiled one by one from the file again (only on this rare path).
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let bytes = host::current()
+        .read(path)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
     let (_, parts) = artifact::split(&bytes).map_err(|e| format!("{name}: {e}"))?;
     let broken: Vec<String> = parts
         .iter()

@@ -20,52 +20,74 @@ use std::path::PathBuf;
 pub struct Args {
     /// `[FILE] URL`: the bundle (default rules.json) and the request URL.
     #[arg(num_args = 1..=2, required = true, value_names = ["FILE", "URL"])]
-    paths: Vec<String>,
+    pub paths: Vec<String>,
     /// Request method.
     #[arg(long, short = 'X', default_value = "GET")]
-    method: String,
+    pub method: String,
     /// A request header, `Name: value`; repeatable.
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
-    headers: Vec<String>,
+    pub headers: Vec<String>,
     /// A cookie, `name=value`; repeatable.
     #[arg(long = "cookie", value_name = "NAME=VALUE")]
-    cookies: Vec<String>,
+    pub cookies: Vec<String>,
     /// Visitor country (ISO 3166-1 alpha-2), as `cf.country`.
     #[arg(long)]
-    country: Option<String>,
+    pub country: Option<String>,
     /// Visitor continent (AF AN AS EU NA OC SA), as `cf.continent`; by default the
     /// continent of `--country` (README, "Request context on the command line").
     #[arg(long)]
-    continent: Option<String>,
+    pub continent: Option<String>,
     /// Visitor region code, as `cf.regionCode`.
     #[arg(long)]
-    region: Option<String>,
+    pub region: Option<String>,
     /// Visitor city, as `cf.city`.
     #[arg(long)]
-    city: Option<String>,
+    pub city: Option<String>,
     /// Accept-Language of the visitor, e.g. `de-AT` or `de-AT,en;q=0.5`.
     #[arg(long)]
-    lang: Option<String>,
+    pub lang: Option<String>,
     /// The request's time, an RFC 3339 instant (`2026-12-24T09:00:00Z`); default: now.
     #[arg(long, value_name = "RFC 3339")]
-    at: Option<String>,
+    pub at: Option<String>,
     /// The visitor's address, as Cloudflare's `CF-Connecting-IP` gives it.
     #[arg(long)]
-    ip: Option<String>,
+    pub ip: Option<String>,
     /// The visitor's network: autonomous system number, as `cf.asn`.
     #[arg(long)]
-    asn: Option<u32>,
+    pub asn: Option<u32>,
     /// Random fraction in [0, 1) for a fresh A/B assignment.
     #[arg(long, default_value = "0")]
-    random: String,
+    pub random: String,
     /// Print a JSON object instead of text.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 impl Args {
-    fn request(&self) -> Result<RequestBuf, String> {
-        let url = self.paths.last().expect("clap requires the URL");
+    /// The arguments for a request to `url` with every other option at its default, for a
+    /// caller that sets the fields itself (the wasm library's `explain`).
+    pub fn for_url(url: &str) -> Args {
+        Args {
+            paths: vec![url.to_string()],
+            method: "GET".to_string(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            country: None,
+            continent: None,
+            region: None,
+            city: None,
+            lang: None,
+            at: None,
+            ip: None,
+            asn: None,
+            random: "0".to_string(),
+            json: false,
+        }
+    }
+
+    /// The request these arguments describe (the time is `None` without `--at`: now).
+    pub fn request(&self) -> Result<RequestBuf, String> {
+        let url = self.paths.last().ok_or("no URL")?;
         let mut req = RequestBuf::get(&absolute_url(url)?);
         req.method = self.method.to_ascii_uppercase();
         for h in &self.headers {

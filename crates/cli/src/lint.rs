@@ -28,10 +28,7 @@ pub fn run(path: &Path, as_json: bool, deny_warnings: bool, all: bool) -> CmdRes
     let warnings = findings.len() - errors;
     let file = path.display().to_string();
     if as_json {
-        let list: Vec<Value> = findings.iter().map(finding_json).collect();
-        print_json(&json!({
-            "file": file, "errors": errors, "warnings": warnings, "findings": list
-        }));
+        print_json(&report(&file, &findings));
     } else {
         let shown = if all { usize::MAX } else { SHOWN_PER_CODE };
         print!("{}", render(&file, &findings, shown, &Paint::stdout()));
@@ -41,6 +38,16 @@ pub fn run(path: &Path, as_json: bool, deny_warnings: bool, all: bool) -> CmdRes
     } else {
         Status::Ok
     })
+}
+
+/// The stable JSON object `lint --json` prints: `{file, errors, warnings, findings}`.
+pub fn report(file: &str, findings: &[Finding]) -> Value {
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let list: Vec<Value> = findings.iter().map(finding_json).collect();
+    json!({ "file": file, "errors": errors, "warnings": findings.len() - errors, "findings": list })
 }
 
 fn finding_json(f: &Finding) -> Value {

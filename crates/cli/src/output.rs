@@ -1,6 +1,7 @@
-//! Text for people: ANSI colours only when stdout is a terminal and `NO_COLOR` is unset.
+//! Text for people: ANSI colours only when the stream is a terminal and `NO_COLOR` is unset
+//! (or when the capturing caller says so, see [`crate::console::colored`]).
 
-use std::io::IsTerminal;
+use crate::console::{colored, Stream};
 
 /// Paints text for stdout (or stderr, with [`Paint::stderr`]).
 #[derive(Debug, Clone, Copy)]
@@ -9,17 +10,17 @@ pub struct Paint {
 }
 
 impl Paint {
-    /// Colours when stdout is a terminal and `NO_COLOR` is unset or empty.
+    /// Colours when stdout may be coloured.
     pub fn stdout() -> Paint {
         Paint {
-            color: std::io::stdout().is_terminal() && no_color_unset(),
+            color: colored(Stream::Out),
         }
     }
 
-    /// Colours when stderr is a terminal and `NO_COLOR` is unset or empty.
+    /// Colours when stderr may be coloured.
     pub fn stderr() -> Paint {
         Paint {
-            color: std::io::stderr().is_terminal() && no_color_unset(),
+            color: colored(Stream::Err),
         }
     }
 
@@ -60,10 +61,6 @@ impl Paint {
     pub fn dim(&self, text: &str) -> String {
         self.wrap("2", text)
     }
-}
-
-fn no_color_unset() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// `1 rule`, `2 rules`.

@@ -6,9 +6,7 @@ pub use edge_redirects::RequestBuf;
 
 /// The current time in seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    (crate::host::current().now_millis() / 1000.0).floor() as i64
 }
 
 /// `GET https://example.com/a` plus the context that was given (geo, network, time).

@@ -5,7 +5,7 @@ use crate::errors::render_errors;
 use crate::output::{plural, print_json, Paint};
 use crate::Status;
 use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
-use edge_redirects::CompileError;
+use edge_redirects::{CompileError, CompileErrors, Engine};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -18,38 +18,44 @@ pub fn run(path: &Path, as_json: bool) -> CmdResult {
         let paint = Paint::stderr();
         eprintln!("{} {file}: {warning}", paint.yellow("warning:"));
     }
-    match &loaded.engine {
-        Ok(engine) => {
-            let rules = engine.rules().len();
-            if as_json {
-                let mut out = json!({ "file": file, "valid": true, "rules": rules, "errors": [] });
-                if let Some(warning) = warning {
-                    out["warnings"] = json!([warning]);
-                }
-                print_json(&out);
-            } else {
+    if as_json {
+        print_json(&report(&file, loaded.text.len(), &loaded.engine));
+    } else {
+        match &loaded.engine {
+            Ok(engine) => {
                 let paint = Paint::stdout();
-                println!("{} {file}: {}", paint.green("ok"), plural(rules, "rule"));
+                let rules = plural(engine.rules().len(), "rule");
+                println!("{} {file}: {rules}", paint.green("ok"));
             }
-            Ok(Status::Ok)
-        }
-        Err(errors) => {
-            if as_json {
-                let list: Vec<Value> = errors.errors().iter().map(error_json).collect();
-                let mut out = json!({ "file": file, "valid": false, "errors": list });
-                if errors.omitted() > 0 {
-                    out["more_errors"] = json!(errors.omitted());
-                }
-                if let Some(warning) = warning {
-                    out["warnings"] = json!([warning]);
-                }
-                print_json(&out);
-            } else {
-                print!("{}", render_errors(&file, errors, &Paint::stdout()));
-            }
-            Ok(Status::Findings)
+            Err(errors) => print!("{}", render_errors(&file, errors, &Paint::stdout())),
         }
     }
+    Ok(match loaded.engine {
+        Ok(_) => Status::Ok,
+        Err(_) => Status::Findings,
+    })
+}
+
+/// The stable JSON object `validate --json` prints for a bundle of `bytes` bytes named `file`
+/// that compiled to `result`: `{file, valid, rules?, errors, more_errors?, warnings?}`.
+pub fn report(file: &str, bytes: usize, result: &Result<Engine, CompileErrors>) -> Value {
+    let mut out = match result {
+        Ok(engine) => {
+            json!({ "file": file, "valid": true, "rules": engine.rules().len(), "errors": [] })
+        }
+        Err(errors) => {
+            let list: Vec<Value> = errors.errors().iter().map(error_json).collect();
+            let mut out = json!({ "file": file, "valid": false, "errors": list });
+            if errors.omitted() > 0 {
+                out["more_errors"] = json!(errors.omitted());
+            }
+            out
+        }
+    };
+    if let Some(warning) = too_big_for_the_worker(bytes) {
+        out["warnings"] = json!([warning]);
+    }
+    out
 }
 
 /// The warning for a bundle of `bytes` bytes that the worker would refuse to read from KV
