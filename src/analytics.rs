@@ -87,11 +87,7 @@ impl Dataset {
         let country = country.unwrap_or("");
         let (blobs, index) = match decision.rule() {
             Some(rule) => {
-                let outcome = match decision {
-                    Decision::Redirect(_) => "redirect",
-                    Decision::Forward(_) => "forward",
-                    Decision::Origin(_) => "origin",
-                };
+                let outcome = decision.outcome().name();
                 let variant = decision.variant().unwrap_or("");
                 (["rule", rule, outcome, variant, country, host], rule)
             }

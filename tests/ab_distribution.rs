@@ -23,18 +23,8 @@ fn engine() -> Engine {
     Engine::compile(BUNDLE).expect("the A/B bundle compiles")
 }
 
-/// SplitMix64: a small, well-mixed generator standing in for the platform's random source.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
+/// The platform's random source stands in as the shared seeded generator.
+use edge_redirects_testkit::SplitMix64;
 
 /// The variant a decision assigned, read from its `Set-Cookie` (`<cookie>=<variant>; ...`).
 fn assigned(decision: &Decision<'_>, cookie: &str) -> Option<String> {
@@ -102,7 +92,7 @@ fn seventy_thirty_split_within_one_point_for_random_visitors() {
         None,
         "ab_pricing",
         &names,
-        |_| rng.next(),
+        |_| rng.next_u64(),
     );
     assert_shares(&counts, &[70, 30], &names);
 }
@@ -136,7 +126,7 @@ fn four_variants_with_a_zero_weight_within_one_point() {
         None,
         "ab_three-way",
         &names,
-        |_| rng.next(),
+        |_| rng.next_u64(),
     );
     assert_eq!(counts[1], 0, "a zero-weight variant is never assigned");
     assert_shares(&counts, &[1, 0, 1, 2], &names);
@@ -153,7 +143,7 @@ fn unknown_cookie_value_is_reassigned_with_the_weights() {
         Some("ab_pricing=retired-variant"),
         "ab_pricing",
         &names,
-        |_| rng.next(),
+        |_| rng.next_u64(),
     );
     assert_shares(&counts, &[70, 30], &names);
 }
@@ -167,7 +157,7 @@ fn sticky_cookie_is_honoured_whatever_the_random_bits() {
         for _ in 0..10_000 {
             let request = Request {
                 headers: &headers,
-                random: rng.next(),
+                random: rng.next_u64(),
                 ..Request::get("https://example.com/pricing")
             };
             let decision = engine.evaluate(&request);

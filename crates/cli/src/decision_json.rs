@@ -6,13 +6,13 @@ use serde_json::{json, Map, Value};
 /// `{"outcome", "status", "location", "rule", "headers"}`; header names are lower-case and
 /// repeated headers are joined with `, `.
 pub fn decision_json(decision: &Decision<'_>) -> Map<String, Value> {
-    let (outcome, status, location) = match decision {
-        Decision::Redirect(r) => ("redirect", Some(r.status), Some(r.location.clone())),
-        Decision::Forward(f) => ("forward", Some(303), f.location.clone()),
-        Decision::Origin(_) => ("origin", None, None),
+    let (status, location) = match decision {
+        Decision::Redirect(r) => (Some(r.status), Some(r.location.clone())),
+        Decision::Forward(f) => (Some(303), f.location.clone()),
+        Decision::Origin(_) => (None, None),
     };
     let mut map = Map::new();
-    map.insert("outcome".into(), json!(outcome));
+    map.insert("outcome".into(), json!(decision.outcome().name()));
     map.insert("status".into(), json!(status));
     map.insert("location".into(), json!(location));
     map.insert("rule".into(), json!(decision.rule()));

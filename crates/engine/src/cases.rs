@@ -48,16 +48,7 @@ pub struct Case {
     pub expect: Expectation,
 }
 
-/// The three kinds of decision, as `expect.outcome` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// `redirect`: answered at the edge.
-    Redirect,
-    /// `forward`: Post-Redirect-Get through the origin.
-    Forward,
-    /// `origin`: passed to the origin.
-    Origin,
-}
+pub use crate::answer::Outcome;
 
 /// The checks of one case's `expect`; a field left out is not checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -372,10 +363,11 @@ impl Expectation {
 
     /// Every expectation `decision` does not meet, in the order of the format's keys.
     pub fn mismatches(&self, decision: &Decision<'_>) -> Vec<Mismatch> {
-        let (outcome, status, location) = match decision {
-            Decision::Redirect(r) => (Outcome::Redirect, Some(r.status), Some(r.location.as_str())),
-            Decision::Forward(f) => (Outcome::Forward, Some(303), f.location.as_deref()),
-            Decision::Origin(_) => (Outcome::Origin, None, None),
+        let outcome = decision.outcome();
+        let (status, location) = match decision {
+            Decision::Redirect(r) => (Some(r.status), Some(r.location.as_str())),
+            Decision::Forward(f) => (Some(303), f.location.as_deref()),
+            Decision::Origin(_) => (None, None),
         };
         let headers = decision.headers();
         let header = |name: &str| -> Value {
@@ -437,17 +429,6 @@ impl Expectation {
         match lines.is_empty() {
             true => Ok(()),
             false => Err(lines.join("\n")),
-        }
-    }
-}
-
-impl Outcome {
-    /// The outcome's name in the format: `redirect`, `forward` or `origin`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Redirect => "redirect",
-            Outcome::Forward => "forward",
-            Outcome::Origin => "origin",
         }
     }
 }

@@ -254,7 +254,7 @@ impl Engine {
     fn open(bytes: Cow<'static, [u8]>, how: How) -> Result<Engine, ArtifactError> {
         let (artifact, settings) = Artifact::open(bytes, how)?;
         let settings = compile(&settings)
-            .map_err(|e| ArtifactError::new(format!("artifact settings do not compile: {e}")))?
+            .map_err(|e| ArtifactError::Settings(format!("do not compile: {e}")))?
             .settings;
         Ok(Engine {
             settings,
@@ -336,9 +336,7 @@ impl Engine {
     pub fn decode_part(&self, number: usize, bytes: &[u8]) -> Result<Part, ArtifactError> {
         match &self.source {
             Source::Artifact(a) => a.decode(number, bytes, &self.settings),
-            Source::Whole(_) => Err(ArtifactError::new(
-                "a bundle compiled from JSON has no parts".into(),
-            )),
+            Source::Whole(_) => Err(ArtifactError::NoParts),
         }
     }
 

@@ -46,7 +46,7 @@ mod shaped;
 mod split;
 mod target;
 
-pub use answer::{Decision, Forward, HeaderChange, Passthrough, Response, VARIANT_HEADER};
+pub use answer::{Decision, Forward, HeaderChange, Outcome, Passthrough, Response, VARIANT_HEADER};
 pub use condition::{ConditionView, Conditions, GeoField, ValueTest};
 pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};

@@ -281,7 +281,39 @@ impl Passthrough<'_> {
     }
 }
 
+/// The three kinds of decision, by the names case files, `explain --json` and analytics give
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `redirect`: answered at the edge.
+    Redirect,
+    /// `forward`: Post-Redirect-Get through the origin.
+    Forward,
+    /// `origin`: passed to the origin.
+    Origin,
+}
+
+impl Outcome {
+    /// The outcome's name: `redirect`, `forward` or `origin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Redirect => "redirect",
+            Outcome::Forward => "forward",
+            Outcome::Origin => "origin",
+        }
+    }
+}
+
 impl Decision<'_> {
+    /// What kind of decision this is.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Decision::Redirect(_) => Outcome::Redirect,
+            Decision::Forward(_) => Outcome::Forward,
+            Decision::Origin(_) => Outcome::Origin,
+        }
+    }
+
     /// The headers this decision sends or adds, in order: a redirect's response headers, the
     /// headers added to an origin answer that has no `Cache-Control` of its own, none for a
     /// forward (see [`Forward::respond`]).

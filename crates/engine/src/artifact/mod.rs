@@ -90,25 +90,80 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Why bytes are not a usable artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactError(String);
+#[non_exhaustive]
+pub enum ArtifactError {
+    /// No `EDGERDR` header: JSON, or something else.
+    NotAnArtifact,
+    /// Written by another format version.
+    Format(u32),
+    /// Header flags or reserved bits this engine does not know.
+    UnknownFlags,
+    /// More parts than a reader takes ([`MAX_ARTIFACT_PARTS`]).
+    TooManyParts(usize),
+    /// A head longer than a reader takes ([`MAX_HEAD_BYTES`]).
+    HeadTooLarge(usize),
+    /// The bytes end inside this section.
+    Truncated(&'static str),
+    /// This section's checksum does not match.
+    Corrupt(&'static str),
+    /// A head's bytes go on past its filter.
+    HeadWithParts,
+    /// A part's directory entry points outside the artifact.
+    PartOutOfBounds(usize),
+    /// A part's bytes do not match their checksum (in the artifact, or handed over).
+    PartCorrupt(usize),
+    /// A part's rules do not compile.
+    PartDoesNotCompile(usize),
+    /// No part of this number.
+    NoSuchPart(usize),
+    /// Parts were asked of an engine compiled from JSON.
+    NoParts,
+    /// The settings in the head are not UTF-8, or do not compile (the compiler's words).
+    Settings(String),
+}
 
 impl fmt::Display for ArtifactError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ArtifactError::NotAnArtifact => f.write_str(
+                "not an artifact (no EDGERDR header); build one with `redirects build`",
+            ),
+            ArtifactError::Format(v) => write!(
+                f,
+                "artifact format {v}; this engine reads format {FORMAT_VERSION}: rebuild it with this version's `redirects build`"
+            ),
+            ArtifactError::UnknownFlags => {
+                f.write_str("artifact flags set that this engine does not know")
+            }
+            ArtifactError::TooManyParts(n) => write!(
+                f,
+                "artifact of {n} parts; this engine reads at most {MAX_ARTIFACT_PARTS}"
+            ),
+            ArtifactError::HeadTooLarge(n) => write!(
+                f,
+                "artifact head of {n} bytes; this engine reads at most {MAX_HEAD_BYTES}"
+            ),
+            ArtifactError::Truncated(what) => write!(f, "artifact truncated in its {what}"),
+            ArtifactError::Corrupt(what) => {
+                write!(f, "artifact {what} corrupt (checksum mismatch)")
+            }
+            ArtifactError::HeadWithParts => {
+                f.write_str("a head holds no parts: cut it with `split`")
+            }
+            ArtifactError::PartOutOfBounds(i) => write!(f, "artifact part {i} out of bounds"),
+            ArtifactError::PartCorrupt(i) => write!(
+                f,
+                "part {i} does not match the artifact's directory (checksum)"
+            ),
+            ArtifactError::PartDoesNotCompile(i) => write!(f, "part {i} does not compile"),
+            ArtifactError::NoSuchPart(i) => write!(f, "no part {i} in this artifact"),
+            ArtifactError::NoParts => f.write_str("a bundle compiled from JSON has no parts"),
+            ArtifactError::Settings(why) => write!(f, "artifact settings {why}"),
+        }
     }
 }
 
 impl std::error::Error for ArtifactError {}
-
-impl ArtifactError {
-    pub(crate) fn new(what: String) -> ArtifactError {
-        ArtifactError(what)
-    }
-}
-
-fn bad(what: impl Into<String>) -> ArtifactError {
-    ArtifactError(what.into())
-}
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
@@ -183,56 +238,45 @@ struct Layout {
 impl Layout {
     fn read(b: &[u8], how: How) -> Result<Layout, ArtifactError> {
         if b.len() < HEADER_BYTES || !is_artifact(b) {
-            return Err(bad(
-                "not an artifact (no EDGERDR header); build one with `redirects build`",
-            ));
+            return Err(ArtifactError::NotAnArtifact);
         }
         let version = u32_at(b, 8);
         if version != FORMAT_VERSION {
-            return Err(bad(format!(
-                "artifact format {version}; this engine reads format {FORMAT_VERSION}: rebuild it with this version's `redirects build`"
-            )));
+            return Err(ArtifactError::Format(version));
         }
         if u32_at(b, 12) & !(FLAG_BOTH_CASES | FLAG_HOST_HOMES) != 0 || u32_at(b, 52) != 0 {
-            return Err(bad("artifact flags set that this engine does not know"));
+            return Err(ArtifactError::UnknownFlags);
         }
         let exact_parts = u32_at(b, 36);
         let prefix_parts = u32_at(b, 40);
         let parts = exact_parts as usize + prefix_parts as usize;
         // Before anything is read or allocated per part.
         if parts > MAX_ARTIFACT_PARTS {
-            return Err(bad(format!(
-                "artifact of {parts} parts; this engine reads at most {MAX_ARTIFACT_PARTS}"
-            )));
+            return Err(ArtifactError::TooManyParts(parts));
         }
         if how == How::Head && b.len() > MAX_HEAD_BYTES {
-            return Err(bad(format!(
-                "artifact head of {} bytes; this engine reads at most {MAX_HEAD_BYTES}",
-                b.len()
-            )));
+            return Err(ArtifactError::HeadTooLarge(b.len()));
         }
         let directory = HEADER_BYTES
             .checked_add(u32_at(b, 44) as usize)
             .filter(|&d| d <= b.len())
-            .ok_or_else(|| bad("artifact truncated in its settings"))?;
+            .ok_or(ArtifactError::Truncated("settings"))?;
         let filter = parts
             .checked_mul(ENTRY_BYTES)
             .and_then(|n| n.checked_add(directory))
             .filter(|&e| e <= b.len() && exact_parts > 0 && prefix_parts > 0)
-            .ok_or_else(|| bad("artifact truncated in its directory"))?;
+            .ok_or(ArtifactError::Truncated("directory"))?;
         if fnv1a(&b[24..filter]) != u64_at(b, 16) {
-            return Err(bad(
-                "artifact header or directory corrupt (checksum mismatch)",
-            ));
+            return Err(ArtifactError::Corrupt("header or directory"));
         }
         let filter_len = u32_at(b, 48) as usize;
         let parts_start = filter_len
             .checked_mul(8)
             .and_then(|n| n.checked_add(filter))
             .filter(|&e| e <= b.len())
-            .ok_or_else(|| bad("artifact truncated in its filter"))?;
+            .ok_or(ArtifactError::Truncated("filter"))?;
         if how != How::Lazy && fnv1a(&b[filter..parts_start]) != u64_at(b, 56) {
-            return Err(bad("artifact filter corrupt (checksum mismatch)"));
+            return Err(ArtifactError::Corrupt("filter"));
         }
         let layout = Layout {
             exact_parts,
@@ -243,19 +287,17 @@ impl Layout {
             parts_start,
         };
         if how == How::Head && b.len() != parts_start {
-            return Err(bad("a head holds no parts: cut it with `split`"));
+            return Err(ArtifactError::HeadWithParts);
         }
         for i in 0..parts {
             let e = layout.entry(b, i);
             let end = e.offset as usize + e.len as usize;
             let inside = how == How::Head || end <= b.len();
             if (e.offset as usize) < parts_start || !inside || e.len < 4 {
-                return Err(bad(format!("artifact part {i} out of bounds")));
+                return Err(ArtifactError::PartOutOfBounds(i));
             }
             if how == How::Full && fnv1a(&b[e.offset as usize..end]) != e.checksum {
-                return Err(bad(format!(
-                    "artifact part {i} corrupt (checksum mismatch)"
-                )));
+                return Err(ArtifactError::PartCorrupt(i));
             }
         }
         Ok(layout)
@@ -314,7 +356,7 @@ impl Artifact {
     ) -> Result<(Artifact, String), ArtifactError> {
         let layout = Layout::read(&bytes, how)?;
         let settings = std::str::from_utf8(&bytes[HEADER_BYTES..layout.directory])
-            .map_err(|_| bad("artifact settings are not UTF-8"))?
+            .map_err(|_| ArtifactError::Settings("are not UTF-8".into()))?
             .to_owned();
         let artifact = Artifact {
             layout,
@@ -426,15 +468,13 @@ impl Artifact {
         settings: &Settings,
     ) -> Result<Part, ArtifactError> {
         if i >= self.layout.parts() {
-            return Err(bad(format!("no part {i} in this artifact")));
+            return Err(ArtifactError::NoSuchPart(i));
         }
         let e = self.layout.entry(&self.bytes, i);
         if body.len() != e.len as usize || fnv1a(body) != e.checksum {
-            return Err(bad(format!(
-                "part {i} does not match the artifact's directory (checksum)"
-            )));
+            return Err(ArtifactError::PartCorrupt(i));
         }
-        let broken = || bad(format!("part {i} does not compile"));
+        let broken = || ArtifactError::PartDoesNotCompile(i);
         let n = u32_at(body, 0) as usize;
         // `n` rule numbers (4 bytes each), then `n` homes (8 bytes each), then the rules.
         let homes_at = 4 + 4 * n;
