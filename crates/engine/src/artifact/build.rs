@@ -132,7 +132,7 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
         ));
     }
     let key = key_of_text(text.as_bytes());
-    let homes = homes_of(&Router::new(key), &bundle.rules);
+    let (homes, used) = homes_of(&Router::new(key), &bundle.rules);
     let host_homes = has_host_homes(&bundle.rules);
     let mut groups: Vec<Vec<u32>> = vec![Vec::new(); (exact_parts + prefix_parts) as usize];
     let mut filter = Vec::with_capacity(bundle.rules.len());
@@ -163,6 +163,7 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let flags =
         if both_cases { FLAG_BOTH_CASES } else { 0 } | if host_homes { FLAG_HOST_HOMES } else { 0 };
     put_u32(&mut out, 12, flags);
+    put_u32(&mut out, 52, used.0);
     put_u64(&mut out, 64, key[0]);
     put_u64(&mut out, 72, key[1]);
     put_u32(&mut out, 32, written.rules.len() as u32);

@@ -20,7 +20,7 @@
 //! | 40 | 4 | pattern parts `P` (at least 1) |
 //! | 44 | 4 | settings length `S` |
 //! | 48 | 4 | filter entries `F` |
-//! | 52 | 4 | reserved (0) |
+//! | 52 | 4 | homes used: bit `i` < 8 when a rule lives at a literal at position `i`, bit 8 when one lives at the catch-all |
 //! | 56 | 8 | FNV-1a 64 of the filter |
 //! | 64 | 16 | routing key: two u64, SipHash-1-3's key for homes (drawn from the bundle's text) |
 //! | 80 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
@@ -44,7 +44,7 @@ pub use build::{build, build_with, Options};
 
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES};
 use crate::settings::Settings;
-use route::{part_of, Router};
+use route::{part_of, Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -244,7 +244,8 @@ impl Layout {
         if version != FORMAT_VERSION {
             return Err(ArtifactError::Format(version));
         }
-        if u32_at(b, 12) & !(FLAG_BOTH_CASES | FLAG_HOST_HOMES) != 0 || u32_at(b, 52) != 0 {
+        let flags = !(FLAG_BOTH_CASES | FLAG_HOST_HOMES);
+        if u32_at(b, 12) & flags != 0 || u32_at(b, 52) & !Used::ALL != 0 {
             return Err(ArtifactError::UnknownFlags);
         }
         let exact_parts = u32_at(b, 36);
@@ -400,6 +401,11 @@ impl Artifact {
         u32_at(&self.bytes, 12) & FLAG_HOST_HOMES != 0
     }
 
+    /// Which kinds of pattern home the artifact has.
+    fn used(&self) -> Used {
+        Used(u32_at(&self.bytes, 52))
+    }
+
     /// The keyed hash of this artifact's homes.
     fn router(&self) -> Router {
         Router::new([u64_at(&self.bytes, 64), u64_at(&self.bytes, 72)])
@@ -433,7 +439,7 @@ impl Artifact {
         }
         Some(
             self.router()
-                .homes(host, self.host_homes(), key, segments)
+                .homes(host, self.host_homes(), self.used(), key, segments)
                 .into_iter()
                 .filter(|home| l.holds(b, home.hash()))
                 .map(|home| Need {

@@ -102,13 +102,15 @@ impl Router {
         h.finish()
     }
 
-    /// The homes a request's rules can live in: its path `key`, its first segments at their
-    /// positions (comparable form), and the catch-all; each without a host and, when the
-    /// artifact has host homes, with the request's `host` (lower-case).
+    /// The homes a request's rules can live in: its path `key`, its first segments at the
+    /// positions some rule is routed by (`used`), and the catch-all when some rule lives
+    /// there; each without a host and, when the artifact has host homes, with the request's
+    /// `host` (lower-case).
     pub(crate) fn homes(
         &self,
         host: &str,
         host_homes: bool,
+        used: Used,
         key: &str,
         segments: &[Cow<'_, str>],
     ) -> SmallVec<[Home; 24]> {
@@ -116,9 +118,13 @@ impl Router {
         let hosts = [None, Some(host).filter(|_| host_homes)];
         for host in hosts.into_iter().take(if host_homes { 2 } else { 1 }) {
             out.push(Home::Exact(self.hash(host, Place::Exact(key))));
-            out.push(Home::Pattern(self.hash(host, Place::CatchAll)));
+            if used.catch_all() {
+                out.push(Home::Pattern(self.hash(host, Place::CatchAll)));
+            }
             for (at, seg) in segments.iter().enumerate().take(ROUTE_DEPTH) {
-                out.push(Home::Pattern(self.hash(host, Place::Literal(at, seg))));
+                if used.position(at) {
+                    out.push(Home::Pattern(self.hash(host, Place::Literal(at, seg))));
+                }
             }
         }
         out
@@ -144,17 +150,37 @@ fn literals(pattern: &Pattern) -> impl Iterator<Item = (usize, &str)> {
         })
 }
 
-/// The homes of every rule of a bundle, in order: each pattern rule at its literal segment
-/// the fewest rules share (the deepest of those tied), so that no home grows with a prefix
-/// every rule has (a language, a year, `/shop`).
-pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> Vec<Home> {
+/// Which kinds of pattern home a bundle has: bit `i` (< [`ROUTE_DEPTH`]) when some rule lives
+/// at a literal segment at position `i`, bit [`ROUTE_DEPTH`] when some rule lives at the
+/// catch-all; a request computes only the homes of these (kept in the header).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Used(pub(crate) u32);
+
+impl Used {
+    /// Every bit this engine knows.
+    pub(crate) const ALL: u32 = (1 << (ROUTE_DEPTH + 1)) - 1;
+
+    fn position(self, at: usize) -> bool {
+        self.0 & (1 << at) != 0
+    }
+
+    fn catch_all(self) -> bool {
+        self.0 & (1 << ROUTE_DEPTH) != 0
+    }
+}
+
+/// The homes of every rule of a bundle, in order, and which kinds it uses: each pattern rule
+/// at its literal segment the fewest rules share (the deepest of those tied), so that no home
+/// grows with a prefix every rule has (a language, a year, `/shop`).
+pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> (Vec<Home>, Used) {
     let mut shared: HashMap<(Option<&str>, usize, &str), u32> = HashMap::default();
     for rule in rules.iter().filter(|r| !r.pattern.is_exact()) {
         for (at, l) in literals(&rule.pattern) {
             *shared.entry((home_host(rule), at, l)).or_default() += 1;
         }
     }
-    rules
+    let mut used = Used::default();
+    let homes = rules
         .iter()
         .map(|rule| {
             let host = home_host(rule);
@@ -164,11 +190,18 @@ pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> Vec<Home> {
             let best = literals(&rule.pattern)
                 .min_by_key(|&(at, l)| (shared[&(host, at, l)], std::cmp::Reverse(at)));
             Home::Pattern(match best {
-                Some((at, l)) => router.hash(host, Place::Literal(at, l)),
-                None => router.hash(host, Place::CatchAll),
+                Some((at, l)) => {
+                    used.0 |= 1 << at;
+                    router.hash(host, Place::Literal(at, l))
+                }
+                None => {
+                    used.0 |= 1 << ROUTE_DEPTH;
+                    router.hash(host, Place::CatchAll)
+                }
             })
         })
-        .collect()
+        .collect();
+    (homes, used)
 }
 
 /// Whether any rule's home names a host.
