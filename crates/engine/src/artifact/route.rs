@@ -59,7 +59,9 @@ pub(crate) fn home(pattern: &Pattern) -> Home {
     for seg in pattern.segments().take(PREFIX_DEPTH) {
         match seg {
             Segment::Literal(l) => h = h.add(b"/").add(l.as_bytes()),
-            Segment::Param(_) | Segment::Shaped(..) | Segment::Splat(_) => break,
+            Segment::Param(_) | Segment::Shaped(..) | Segment::Splat(_) | Segment::Regex(..) => {
+                break
+            }
         }
     }
     Home::Prefix(h.0)
