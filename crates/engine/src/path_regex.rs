@@ -362,6 +362,11 @@ impl PathRegex {
                     pattern,
                     modifier,
                 } => {
+                    if !literal_done && !matches!(modifier, Some('?' | '*')) {
+                        // A prefix that must be there (`/` before `:name` or `(re)`) is literal
+                        // text every match has.
+                        literal.push_str(prefix);
+                    }
                     literal_done = true;
                     let modifier = modifier.map(String::from).unwrap_or_default();
                     let (mut p, mut s) = (String::new(), String::new());
@@ -427,6 +432,12 @@ impl PathRegex {
         })
     }
 
+    /// Compiles a path-to-regexp `source` as `"from_syntax": "path-to-regexp"` reads it, with
+    /// a bundle's `case_sensitive`; the error says what is refused and why.
+    pub fn compile(source: &str, case_sensitive: bool) -> Result<PathRegex, String> {
+        Self::parse(source, !case_sensitive).map_err(|e| e.into_owned())
+    }
+
     /// The source as written.
     pub fn source(&self) -> &str {
         &self.source
@@ -438,7 +449,7 @@ impl PathRegex {
     }
 
     /// The names `to` may use: `:name` for each named group, `$1`, `$2`, ... for every group.
-    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
         self.groups
             .iter()
             .flatten()
@@ -645,11 +656,16 @@ mod tests {
         assert_eq!(lit("/guides(/?)"), "/guides");
         assert_eq!(
             lit("/api/([^/]*)/v1"),
+            "/api/",
+            "a prefix that must be there"
+        );
+        assert_eq!(
+            lit("/api/:p?"),
             "/api",
-            "the `/` is the group's prefix"
+            "an optional group's prefix need not"
         );
         assert_eq!(lit("/api/x-(.*)"), "/api/x-");
-        assert_eq!(lit("/:a"), "");
+        assert_eq!(lit("/:a"), "/");
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Pattern {
     /// Parses a `from` in path-to-regexp syntax: the source compiled whole, filed under its
     /// leading literal segments, the literal start of the next one after them.
     pub(crate) fn parse_path_to_regexp(text: &str, case_sensitive: bool) -> Result<Self, String> {
-        let regex = PathRegex::parse(text, !case_sensitive).map_err(|e| e.into_owned())?;
+        let regex = PathRegex::compile(text, case_sensitive)?;
         let literal = regex.literal().to_string();
         let literal = literal.strip_prefix('/').unwrap_or(&literal);
         let mut pieces: Vec<&str> = literal.split('/').collect();
