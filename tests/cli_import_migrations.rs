@@ -321,3 +321,48 @@ fn vercel_dot_star_groups_keep_their_meaning() {
         ],
     );
 }
+
+/// Netlify's `*` beside text (`/inbox*`) and before the last segment (`/docs/*/index`) keeps the
+/// meaning Netlify's engine gives it (the answers here are that engine's, and
+/// `tests/differential/` asks it again); the segment forms its engine reads as quirks (`/a*b`,
+/// `/p-:id`, `/q/:id.html`) are refused with the reason.
+#[test]
+fn netlify_segment_syntax_keeps_netlifys_meaning() {
+    let e = import(
+        "netlify",
+        "netlify-segments.redirects",
+        "import-netlify-segments",
+        1,
+    );
+    check(
+        &e,
+        &[
+            ("/inbox", NONE, 301, "/mail/"),
+            ("/inboxes", NONE, 301, "/mail/es"),
+            ("/inbox/a", NONE, 301, "/mail/a"),
+            ("/inbox//x", NONE, 301, "/mail//x"),
+            ("/inboxes/a/", NONE, 301, "/mail/es/a/"),
+            ("/INBOXes", NONE, 0, "origin"),
+            ("/kubectl/kubectl_get", NONE, 301, "/k/get"),
+            ("/kubectl/kubectl_ABC/", NONE, 301, "/k/ABC/"),
+            ("/kubectl/kubectl", NONE, 0, "origin"),
+            ("/docs/x/y/index", NONE, 301, "/d/x/y"),
+            ("/docs/index", NONE, 301, "/d/"),
+            ("/docs//index", NONE, 301, "/d/"),
+            ("/docs/x/index/", NONE, 301, "/d/x"),
+            ("/docsX/index", NONE, 0, "origin"),
+            ("/docs/x/indexes", NONE, 0, "origin"),
+            ("/en/beginners", NONE, 301, "/b/en"),
+            ("/a/b/beginners", NONE, 301, "/b/a/b"),
+            ("/beginners", NONE, 301, "/b/"),
+            ("/xbeginners", NONE, 0, "origin"),
+            ("/m/a/n/b", NONE, 301, "/mn/a"),
+            ("/m/a/n/", NONE, 301, "/mn/a"),
+            ("/m/n", NONE, 301, "/mn/"),
+            // Refused: Netlify's engine never matches these, or leaves `:id` unfilled.
+            ("/aXb", NONE, 0, "origin"),
+            ("/p-7", NONE, 0, "origin"),
+            ("/q/7.html", NONE, 0, "origin"),
+        ],
+    );
+}

@@ -85,20 +85,40 @@ fn vercel_sources_answer_as_vercel_does() {
 }
 
 #[test]
-fn a_trailing_slash_is_dropped_unless_the_bundle_keeps_it() {
-    let loose = engine(json!([rule("/a/(.*)", "/b/$1")]), json!({}));
+fn a_trailing_slash_is_tried_as_sent_then_without() {
+    let loose = engine(
+        json!([rule("/a/(.*)", "/b/$1"), rule("/c(/?)", "/d$1")]),
+        json!({}),
+    );
     assert_eq!(
         location(&loose, "/a/x/").as_deref(),
-        Some("https://example.com/b/x")
-    );
-    assert_eq!(location(&loose, "/a/"), None, "`/a/` is `/a`");
-    let strict = engine(
-        json!([rule("/a/(.*)", "/b/$1")]),
-        json!({ "trailing_slash": "strict" }),
+        Some("https://example.com/b/x/"),
+        "as sent first: the group keeps the slash"
     );
     assert_eq!(
-        location(&strict, "/a/").as_deref(),
+        location(&loose, "/a/").as_deref(),
         Some("https://example.com/b/")
+    );
+    assert_eq!(location(&loose, "/a"), None);
+    let exact = engine(
+        json!([rule("/docs/:p", "/x/:p")]),
+        json!({ "trailing_slash": "exact" }),
+    );
+    assert_eq!(location(&exact, "/docs/a/"), None, "exact: as sent only");
+    let loose = engine(json!([rule("/docs/:p", "/x/:p")]), json!({}));
+    assert_eq!(
+        location(&loose, "/docs/a/").as_deref(),
+        Some("https://example.com/x/a"),
+        "then without the slash"
+    );
+    let removed = engine(
+        json!([rule("/a/(.*)", "/b/$1")]),
+        json!({ "trailing_slash": "remove" }),
+    );
+    assert_eq!(
+        location(&removed, "/a/x/").as_deref(),
+        Some("https://example.com/b/x"),
+        "remove: without the slash only"
     );
 }
 

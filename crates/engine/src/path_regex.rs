@@ -465,39 +465,40 @@ impl PathRegex {
         out: &mut SmallVec<[(&'p str, T); N]>,
         wrap: impl Fn(&'a str) -> T,
     ) -> bool {
-        let raw = path.path;
-        let end = match path.raw.last() {
-            Some(&(_, e)) => e,
-            None => raw.len().min(1),
+        // The path as sent; with a trailing slash that matching may ignore, the path without
+        // it too (alone when captures leave the slash out: `"remove"`).
+        let full = path.path;
+        let trimmed = match path.raw.last() {
+            Some(&(_, e)) => &full[..e],
+            None => &full[..full.len().min(1)],
         };
-        let raw = &raw[..end];
-        // The decoded text, and where each of its bytes starts in `raw` (only when it differs).
-        let (decoded, map): (std::borrow::Cow<'_, [u8]>, Option<Vec<u32>>) =
-            if raw.as_bytes().contains(&b'%') {
-                let (d, m) = decode_with_offsets(raw);
-                (d.into(), Some(m))
-            } else {
-                (raw.as_bytes().into(), None)
-            };
+        let texts: SmallVec<[&str; 2]> = if trimmed.len() == full.len() {
+            SmallVec::from_slice(&[full])
+        } else if path.rest_to_end {
+            SmallVec::from_slice(&[full, trimmed])
+        } else {
+            SmallVec::from_slice(&[trimmed])
+        };
         let slots_len = self.vm.vm.get_nfa().group_info().slot_len();
         let mut slots: SmallVec<[Option<NonMaxUsize>; 16]> = SmallVec::from_elem(None, slots_len);
-        let input = Input::new(&*decoded).anchored(Anchored::Yes);
-        let found = {
-            let mut kept = self.vm.cache.try_lock().ok();
-            let mut own;
-            let cache = match kept.as_deref_mut() {
-                Some(Some(c)) => c,
-                Some(slot @ None) => slot.insert(self.vm.vm.create_cache()),
-                None => {
-                    own = self.vm.vm.create_cache();
-                    &mut own
-                }
-            };
-            self.vm.vm.search_slots(cache, &input, &mut slots).is_some()
-        };
-        if !found {
-            return false;
+        let mut found = None;
+        for raw in texts {
+            // The decoded text, and where each of its bytes starts in `raw` (when it differs).
+            let (decoded, map): (std::borrow::Cow<'_, [u8]>, Option<Vec<u32>>) =
+                if raw.as_bytes().contains(&b'%') {
+                    let (d, m) = decode_with_offsets(raw);
+                    (d.into(), Some(m))
+                } else {
+                    (raw.as_bytes().into(), None)
+                };
+            if self.search(&decoded, &mut slots) {
+                found = Some((raw, map));
+                break;
+            }
         }
+        let Some((raw, map)) = found else {
+            return false;
+        };
         let to_raw = |i: usize| map.as_ref().map_or(i, |m| m[i] as usize);
         for (k, name) in self.groups.iter().enumerate() {
             let (s, e) = (slots.get(2 * k + 2), slots.get(2 * k + 3));
@@ -511,6 +512,24 @@ impl PathRegex {
             out.push((&self.numbers[k], wrap(text)));
         }
         true
+    }
+}
+
+impl PathRegex {
+    /// Whether the whole of `text` matches, with the groups' bounds in `slots`.
+    fn search(&self, text: &[u8], slots: &mut [Option<NonMaxUsize>]) -> bool {
+        let input = Input::new(text).anchored(Anchored::Yes);
+        let mut kept = self.vm.cache.try_lock().ok();
+        let mut own;
+        let cache = match kept.as_deref_mut() {
+            Some(Some(c)) => c,
+            Some(slot @ None) => slot.insert(self.vm.vm.create_cache()),
+            None => {
+                own = self.vm.vm.create_cache();
+                &mut own
+            }
+        };
+        self.vm.vm.search_slots(cache, &input, slots).is_some()
     }
 }
 
