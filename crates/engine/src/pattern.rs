@@ -61,10 +61,18 @@ struct Seg {
 pub struct Pattern {
     text: Box<str>,
     segs: Box<[Seg]>,
-    /// The shapes of `Kind::Shaped` segments (most patterns have none).
-    shapes: Option<Box<[Shaped]>>,
+    /// What most patterns have none of: shapes, a path-to-regexp source (one pointer for
+    /// both, as a bundle may hold 100,000 patterns).
+    more: Option<Box<More>>,
+}
+
+/// The parts of a pattern most patterns do not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct More {
+    /// The shapes of `Kind::Shaped` segments.
+    shapes: Box<[Shaped]>,
     /// A path-to-regexp source (`"from_syntax": "path-to-regexp"`), matched whole.
-    regex: Option<Box<PathRegex>>,
+    regex: Option<PathRegex>,
 }
 
 /// The segments of a pattern, in order.
@@ -140,8 +148,10 @@ impl Pattern {
         Ok(Pattern {
             text: out.into_boxed_str(),
             segs: segs.into_boxed_slice(),
-            shapes: None,
-            regex: Some(Box::new(regex)),
+            more: Some(Box::new(More {
+                shapes: Box::default(),
+                regex: Some(regex),
+            })),
         })
     }
 
@@ -235,8 +245,12 @@ impl Pattern {
             } else {
                 segs.into_boxed_slice()
             },
-            shapes: (!shapes.is_empty()).then(|| shapes.into_boxed_slice()),
-            regex: None,
+            more: (!shapes.is_empty()).then(|| {
+                Box::new(More {
+                    shapes: shapes.into_boxed_slice(),
+                    regex: None,
+                })
+            }),
         })
     }
 
@@ -248,11 +262,15 @@ impl Pattern {
             Kind::Splat => Segment::Splat(t),
             Kind::Shaped(i) => Segment::Shaped(
                 t,
-                &self.shapes.as_ref().expect("shaped segments have shapes")[i as usize],
+                &self
+                    .more
+                    .as_ref()
+                    .expect("shaped segments have shapes")
+                    .shapes[i as usize],
             ),
             Kind::Regex => Segment::Regex(
                 t,
-                self.regex.as_ref().expect("a regex segment has its source"),
+                self.path_regex().expect("a regex segment has its source"),
             ),
         }
     }
@@ -282,7 +300,7 @@ impl Pattern {
 
     /// The path-to-regexp source, for a `from` written in that syntax.
     pub fn path_regex(&self) -> Option<&PathRegex> {
-        self.regex.as_deref()
+        self.more.as_ref().and_then(|m| m.regex.as_ref())
     }
 
     /// Names the pattern captures, in order.
@@ -292,7 +310,7 @@ impl Pattern {
                 Segment::Param(n) | Segment::Splat(n) | Segment::Shaped(n, _) => Some(n),
                 Segment::Literal(_) | Segment::Regex(..) => None,
             })
-            .chain(self.regex.iter().flat_map(|r| r.names()))
+            .chain(self.path_regex().into_iter().flat_map(|r| r.names()))
     }
 
     /// Matches the request's segments and appends the captures (raw, as sent) to `out`.
@@ -302,12 +320,12 @@ impl Pattern {
         out: &mut SmallVec<[(&'p str, T); N]>,
         wrap: impl Fn(&'a str) -> T,
     ) -> bool {
-        if let Some(regex) = &self.regex {
-            return regex.captures(path, out, wrap);
-        }
         if self.segs.is_empty() {
             // Exact: the same key as the request's, compared without cutting it.
             return path.key() == self.exact_key();
+        }
+        if let Some(regex) = self.path_regex() {
+            return regex.captures(path, out, wrap);
         }
         let mut i = 0;
         for seg in self.segments() {
