@@ -755,3 +755,32 @@ fn many_hostile_sources_are_not_scanned() {
         Some("https://example.com/to/a")
     );
 }
+
+/// Sources built to make compiling expensive are refused at once, with the reason, the rule
+/// and the pointer: an automaton past its limit (nested counted repeats), a source past 1 KiB,
+/// a group's expression past 256 characters.
+#[test]
+fn path_to_regexp_sources_too_large_to_compile_are_refused() {
+    let long_group = format!("/x/({})", "a".repeat(300));
+    let long_source = format!("/{}", "a".repeat(1100));
+    for (from, says) in [
+        ("/x/((?:(?:a{100}){100}){100})", "too large an automaton"),
+        ("/x/((?:.{0,255}){255})", "too large an automaton"),
+        (long_group.as_str(), "at most 256 characters"),
+        (long_source.as_str(), "at most 1024 bytes"),
+    ] {
+        let bundle = serde_json::json!({ "version": 1, "rules": [regex_rule("big", from, "/y")] });
+        let start = Instant::now();
+        let errors = Engine::compile(&bundle.to_string()).expect_err("refused");
+        let e = &errors.errors()[0];
+        println!(
+            "{}: refused in {:?}",
+            &from[..from.len().min(40)],
+            start.elapsed()
+        );
+        assert_eq!(e.pointer, "/rules/0/from");
+        assert_eq!(e.rule_id.as_deref(), Some("big"));
+        assert!(e.message.contains(says), "{from}: {}", e.message);
+        assert!(!e.hint.is_empty());
+    }
+}
