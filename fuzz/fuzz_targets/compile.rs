@@ -391,6 +391,11 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                         path.push_str(value);
                         path.push_str(shape.suffix());
                     }
+                    // A path-to-regexp source: its literal start, then the hostile value.
+                    Segment::Regex(start, _) => {
+                        path.push_str(start);
+                        path.push_str(value);
+                    }
                 }
             }
             if path.is_empty() {
