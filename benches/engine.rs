@@ -7,6 +7,8 @@
 //! `cargo bench --bench engine -- launch` runs the `ip` range and time-window groups only.
 //!
 //! The rule scheme is the one `benches/peers/ruleset.mjs` generates for the peer comparison.
+//! Group `path_to_regexp` puts 1,000 path-to-regexp sources (`"from_syntax": "path-to-regexp"`,
+//! the shapes Vercel files write) beside the 1,000 mixed rules; the summary prints its figures.
 
 // A counting global allocator needs `unsafe impl GlobalAlloc`.
 #![allow(unsafe_code)]
@@ -268,6 +270,25 @@ struct Figures {
     by_kind: Vec<(&'static str, f64, f64)>,
 }
 
+/// Per-request costs, sorted: `requests` evaluated in turn for `budget`, timed in batches of 32
+/// (one timer read per batch), each batch giving one per-request sample.
+fn batch_samples(engine: &Engine, requests: &[Request<'_>], budget: Duration) -> Vec<f64> {
+    const BATCH: usize = 32;
+    let mut samples = Vec::new();
+    let mut k = 0;
+    let deadline = Instant::now() + budget;
+    while Instant::now() < deadline && samples.len() < 1_000_000 {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(engine.evaluate(black_box(&requests[k])));
+            k = if k + 1 == requests.len() { 0 } else { k + 1 };
+        }
+        samples.push(start.elapsed().as_nanos() as f64 / BATCH as f64);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples
+}
+
 /// Compile time (median of several) and the per-request distribution: requests are timed in
 /// batches of 32 (one timer read per batch), each batch giving one per-request sample.
 fn measure(n: usize, budget: Duration) -> Figures {
@@ -291,19 +312,8 @@ fn measure(n: usize, budget: Duration) -> Figures {
         .filter(|s| is_redirect(&engine.evaluate(&s.request())) == s.hit)
         .count();
 
-    const BATCH: usize = 32;
-    let mut samples = Vec::new();
-    let mut k = 0;
-    let deadline = Instant::now() + budget;
-    while Instant::now() < deadline && samples.len() < 1_000_000 {
-        let start = Instant::now();
-        for _ in 0..BATCH {
-            black_box(engine.evaluate(black_box(&mix[k].request())));
-            k = if k + 1 == mix.len() { 0 } else { k + 1 };
-        }
-        samples.push(start.elapsed().as_nanos() as f64 / BATCH as f64);
-    }
-    samples.sort_by(f64::total_cmp);
+    let mix_requests: Vec<Request<'_>> = mix.iter().map(Sample::request).collect();
+    let samples = batch_samples(&engine, &mix_requests, budget);
 
     // Per kind of request: each request timed alone (8 evaluations), so a slow kind shows.
     let mut by_kind: Vec<(&str, Vec<f64>)> = Vec::new();
@@ -620,6 +630,135 @@ fn shaped_benches(c: &mut Criterion) {
     bench_turns(c, "shaped_per_request", cases);
 }
 
+/// The `i`-th path-to-regexp source, its target, a path it redirects and a near miss: the
+/// shapes real `vercel.json` files write.
+fn regex_rule(i: usize) -> (String, &'static str, String, String) {
+    match i % 5 {
+        0 => (
+            format!("/guides-{i}(/?)"),
+            "/learn",
+            format!("/guides-{i}/"),
+            format!("/guides-{i}x"),
+        ),
+        1 => (
+            format!("/meta-{i}/(.*)"),
+            "/product/$1",
+            format!("/meta-{i}/a/b"),
+            format!("/meta-{i}"),
+        ),
+        2 => (
+            format!("/platforms-{i}(/.*)?"),
+            "/p$1",
+            format!("/platforms-{i}/js/guides"),
+            format!("/platforms-{i}x/js"),
+        ),
+        3 => (
+            format!("/docs/r{i}/:path*(/?)"),
+            "/d/:path",
+            format!("/docs/r{i}/a/b/"),
+            format!("/docs/r{i}x/a"),
+        ),
+        _ => (
+            format!("/api-{i}/([^/]*)/v1"),
+            "/v1/$1",
+            format!("/api-{i}/users/v1"),
+            format!("/api-{i}/users/v2"),
+        ),
+    }
+}
+
+/// The mixed bundle of `n` rules with `regex` path-to-regexp sources after them.
+fn regex_bundle(n: usize, regex: usize) -> String {
+    let mixed = bundle(n);
+    let rules: Vec<String> = (0..regex)
+        .map(|i| {
+            let (from, to, _, _) = regex_rule(i);
+            serde_json::json!({ "id": format!("x{i}"), "from": from, "from_syntax": "path-to-regexp", "to": to })
+                .to_string()
+        })
+        .collect();
+    format!(
+        "{},{}]}}",
+        mixed.strip_suffix("]}").expect("a bundle"),
+        rules.join(",")
+    )
+}
+
+/// Requests for the path-to-regexp sources: a hit and a near miss for each of `count` of them.
+fn regex_requests(regex: usize, count: usize) -> Vec<(String, bool)> {
+    let mut rng = Rng(7);
+    (0..count)
+        .map(|k| {
+            let (_, _, hit, miss) = regex_rule(rng.below(regex));
+            let (path, is_hit) = if k % 5 == 4 {
+                (miss, false)
+            } else {
+                (hit, true)
+            };
+            (format!("https://example.com{path}"), is_hit)
+        })
+        .collect()
+}
+
+/// The median per-request cost of `requests` in turn ([`batch_samples`]).
+fn p50_ns(engine: &Engine, requests: &[Request<'_>], budget: Duration) -> f64 {
+    quantile(&batch_samples(engine, requests, budget), 0.5)
+}
+
+/// The summary's lines for the mixed 1,000 rules with 1,000 path-to-regexp sources beside them.
+fn regex_summary(budget: Duration) {
+    let text = regex_bundle(1_000, 1_000);
+    let start = Instant::now();
+    let engine = Engine::compile(&text).expect("the bundle compiles");
+    let compile_ms = start.elapsed().as_secs_f64() * 1e3;
+    let regex = regex_requests(1_000, REQUESTS);
+    let regex_reqs: Vec<Request<'_>> = regex.iter().map(|(u, _)| Request::get(u)).collect();
+    let agree = regex_reqs
+        .iter()
+        .zip(&regex)
+        .filter(|(r, (_, hit))| is_redirect(&engine.evaluate(r)) == *hit)
+        .count();
+    let mixed = requests(1_000, REQUESTS);
+    let mixed_reqs: Vec<Request<'_>> = mixed.iter().map(Sample::request).collect();
+    println!("1,000 mixed rules + 1,000 path-to-regexp sources: compile {compile_ms:.2} ms");
+    println!(
+        "  path-to-regexp requests (80 % hits): p50 {:.0} ns, {agree}/{REQUESTS} answered as expected",
+        p50_ns(&engine, &regex_reqs, budget)
+    );
+    println!(
+        "  the mixed requests: p50 {:.0} ns",
+        p50_ns(&engine, &mixed_reqs, budget)
+    );
+    println!();
+}
+
+/// Per-request cost with 1,000 path-to-regexp sources beside 1,000 mixed rules: requests for
+/// the sources, and the mixed requests.
+fn regex_benches(c: &mut Criterion) {
+    let engine = Engine::compile(&regex_bundle(1_000, 1_000)).expect("the bundle compiles");
+    let regex = regex_requests(1_000, REQUESTS);
+    let mixed = requests(1_000, REQUESTS);
+    let mut group = c.benchmark_group("path_to_regexp");
+    group.throughput(Throughput::Elements(1));
+    let cases: [(&str, Vec<Request<'_>>); 2] = [
+        (
+            "sources",
+            regex.iter().map(|(u, _)| Request::get(u)).collect(),
+        ),
+        ("mixed", mixed.iter().map(Sample::request).collect()),
+    ];
+    for (name, requests) in &cases {
+        group.bench_function(*name, |b| {
+            let mut k = 0;
+            b.iter(|| {
+                k = if k + 1 == requests.len() { 0 } else { k + 1 };
+                engine.evaluate(black_box(&requests[k]))
+            })
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     // `cargo test --benches` runs this binary without `--bench`: run each benchmark once.
     let benching = std::env::args().any(|a| a == "--bench");
@@ -628,6 +767,7 @@ fn main() {
     let filtered = std::env::args().skip(1).any(|a| !a.starts_with('-'));
     if benching && !filtered {
         summary(quick);
+        regex_summary(Duration::from_millis(if quick { 500 } else { 2000 }));
         if quick {
             return;
         }
@@ -636,5 +776,6 @@ fn main() {
     criterion_benches(&mut c);
     launch_benches(&mut c);
     shaped_benches(&mut c);
+    regex_benches(&mut c);
     c.final_summary();
 }

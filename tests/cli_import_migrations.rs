@@ -189,9 +189,9 @@ fn cloudflare_header_row_may_reorder_columns() {
 
 #[test]
 fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders() {
-    for (format, golden, slash) in [
-        ("nextjs", "import-next-patterns", "/l"),
-        ("vercel", "import-vercel-patterns", "/l/"),
+    for (format, golden, slash, old) in [
+        ("nextjs", "import-next-patterns", "/l", (0, "origin")),
+        ("vercel", "import-vercel-patterns", "/l/", (308, "/new/a")),
     ] {
         let e = import(format, "vercel-patterns.json", golden, 1);
         check(
@@ -207,11 +207,14 @@ fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders
                 ("/page/intro.html", NONE, 308, "/pages/intro"),
                 ("/page/intro", NONE, 0, "origin"),
                 ("/dash-7f", NONE, 307, "/dashboard/7f"),
-                // Refused: `(.*)` groups, `$1`, look-ahead, three optional segments.
-                ("/old/a", NONE, 0, "origin"),
-                ("/files/a", NONE, 0, "origin"),
+                // Kept in path-to-regexp syntax: `(.*)` groups, three optional segments; `$1`
+                // for Vercel only (Next.js redirects to the text `$1`: refused).
+                ("/old/a", NONE, old.0, old.1),
+                ("/files/a/b", NONE, 308, "/f/a/b"),
+                ("/x", NONE, 308, "/y"),
+                ("/a/b/x", NONE, 308, "/y"),
+                // Refused: look-ahead.
                 ("/v/1x", NONE, 0, "origin"),
-                ("/x", NONE, 0, "origin"),
                 // `{/}?`: an optional trailing slash.
                 ("/discord", NONE, 308, "https://discord.gg/x"),
                 ("/discord/", NONE, 308, "https://discord.gg/x"),
@@ -220,10 +223,9 @@ fn path_to_regexp_sources_carry_constraints_optional_and_in_segment_placeholders
     }
 }
 
-/// Vercel's unnamed groups: one segment (`([^/]*)`) and alternatives (`(a|b)`) become named
-/// placeholders with `$1` renamed; a trailing `(/?)` becomes two rules; `(.*)`, an empty
-/// alternative and a `$2` naming no group are refused with their line (the `"source"` keys of
-/// `headers` before the redirects are not counted).
+/// Vercel's unnamed groups (`([^/]*)`, `(a|b)`, `(/?)`, `(.*)`) are kept in path-to-regexp
+/// syntax, `$1` and all; a `$2` naming no group is refused with its line (the `"source"` keys
+/// of `headers` before the redirects are not counted).
 #[test]
 fn vercel_unnamed_groups_become_placeholders() {
     const DEV: &str = "https://develop.example.dev/config/";
@@ -238,14 +240,24 @@ fn vercel_unnamed_groups_become_placeholders() {
                 "/platforms/js/guides/r/configuration/",
             ),
             ("/platforms/js/guides/r/config", NONE, 0, "origin"),
+            // An empty segment is an empty `$1`, as on Vercel.
+            (
+                "/platforms//guides/r/config/",
+                NONE,
+                308,
+                "/platforms//guides/r/configuration/",
+            ),
             ("/api/users/v1", NONE, 308, "/v1/users"),
             ("/development/server/faq", NONE, 308, "/dev/server"),
             ("/development/other/faq", NONE, 0, "origin"),
             ("/server/config", NONE, 308, DEV),
             ("/server/config/", NONE, 308, DEV),
-            // No `:name*` rest in the file: `(.*)` is a rest (strict trailing slashes).
+            // `(.*)` keeps the trailing slash, and needs the `/` before it.
             ("/meta/a/", NONE, 308, "/product/a/"),
+            ("/meta", NONE, 0, "origin"),
             ("/maps/generating/", NONE, 308, "/maps/"),
+            ("/maps//", NONE, 308, "/maps/"),
+            ("/x/b.r/y/z", NONE, 308, "/z"),
             // `:slug(/?)` holds nothing or `/`: the entry matches `/manual/` only.
             ("/manual/", NONE, 308, "/guide/"),
             ("/manual/a", NONE, 0, "origin"),
@@ -287,14 +299,11 @@ fn netlify_signed_proxies_double_slashes_and_other_schemes() {
     }
 }
 
-/// A file with `(.*)` groups and no `:name*` rests imports with `trailing_slash: "strict"`:
-/// `/x/(.*)` becomes `/x/:p1*` holding the trailing slash as Vercel's group does, `/x` itself
-/// (which Vercel does not match) gets a `"to": null` rule unless a later entry could answer it
-/// (then the entry is refused: `/guides/(.*)` before `/guides`), and `/x(/.*)?` is `/x` then
-/// `/x/:p1*`.
+/// `(.*)` groups keep Vercel's meaning: `/x/(.*)` holds the trailing slash and does not match
+/// `/x` itself (a later `/x` entry answers it), and `/x(/.*)?` matches `/x` and below.
 #[test]
-fn vercel_dot_star_groups_become_rests() {
-    let e = import("vercel", "vercel-rests.json", "import-vercel-rests", 1);
+fn vercel_dot_star_groups_keep_their_meaning() {
+    let e = import("vercel", "vercel-rests.json", "import-vercel-rests", 0);
     check(
         &e,
         &[
@@ -307,8 +316,53 @@ fn vercel_dot_star_groups_become_rests() {
             ("/docs/x/old/a", NONE, 308, "/docs/x/new/"),
             ("/docs/x/old", NONE, 0, "origin"),
             ("/docs/intro", NONE, 308, "/manual/intro"),
-            ("/guides/a", NONE, 0, "origin"),
+            ("/guides/a", NONE, 308, "/g/a"),
             ("/guides", NONE, 308, "/all-guides"),
+        ],
+    );
+}
+
+/// Netlify's `*` beside text (`/inbox*`) and before the last segment (`/docs/*/index`) keeps the
+/// meaning Netlify's engine gives it (the answers here are that engine's, and
+/// `tests/differential/` asks it again); the segment forms its engine reads as quirks (`/a*b`,
+/// `/p-:id`, `/q/:id.html`) are refused with the reason.
+#[test]
+fn netlify_segment_syntax_keeps_netlifys_meaning() {
+    let e = import(
+        "netlify",
+        "netlify-segments.redirects",
+        "import-netlify-segments",
+        1,
+    );
+    check(
+        &e,
+        &[
+            ("/inbox", NONE, 301, "/mail/"),
+            ("/inboxes", NONE, 301, "/mail/es"),
+            ("/inbox/a", NONE, 301, "/mail/a"),
+            ("/inbox//x", NONE, 301, "/mail//x"),
+            ("/inboxes/a/", NONE, 301, "/mail/es/a/"),
+            ("/INBOXes", NONE, 0, "origin"),
+            ("/kubectl/kubectl_get", NONE, 301, "/k/get"),
+            ("/kubectl/kubectl_ABC/", NONE, 301, "/k/ABC/"),
+            ("/kubectl/kubectl", NONE, 0, "origin"),
+            ("/docs/x/y/index", NONE, 301, "/d/x/y"),
+            ("/docs/index", NONE, 301, "/d/"),
+            ("/docs//index", NONE, 301, "/d/"),
+            ("/docs/x/index/", NONE, 301, "/d/x"),
+            ("/docsX/index", NONE, 0, "origin"),
+            ("/docs/x/indexes", NONE, 0, "origin"),
+            ("/en/beginners", NONE, 301, "/b/en"),
+            ("/a/b/beginners", NONE, 301, "/b/a/b"),
+            ("/beginners", NONE, 301, "/b/"),
+            ("/xbeginners", NONE, 0, "origin"),
+            ("/m/a/n/b", NONE, 301, "/mn/a"),
+            ("/m/a/n/", NONE, 301, "/mn/a"),
+            ("/m/n", NONE, 301, "/mn/"),
+            // Refused: Netlify's engine never matches these, or leaves `:id` unfilled.
+            ("/aXb", NONE, 0, "origin"),
+            ("/p-7", NONE, 0, "origin"),
+            ("/q/7.html", NONE, 0, "origin"),
         ],
     );
 }

@@ -703,3 +703,141 @@ fn ten_thousand_ranges_hold_exactly_their_addresses_and_not_one_beside() {
     }
     assert_eq!(checked, 120_000);
 }
+
+/// A path-to-regexp source's rule: `from` in that syntax.
+fn regex_rule(id: &str, from: &str, to: &str) -> serde_json::Value {
+    serde_json::json!({ "id": id, "from": from, "from_syntax": "path-to-regexp", "to": to })
+}
+
+/// The location a GET of `url` is sent to, if it is redirected.
+fn location(engine: &Engine, url: &str) -> Option<String> {
+    match engine.evaluate(&get(url, &[], NO_GEO)) {
+        Decision::Redirect(r) => Some(r.location),
+        _ => None,
+    }
+}
+
+/// Path-to-regexp sources built to make a backtracking engine explode (`(a|a)*`, nested
+/// optional and repeated groups, ten optional placeholders) against 10,000-byte segments that
+/// almost match: each compiles (the PikeVM's automaton is small) and answers correctly, in one
+/// pass over the path. The cost of each, beside a request of the same size that no source's
+/// literal start allows, is printed; speed belongs to `benches/engine.rs` (group
+/// `path_to_regexp`), not to a timed assert.
+#[test]
+fn path_to_regexp_sources_built_to_backtrack_answer_in_one_pass() {
+    let tens = "a".repeat(10_000);
+    let optional: String = (0..10).map(|i| format!("{{/:o{i}}}?")).collect();
+    let cases: Vec<(&str, String, String, Option<String>)> = vec![
+        // (source, hostile path, control path, expected location)
+        (
+            "/x-(a|a)*",
+            format!("/x-{tens}b"),
+            format!("/y-{tens}b"),
+            None,
+        ),
+        (
+            "/x-(a|a)*",
+            format!("/x-{tens}"),
+            format!("/y-{tens}"),
+            Some("https://example.com/to/a".to_string()),
+        ),
+        (
+            "/n/((?:(?:a?b?)*)*)z",
+            format!("/n/{}", "ab".repeat(5_000)),
+            format!("/m/{}", "ab".repeat(5_000)),
+            None,
+        ),
+        (
+            "/n/((?:(?:a?b?)*)*)z",
+            format!("/n/{}z", "ab".repeat(5_000)),
+            format!("/m/{}z", "ab".repeat(5_000)),
+            Some(format!("https://example.com/to/{}", "ab".repeat(5_000))),
+        ),
+        (
+            Box::leak(format!("/p{optional}/end").into_boxed_str()),
+            format!("/p/{tens}/a/b/c/d/e/f/g/h/i/j/k"),
+            format!("/q/{tens}/a/b/c/d/e/f/g/h/i/j/k"),
+            None,
+        ),
+        (
+            "/docs/:path*(/?)",
+            format!("/docs/{}", format!("{tens}/").repeat(3)),
+            format!("/dics/{}", format!("{tens}/").repeat(3)),
+            Some(format!("https://example.com/to/{tens}/{tens}/{tens}")),
+        ),
+    ];
+    let mut report = Vec::new();
+    for (source, hostile, control, expected) in cases {
+        // `$1` for a source's first group; `(a|a)*` captures its last repetition, as in JS.
+        let engine = bundle(serde_json::json!([regex_rule("h", source, "/to/$1")]));
+        let url = format!("https://example.com{hostile}");
+        assert_eq!(
+            location(&engine, &url),
+            expected,
+            "{source} {}",
+            &hostile[..20]
+        );
+        let control_url = format!("https://example.com{control}");
+        assert_eq!(location(&engine, &control_url), None);
+        let h = cost(&engine, &get(&url, &[], NO_GEO));
+        let c = cost(&engine, &get(&control_url, &[], NO_GEO));
+        report.push(format!(
+            "{source}: {} B path, {h:?} against {c:?} for the control",
+            hostile.len()
+        ));
+    }
+    println!("{}", report.join("\n"));
+}
+
+/// A thousand hostile sources in one bundle: a request meets only those its path's literal
+/// start allows, so it reads its path once per such source, not once per rule.
+#[test]
+fn many_hostile_sources_are_not_scanned() {
+    let rules: Vec<_> = (0..1000)
+        .map(|i| regex_rule(&format!("h{i}"), &format!("/h{i}/x-(a|a)*"), "/to/$1"))
+        .collect();
+    let engine = bundle(serde_json::Value::Array(rules));
+    let url = format!("https://example.com/h999/x-{}b", "a".repeat(10_000));
+    let x = engine.explain(&get(&url, &[], NO_GEO));
+    assert!(matches!(x.decision, Decision::Origin(_)));
+    let ids: Vec<&str> = x.trace.iter().map(|s| s.rule_id).collect();
+    assert_eq!(
+        ids,
+        ["h999"],
+        "only the source whose literal start the path has"
+    );
+    let url = format!("https://example.com/h999/x-{}", "a".repeat(10_000));
+    assert_eq!(
+        location(&engine, &url).as_deref(),
+        Some("https://example.com/to/a")
+    );
+}
+
+/// Sources built to make compiling expensive are refused at once, with the reason, the rule
+/// and the pointer: an automaton past its limit (nested counted repeats), a source past 1 KiB,
+/// a group's expression past 256 characters.
+#[test]
+fn path_to_regexp_sources_too_large_to_compile_are_refused() {
+    let long_group = format!("/x/({})", "a".repeat(300));
+    let long_source = format!("/{}", "a".repeat(1100));
+    for (from, says) in [
+        ("/x/((?:(?:a{100}){100}){100})", "too large an automaton"),
+        ("/x/((?:.{0,255}){255})", "too large an automaton"),
+        (long_group.as_str(), "at most 256 characters"),
+        (long_source.as_str(), "at most 1024 bytes"),
+    ] {
+        let bundle = serde_json::json!({ "version": 1, "rules": [regex_rule("big", from, "/y")] });
+        let start = Instant::now();
+        let errors = Engine::compile(&bundle.to_string()).expect_err("refused");
+        let e = &errors.errors()[0];
+        println!(
+            "{}: refused in {:?}",
+            &from[..from.len().min(40)],
+            start.elapsed()
+        );
+        assert_eq!(e.pointer, "/rules/0/from");
+        assert_eq!(e.rule_id.as_deref(), Some("big"));
+        assert!(e.message.contains(says), "{from}: {}", e.message);
+        assert!(!e.hint.is_empty());
+    }
+}

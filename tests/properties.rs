@@ -28,6 +28,9 @@ const BUNDLE: &str = r#"{
     { "id": "form", "from": "/contact", "methods": ["POST"], "forward": true, "to": "/thanks" },
     { "id": "form-origin", "from": "/signup", "forward": true },
     { "id": "self", "from": "/same", "to": "/same" },
+    { "id": "p2r-rest", "from": "/meta/(.*)", "from_syntax": "path-to-regexp", "to": "/$1" },
+    { "id": "p2r-opt", "from": "/pl(/.*)?", "from_syntax": "path-to-regexp", "to": "https://docs.example.com$1?x=$1#$1" },
+    { "id": "p2r-groups", "from": "/g/:a(\\d+)?{-:b}?/([^/]*)/(x|y)*", "from_syntax": "path-to-regexp", "to": "/h/:a/:b/$3/$4" },
     { "id": "catch-all", "from": "/*", "when": { "header": { "x-catch": "*" } }, "to": "/caught/:splat" }
   ]
 }"#;
@@ -278,6 +281,32 @@ proptest! {
     fn compile_never_panics_on_arbitrary_text(text in any::<String>()) {
         if let Err(errors) = Engine::compile(&text) {
             prop_assert!(!errors.errors().is_empty());
+        }
+    }
+
+    /// Any source in path-to-regexp syntax compiles or is refused (never a panic), and the
+    /// engine built from it answers any path.
+    #[test]
+    fn path_to_regexp_sources_compile_or_are_refused(
+        from in prop_oneof![any::<String>(), "/[a-z:*?+()\\[\\]{}|.\\\\/^$-]{0,24}"],
+        path in prop_oneof![any::<String>(), "/[a-z/%.()-]{0,24}"],
+    ) {
+        let rule = serde_json::json!({
+            "id": "r", "from": from, "from_syntax": "path-to-regexp", "to": "/to/$1"
+        });
+        let bundle = serde_json::json!({ "version": 1, "rules": [rule] }).to_string();
+        match Engine::compile(&bundle) {
+            Ok(engine) => {
+                let url = format!("https://example.com{path}");
+                let decision = engine.evaluate(&Request::get(&url));
+                check_decision(&decision, &url, |_| true)?;
+            }
+            Err(errors) => {
+                for e in errors.errors() {
+                    prop_assert!(e.pointer.starts_with("/rules/0"), "{e}");
+                    prop_assert!(!e.hint.is_empty(), "{e}");
+                }
+            }
         }
     }
 

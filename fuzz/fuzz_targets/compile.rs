@@ -161,6 +161,8 @@ struct RuleSpec<'a> {
     headers: Vec<(Text<'a>, Text<'a>)>,
     /// An unknown key, to exercise the "did you mean" path.
     stray: Option<Text<'a>>,
+    /// `"from_syntax": "path-to-regexp"`: the same `from` read as a path-to-regexp source.
+    path_to_regexp: bool,
 }
 
 const NAMES: &[&str] = &["slug", "path", "splat", "a", "b", "lang", "sub", "x_1", "Q"];
@@ -269,6 +271,9 @@ fn rule(i: usize, r: &RuleSpec<'_>) -> Value {
         m.insert("id".into(), Value::from(format!("r{i}")));
     }
     m.insert("from".into(), Value::from(pattern(&r.from)));
+    if r.path_to_regexp {
+        m.insert("from_syntax".into(), Value::from("path-to-regexp"));
+    }
     if let Some(h) = r.host {
         m.insert("host".into(), Value::from(h.get()));
     }
@@ -390,6 +395,11 @@ fn probe(engine: &Engine, values: &[Text<'_>], random: u64) {
                         path.push_str(shape.prefix());
                         path.push_str(value);
                         path.push_str(shape.suffix());
+                    }
+                    // A path-to-regexp source: its literal start, then the hostile value.
+                    Segment::Regex(start, _) => {
+                        path.push_str(start);
+                        path.push_str(value);
                     }
                 }
             }

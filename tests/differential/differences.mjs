@@ -42,14 +42,24 @@ export const DIFFERENCES = [
       peerAnswer.outcome === 'redirect' && us.outcome === 'origin' && new URL(peerAnswer.location).href === new URL(req.url).href,
   })),
   {
-    peer: 'vercel',
-    name: 'an empty segment (`//`) is not matched by a group',
+    peer: 'nextjs',
+    name: 'a trailing slash is removed before the redirects run',
     reason:
-      'A whole-segment group `([^/]*)` imports as a placeholder, which never matches an empty ' +
-      'segment, so `/platforms//context/` (two slashes) reaches the origin where Vercel ' +
-      'redirects it with an empty `$1`; a `(.*)` rest does not take `/x//` either. Links do ' +
-      'not produce such paths.',
-    applies: (req, peer, us) => peer.outcome === 'redirect' && us.outcome === 'origin' && new URL(req.url).pathname.includes('//'),
+      'Next.js (`trailingSlash: false`, its default) answers `/a/` with a 308 to `/a` before ' +
+      'its redirects run, so a source never sees the slash; the judge here matches `/a/` ' +
+      'itself, and a `(.*)` group then keeps the slash in its value. The import sets ' +
+      '`trailing_slash: "remove"`, which answers `/a/` as Next.js answers `/a` after its hop: ' +
+      'the same page, without the slash.',
+    applies: (req, peer, us) => {
+      const path = new URL(req.url).pathname;
+      return (
+        peer.outcome === 'redirect' &&
+        us.outcome === 'redirect' &&
+        path.length > 1 &&
+        path.endsWith('/') &&
+        new URL(peer.location).pathname === `${new URL(us.location).pathname}/`
+      );
+    },
   },
 ];
 

@@ -140,16 +140,8 @@ export async function cases(dir, tmp) {
         return peers.netlify(kept, '', path.join(kept, 'netlify.toml'));
       };
     } else {
-      sources = text
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/)[0])
-        .filter((t) => t && !t.startsWith('#'));
-      judge = () => peers.netlify(work, text);
-      without = async (lines) => {
-        const kept = mkdtempSync(path.join(tmp, 'real-netlify-'));
-        const rest = text.split('\n').map((l, i) => (lines.has(i + 1) ? '' : l));
-        return peers.netlify(kept, rest.join('\n'));
-      };
+      out.push(netlifyCase(file, tmp));
+      continue;
     }
     const parsed = sources.map((s) => {
       const m = /^(?:https?:)?\/\/([^/]+)(\/.*)?$/.exec(s);
@@ -188,6 +180,33 @@ export async function cases(dir, tmp) {
     });
   }
   return out;
+}
+
+/** A `_redirects` file as a case for the Netlify judge. */
+export function netlifyCase(file, tmp) {
+  const text = readFileSync(file, 'utf8');
+  const work = mkdtempSync(path.join(tmp, 'real-netlify-'));
+  const sources = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((t) => t && !t.startsWith('#'));
+  const parsed = sources.map((s) => {
+    const m = /^(?:https?:)?\/\/([^/]+)(\/.*)?$/.exec(s);
+    return m ? { host: m[1], path: m[2] ?? '/' } : { path: s };
+  });
+  return {
+    peer: 'netlify',
+    format: 'netlify',
+    file,
+    entries: sources.length,
+    requests: requestsFor(parsed),
+    judge: () => peers.netlify(work, text),
+    without: async (lines) => {
+      const kept = mkdtempSync(path.join(tmp, 'real-netlify-'));
+      const rest = text.split('\n').map((l, i) => (lines.has(i + 1) ? '' : l));
+      return peers.netlify(kept, rest.join('\n'));
+    },
+  };
 }
 
 /** A `vercel.json` (or a Next.js array when `next`) as a case for the Vercel or Next.js judge. */

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DIFFERENCES, NOT_IMPORTED } from './differences.mjs';
 import * as generate from './generate.mjs';
 import * as peers from './peers.mjs';
-import { cases as realworldCases, realworldDir, vercelCase } from './realworld.mjs';
+import { cases as realworldCases, netlifyCase, realworldDir, vercelCase } from './realworld.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -192,10 +192,12 @@ for (const name of ['netlify', 'vercel', 'nextjs', 'cloudflare']) {
   }
 }
 
-// The project's own Vercel import fixtures (unnamed groups, `(/?)`, `(.*)` rests under strict
-// trailing slashes, `{/}?`), asked of Vercel's engine the same way as the real files.
-for (const input of ['vercel-groups.json', 'vercel-rests.json', 'vercel-patterns.json']) {
-  const c = vercelCase(path.join(ROOT, 'tests/cli/import', input), false);
+// The project's own import fixtures (Vercel's unnamed groups, `(/?)`, `(.*)`, `{/}?`; Netlify's
+// `*` beside text and before the last segment), asked of the platform's engine the same way as
+// the real files.
+for (const input of ['vercel-groups.json', 'vercel-rests.json', 'vercel-patterns.json', 'netlify-segments.redirects']) {
+  const file = path.join(ROOT, 'tests/cli/import', input);
+  const c = input.endsWith('.redirects') ? netlifyCase(file, tmp) : vercelCase(file, false);
   const r = await compare(c.peer, c.format, c.file, await c.judge(), c.requests, c.without);
   const both = r.requests - r.peerFailed - (r.listed.get(NOT_IMPORTED.name) ?? 0);
   console.log(`fixture ${input}: ${r.requests} requests, ${both} answered by both, ${r.agree} agree, ${r.unlisted.length} unlisted`);

@@ -125,6 +125,7 @@ pub fn schema() -> Value {
                 "properties": {
                     "id": { "type": "string", "minLength": 1, "description": "unique; named in errors, explain output and the debug header" },
                     "from": { "type": "string", "pattern": "^/", "description": "path pattern: literals, :name, :name(constraint), :name.suffix, prefix{:name}suffix, :name* or * (last)" },
+                    "from_syntax": { "enum": ["path-to-regexp"], "description": "read `from` as a path-to-regexp 6.x source, as Vercel and Next.js do: (re) groups ($1, $2, ... in `to`), (.*), (/?), (/.*)?, {...} groups, ?, * and + after a placeholder or group; absent: the rules.json syntax" },
                     "host": { "type": "string", "description": "example.com or *.example.com" },
                     "methods": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[A-Za-z]+$" } },
                     "when": { "$ref": "#/definitions/conditions", "description": "conditions that must all hold" },

@@ -177,29 +177,36 @@ fn too_large() -> Refusal {
 }
 
 /// A constraint's syntax tree: read over bytes, ASCII case folding, no assertions.
-fn parse_hir(text: &str, fold: bool) -> Result<Hir, Refusal> {
+pub(crate) fn parse_hir(text: &str, fold: bool) -> Result<Hir, Refusal> {
     if text.len() > MAX_CONSTRAINT_TEXT || !text.is_ascii() {
         return Err(
             format!("a constraint is ASCII, at most {MAX_CONSTRAINT_TEXT} characters").into(),
         );
     }
-    let hir = regex_syntax::ParserBuilder::new()
+    let hir = parser(fold).parse(text).map_err(|e| syntax_error(&e))?;
+    refuse_assertions(&hir)?;
+    Ok(hir)
+}
+
+/// What a parse error says.
+pub(crate) fn syntax_error(e: &regex_syntax::Error) -> Refusal {
+    match e {
+        regex_syntax::Error::Parse(e) => e.kind().to_string().into(),
+        regex_syntax::Error::Translate(e) => e.kind().to_string().into(),
+        _ => "not a regular expression this engine reads".into(),
+    }
+}
+
+/// The parser of constraints and path-to-regexp sources: over bytes, ASCII case folding when
+/// `fold`, `.` matching any byte, nesting limited.
+pub(crate) fn parser(fold: bool) -> regex_syntax::Parser {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .case_insensitive(fold)
         .dot_matches_new_line(true)
         .nest_limit(MAX_NEST)
         .build()
-        .parse(text)
-        .map_err(|e| -> Refusal {
-            match e {
-                regex_syntax::Error::Parse(e) => e.kind().to_string().into(),
-                regex_syntax::Error::Translate(e) => e.kind().to_string().into(),
-                _ => "not a regular expression this engine reads".into(),
-            }
-        })?;
-    refuse_assertions(&hir)?;
-    Ok(hir)
 }
 
 /// One anchored DFA matching any of `patterns` (pattern `k` is `patterns[k]`), every match

@@ -1,8 +1,10 @@
-//! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest).
+//! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest); or,
+//! with `"from_syntax": "path-to-regexp"`, a path-to-regexp source ([`PathRegex`]).
 
 use crate::constraint::Constraints;
 use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
+pub use crate::path_regex::PathRegex;
 pub use crate::shaped::Shaped;
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -24,6 +26,10 @@ pub enum Segment<'p> {
     /// A placeholder with a shape (`:id(\d+)`, `:slug.html`, `dash-{:id}`) — one non-empty
     /// part of exactly one segment, its name and its shape.
     Shaped(&'p str, &'p Shaped),
+    /// A path-to-regexp source after its leading literal segments: the rest of the path must
+    /// start with this literal text (comparable form, possibly empty), and the whole path
+    /// match the source. Always last.
+    Regex(&'p str, &'p PathRegex),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +39,8 @@ enum Kind {
     Splat,
     /// Index into the pattern's shapes.
     Shaped(u32),
+    /// The pattern's path-to-regexp source; the text is the literal start of the rest.
+    Regex,
 }
 
 /// A segment as stored: its kind and the range of its text (literal or name) in `text`.
@@ -53,8 +61,18 @@ struct Seg {
 pub struct Pattern {
     text: Box<str>,
     segs: Box<[Seg]>,
-    /// The shapes of `Kind::Shaped` segments (most patterns have none).
-    shapes: Option<Box<[Shaped]>>,
+    /// What most patterns have none of: shapes, a path-to-regexp source (one pointer for
+    /// both, as a bundle may hold 100,000 patterns).
+    more: Option<Box<More>>,
+}
+
+/// The parts of a pattern most patterns do not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct More {
+    /// The shapes of `Kind::Shaped` segments.
+    shapes: Box<[Shaped]>,
+    /// A path-to-regexp source (`"from_syntax": "path-to-regexp"`), matched whole.
+    regex: Option<PathRegex>,
 }
 
 /// The segments of a pattern, in order.
@@ -97,6 +115,44 @@ impl Pattern {
             strict_slash,
             &mut Constraints::default(),
         )
+    }
+
+    /// Parses a `from` in path-to-regexp syntax: the source compiled whole, filed under its
+    /// leading literal segments, the literal start of the next one after them.
+    pub(crate) fn parse_path_to_regexp(text: &str, case_sensitive: bool) -> Result<Self, String> {
+        let regex = PathRegex::compile(text, case_sensitive)?;
+        let literal = regex.literal().to_string();
+        let literal = literal.strip_prefix('/').unwrap_or(&literal);
+        let mut pieces: Vec<&str> = literal.split('/').collect();
+        let partial = pieces.pop().unwrap_or("");
+        if pieces.len() >= MAX_PATTERN_SEGMENTS {
+            return Err(format!(
+                "pattern has more than {MAX_PATTERN_SEGMENTS} segments"
+            ));
+        }
+        let mut out = String::new();
+        let mut segs = Vec::with_capacity(pieces.len() + 1);
+        for (kind, piece) in pieces
+            .iter()
+            .map(|p| (Kind::Literal, *p))
+            .chain([(Kind::Regex, partial)])
+        {
+            out.push('/');
+            let start = out.len();
+            out.push_str(piece);
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(out.len())) else {
+                return Err("pattern is too long".into());
+            };
+            segs.push(Seg { kind, start, end });
+        }
+        Ok(Pattern {
+            text: out.into_boxed_str(),
+            segs: segs.into_boxed_slice(),
+            more: Some(Box::new(More {
+                shapes: Box::default(),
+                regex: Some(regex),
+            })),
+        })
     }
 
     /// Parses a `from` pattern of a bundle whose constraints so far are `known`.
@@ -189,7 +245,12 @@ impl Pattern {
             } else {
                 segs.into_boxed_slice()
             },
-            shapes: (!shapes.is_empty()).then(|| shapes.into_boxed_slice()),
+            more: (!shapes.is_empty()).then(|| {
+                Box::new(More {
+                    shapes: shapes.into_boxed_slice(),
+                    regex: None,
+                })
+            }),
         })
     }
 
@@ -201,7 +262,15 @@ impl Pattern {
             Kind::Splat => Segment::Splat(t),
             Kind::Shaped(i) => Segment::Shaped(
                 t,
-                &self.shapes.as_ref().expect("shaped segments have shapes")[i as usize],
+                &self
+                    .more
+                    .as_ref()
+                    .expect("shaped segments have shapes")
+                    .shapes[i as usize],
+            ),
+            Kind::Regex => Segment::Regex(
+                t,
+                self.path_regex().expect("a regex segment has its source"),
             ),
         }
     }
@@ -229,12 +298,19 @@ impl Pattern {
         }
     }
 
+    /// The path-to-regexp source, for a `from` written in that syntax.
+    pub fn path_regex(&self) -> Option<&PathRegex> {
+        self.more.as_ref().and_then(|m| m.regex.as_ref())
+    }
+
     /// Names the pattern captures, in order.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.segments().filter_map(|s| match s {
-            Segment::Param(n) | Segment::Splat(n) | Segment::Shaped(n, _) => Some(n),
-            Segment::Literal(_) => None,
-        })
+        self.segments()
+            .filter_map(|s| match s {
+                Segment::Param(n) | Segment::Splat(n) | Segment::Shaped(n, _) => Some(n),
+                Segment::Literal(_) | Segment::Regex(..) => None,
+            })
+            .chain(self.path_regex().into_iter().flat_map(|r| r.names()))
     }
 
     /// Matches the request's segments and appends the captures (raw, as sent) to `out`.
@@ -247,6 +323,9 @@ impl Pattern {
         if self.segs.is_empty() {
             // Exact: the same key as the request's, compared without cutting it.
             return path.key() == self.exact_key();
+        }
+        if let Some(regex) = self.path_regex() {
+            return regex.captures(path, out, wrap);
         }
         let mut i = 0;
         for seg in self.segments() {
@@ -274,6 +353,7 @@ impl Pattern {
                     }
                     i += 1;
                 }
+                Segment::Regex(..) => unreachable!("a regex pattern is matched whole"),
                 Segment::Splat(n) => {
                     let trailing = path.decoded.last().is_some_and(|d| d.is_empty());
                     if trailing && !path.rest_takes_slash && i < path.decoded.len() {

@@ -334,8 +334,11 @@ fn scan(
     let mut pieces = Vec::new();
     let mut lit = String::new();
     let mut flushed = 0;
-    while let Some((colon, end)) = next_placeholder(text, flushed) {
-        let name = &text[colon + 1..end];
+    // `$1`, `$2`, ... are placeholders only where the pattern captures them (a path-to-regexp
+    // source's groups); elsewhere a `$` is text.
+    let numbered = known.iter().any(|k| k.starts_with('$'));
+    while let Some((colon, at, end)) = next_placeholder(text, flushed, numbered) {
+        let name = &text[at..end];
         push_lit(&mut lit, &text[flushed..colon], part, host);
         if !lit.is_empty() {
             pieces.push(Piece::Lit(std::mem::take(&mut lit)));
@@ -362,19 +365,26 @@ fn scan(
     pieces
 }
 
-/// The next placeholder at or after byte `from`: the position of its `:` and the end of its
-/// name. A name is `[A-Za-z_][A-Za-z0-9_]*` and ends at the first other character, so `:8080`
-/// and the `:` of `https:` are not placeholders.
-fn next_placeholder(text: &str, from: usize) -> Option<(usize, usize)> {
+/// The next placeholder at or after byte `from`: the position of its `:`, the start and the
+/// end of its name. A name is `[A-Za-z_][A-Za-z0-9_]*` and ends at the first other character,
+/// so `:8080` and the `:` of `https:` are not placeholders. With `numbered`, `$1`, `$2`, ...
+/// are placeholders too, named with their `$`.
+fn next_placeholder(text: &str, from: usize, numbered: bool) -> Option<(usize, usize, usize)> {
     let bytes = text.as_bytes();
     let mut i = from;
     while i + 1 < bytes.len() {
-        if bytes[i] == b':' && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_') {
-            let end = bytes[i + 1..]
+        let end_of = |start: usize, ok: fn(&u8) -> bool| {
+            bytes[start..]
                 .iter()
-                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-                .map_or(bytes.len(), |n| i + 1 + n);
-            return Some((i, end));
+                .position(|b| !ok(b))
+                .map_or(bytes.len(), |n| start + n)
+        };
+        if bytes[i] == b':' && (bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_') {
+            let end = end_of(i + 1, |b| b.is_ascii_alphanumeric() || *b == b'_');
+            return Some((i, i + 1, end));
+        }
+        if numbered && bytes[i] == b'$' && bytes[i + 1].is_ascii_digit() {
+            return Some((i, i, end_of(i + 1, u8::is_ascii_digit)));
         }
         i += 1;
     }
@@ -386,8 +396,8 @@ fn next_placeholder(text: &str, from: usize) -> Option<(usize, usize)> {
 pub fn placeholder_names(target: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut from = 0;
-    while let Some((colon, end)) = next_placeholder(target, from) {
-        names.push(&target[colon + 1..end]);
+    while let Some((_, at, end)) = next_placeholder(target, from, false) {
+        names.push(&target[at..end]);
         from = end;
     }
     names

@@ -72,6 +72,9 @@ pub struct Rule {
     pub host: Option<String>,
     /// Path pattern.
     pub from: String,
+    /// `Some("path-to-regexp")`: `from` is a Vercel / Next.js source, read as they read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_syntax: Option<&'static str>,
     /// Method restriction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<String>>,

@@ -1,6 +1,7 @@
 //! Netlify `_redirects` files and `[[redirects]]` tables of `netlify.toml`.
 //!
-//! Semantics carried over: `:placeholders` and a trailing `*` (`:splat` in the target), query
+//! Semantics carried over: `:placeholders` and a trailing `*` (`:splat` in the target), a `*`
+//! elsewhere in path-to-regexp syntax with Netlify's meaning ([`star_source`]), query
 //! matching (`id=:id` captures, `id=1` exact), `Country=` / `Language=` / `Cookie=` conditions,
 //! status codes (301 when absent). Netlify applies a rule without `!` only when no file exists at
 //! the path; the edge cannot see the origin's files, so every imported rule applies as if forced.
@@ -276,32 +277,41 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
     let mut captures = Vec::new();
     let mut segments = Vec::new();
     let parts: Vec<&str> = path.split('/').skip(1).collect();
-    for (i, seg) in parts.iter().enumerate() {
-        if *seg == "*" {
-            if i + 1 != parts.len() {
-                imported.drop_rule(line, format!("{}: `*` must be last", entry.from));
+    let beyond_segments = parts
+        .iter()
+        .enumerate()
+        .any(|(i, seg)| seg.contains('*') && (*seg != "*" || i + 1 != parts.len()));
+    if beyond_segments {
+        match star_source(&parts) {
+            Ok((source, names)) => {
+                rule.from = source;
+                rule.from_syntax = Some("path-to-regexp");
+                captures = names;
+            }
+            Err(why) => {
+                imported.drop_rule(line, format!("{}: {why}", entry.from));
                 return false;
             }
+        }
+    }
+    for seg in parts.iter().filter(|_| !beyond_segments) {
+        if *seg == "*" {
+            // The last segment (any other `*` made the source path-to-regexp syntax).
             captures.push("splat".to_string());
             segments.push("*".to_string());
-        } else if let Some(name) = seg.strip_prefix(':') {
+        } else if let Some(name) = seg.strip_prefix(':').filter(|n| is_name(n)) {
             captures.push(name.to_string());
             segments.push(seg.to_string());
-        } else if seg.contains('*') || seg.contains(':') {
-            imported.drop_rule(
-                line,
-                format!(
-                    "{}: segment {seg:?} mixes text with a placeholder or `*`; rules.json \
-                     placeholders take whole segments",
-                    entry.from
-                ),
-            );
+        } else if seg.contains(':') {
+            imported.drop_rule(line, format!("{}: {}", entry.from, placeholder_quirk(seg)));
             return false;
         } else {
             segments.push(seg.to_string());
         }
     }
-    rule.from = format!("/{}", segments.join("/"));
+    if !beyond_segments {
+        rule.from = format!("/{}", segments.join("/"));
+    }
     for (key, value) in &entry.query {
         if let Some(name) = value.strip_prefix(':') {
             captures.push(name.to_string());
@@ -406,6 +416,74 @@ fn convert(entry: &Entry, imported: &mut Imported) -> bool {
     rule.to = Some(entry.to.clone());
     push_per_cookie(entry, rule, cookie_names, imported);
     true
+}
+
+/// Whether `name` is a whole placeholder name (letters, digits, `_`).
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Why a segment with a placeholder and text beside it is not imported.
+fn placeholder_quirk(seg: &str) -> String {
+    format!(
+        "segment {seg:?} has a placeholder with text beside it, which Netlify's engine reads as \
+         a quirk (`/p-:id` never matches; `/:id.html` matches any segment and leaves `:id` \
+         unfilled in the target); not imported: write the segment as a whole `:name`"
+    )
+}
+
+/// A source with `*` before its last segment (`/docs/*/index`) or beside text in a segment
+/// (`/inbox*`, `/kubectl/kubectl_*`), in path-to-regexp syntax with the meaning Netlify's engine
+/// gives it, and the names it captures (`splat`, the first `*`). A whole-segment `*` is
+/// `/:splat(.*)?` (it and its `/` may be empty: `/docs/*/index` matches `/docs/index`);
+/// `text*` is the text, an optional `/` and the rest (`/inbox*` matches `/inboxes` and
+/// `/inbox/a`, splat `es` and `a`). Refused, as Netlify's engine reads them as quirks: text
+/// after a `*` in a segment (`/a*b` never matches), a placeholder with text beside it
+/// (`/p-:id` never matches; `/:id.html` matches any segment and leaves `:id` unfilled).
+fn star_source(parts: &[&str]) -> Result<(String, Vec<String>), String> {
+    let mut source = String::new();
+    let mut names = Vec::new();
+    let escape = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if matches!(c, '(' | ')' | '{' | '}' | '?' | '*' | '+' | ':' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    };
+    for seg in parts {
+        let splat = if names.iter().any(|n| n == "splat") {
+            "(.*)"
+        } else {
+            ":splat(.*)"
+        };
+        if *seg == "*" {
+            source.push_str(&format!("/{splat}?"));
+        } else if let Some(name) = seg.strip_prefix(':').filter(|n| is_name(n)) {
+            source.push_str(&format!("/:{name}"));
+            names.push(name.to_string());
+            continue;
+        } else if seg.contains(':') {
+            return Err(placeholder_quirk(seg));
+        } else if let Some(text) = seg.strip_suffix('*').filter(|t| !t.contains('*')) {
+            source.push_str(&format!("/{}{{/}}?{splat}", escape(text)));
+        } else if seg.contains('*') {
+            return Err(format!(
+                "segment {seg:?} has text after a `*`, which Netlify's engine never matches \
+                 (a quirk); not imported: end the segment with the `*` or split the rule"
+            ));
+        } else {
+            source.push('/');
+            source.push_str(&escape(seg));
+            continue;
+        }
+        if !names.iter().any(|n| n == "splat") {
+            names.push("splat".to_string());
+        }
+    }
+    Ok((source, names))
 }
 
 /// A rewrite, proxy, signed proxy, Role rule or page status: the origin answers, and a

@@ -4,11 +4,12 @@
 //! Carried over: `:name`; `:name*` / `:name+` at the end (a rest); `:name(re)`
 //! constraints (rules.json compiles them without backtracking, and refuses what it cannot);
 //! text around one placeholder in a segment (`page-:id.html` → `page-{:id}.html`); an optional
-//! `:name?` segment (one rule with it, one without, up to two of them). For Vercel, unnamed
-//! groups (`$1`): a whole segment `([^/]*)` as `:p1`, `(a|b)` as `:p1(a|b)`, a trailing `(/?)`
-//! as two rules, and, under `trailing_slash: "strict"`, a final `/(.*)` as a rest `:p1*`.
-//! Refused with a reason: other `(.*)` groups (named or not; `/old/(.*)` does not match `/old`
-//! but does match `/old/`, keeping the slash); the rest of regular expression syntax.
+//! `:name?` segment (one rule with it, one without, up to two of them); Vercel's `$1`, `$2`, ...
+//! naming a placeholder. Refused with a reason: `(.*)` groups (named or not; `/old/(.*)` does
+//! not match `/old` but does match `/old/`, keeping the slash); the rest of regular expression
+//! syntax. The importers keep such a source as written, in path-to-regexp syntax, instead
+//! (`"from_syntax": "path-to-regexp"`): Vercel for every source beyond literal segments and
+//! `:name`, Next.js for what this conversion refuses.
 
 /// A source converted: one pattern per combination of optional segments (with the names
 /// each leaves out), and the names the patterns capture.
@@ -18,12 +19,6 @@ pub(super) struct Source {
     /// For Vercel's `$1`, `$2`, ...: the name each numbered group was given, in the order of
     /// the groups in the source (`None`: a group inside a constraint, which has no name).
     pub numbered: Vec<Option<String>>,
-    /// Names that are rests from a `(.*)` group (`$1` renders as `:name*`).
-    pub rests: Vec<String>,
-    /// For `/x/(.*)`: the path `/x`, which Vercel does not match but the rest would.
-    pub bare: Option<String>,
-    /// What was carried over with a difference (for `note:` lines).
-    pub notes: Vec<String>,
 }
 
 /// Most optional segments one source may have (each doubles the rules).
@@ -35,10 +30,8 @@ fn is_name_char(c: char) -> bool {
 
 /// Converts `source`; the error says what cannot be carried.
 ///
-/// `vercel`: Vercel's unnamed groups and `(/?)` are carried over; `strict` (Vercel, a file whose
-/// bundle has `trailing_slash: "strict"`): a final `/(.*)` becomes a rest, which then holds the
-/// trailing slash as Vercel's group does.
-pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result<Source, String> {
+/// `vercel`: `$1`, `$2`, ... in the destination name the source's placeholders.
+pub(super) fn convert_source(source: &str, vercel: bool) -> Result<Source, String> {
     if !source.starts_with('/') {
         return Err(format!("{source}: source must start with /"));
     }
@@ -46,66 +39,18 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
     let mut segments: Vec<(String, Option<String>)> = Vec::new();
     let mut captures = Vec::new();
     let mut numbered = Vec::new();
-    let mut slash_optional = false;
-    let mut rests = Vec::new();
-    let mut bare = None;
-    let mut notes = Vec::new();
-    // Placeholders that are always empty (`:slug(/?)`), left out of every destination.
-    let mut empty: Vec<String> = Vec::new();
     for (i, seg) in parts.iter().enumerate() {
         let mut seg = seg.as_str();
         let last = i + 1 == parts.len();
         if let Some(before) = seg.strip_suffix("{/}?").filter(|b| last && !b.is_empty()) {
             // `/discord{/}?`: an optional trailing slash, captured by nothing. Next.js removes
-            // the slash before matching (`trailing_slash: "remove"`: one rule); Vercel tells
-            // the two apart (two rules).
+            // the slash before matching (`trailing_slash: "remove"`): one rule.
             if before.ends_with(['*', '+', '?']) {
                 return Err(format!(
                     "{source}: `{{/}}?` after a modifier cannot be expressed; write the rules out"
                 ));
             }
-            slash_optional |= vercel;
             seg = before;
-        }
-        let named = |b: &str| {
-            b.strip_prefix(':')
-                .is_some_and(|n| n.chars().all(is_name_char))
-        };
-        if let Some(before) = seg
-            .strip_suffix("(/?)")
-            .filter(|b| vercel && last && !named(b))
-        {
-            // `/a/b(/?)`: an optional trailing slash; with `trailing_slash: "exact"` that is
-            // two rules, `/a/b` and `/a/b/`.
-            if before.is_empty() || before.contains(['(', ')', ':', '*', '?', '+', '{', '}']) {
-                return Err(format!(
-                    "{source}: `(/?)` after {before:?}: only an optional trailing slash after \
-                     literal text can be expressed (as two rules, with and without the slash); \
-                     write `{before}` and `{before}/` as two rules"
-                ));
-            }
-            slash_optional = true;
-            numbered.push(None);
-            seg = before;
-        }
-        if vercel && strict && last && seg == "(.*)" {
-            let name = format!("p{}", numbered.len() + 1);
-            let path: Vec<&str> = segments.iter().map(|s| s.0.as_str()).collect();
-            // `/(.*)` matches `/` itself: nothing to keep from it.
-            bare = (!path.is_empty()).then(|| format!("/{}", path.join("/")));
-            numbered.push(Some(name.clone()));
-            captures.push(name.clone());
-            segments.push((format!(":{name}*"), None));
-            rests.push(name);
-            continue;
-        }
-        if vercel && seg.starts_with('(') && group_end(seg) == Some(seg.len() - 1) {
-            let name = format!("p{}", numbered.len() + 1);
-            let converted = unnamed_group(source, &seg[1..seg.len() - 1], &name, &mut notes)?;
-            numbered.push(Some(name.clone()));
-            captures.push(name);
-            segments.push((converted, None));
-            continue;
         }
         let Some(at) = seg.find(':') else {
             if seg.contains("(.*)") || seg.contains("(.+)") {
@@ -146,17 +91,6 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
         numbered.extend(std::iter::repeat_n(None, inner_groups(constraint)));
         let whole = prefix.is_empty();
         let converted = match (constraint, modifier) {
-            ("(/?)", "") if vercel && last && whole => {
-                // `/docs/:slug(/?)`: the value is empty or `/`, so the entry matches `/docs/`
-                // (and `/docs//`) only, with `:slug` empty.
-                notes.push(format!(
-                    "{source}: :{name}(/?) holds nothing or a `/`, so it matches {} only, with \
-                     :{name} empty; for an optional trailing slash write `(/?)` after literal text",
-                    format_args!("/{}/", parts[..i].join("/")).to_string().replace("//", "/")
-                ));
-                empty.push(name.to_string());
-                String::new()
-            }
             ("", "*" | "+") if last && whole => format!(":{name}*"),
             (c, _) if c.contains(".*") || c.contains(".+") => return Err(dot_star(source)),
             ("", "*" | "+") => {
@@ -189,29 +123,6 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
             1 << optional.len()
         ));
     }
-    if slash_optional {
-        if !optional.is_empty() {
-            return Err(format!(
-                "{source}: an optional segment and an optional trailing slash together; write them out"
-            ));
-        }
-        let path = segments
-            .iter()
-            .map(|s| s.0.as_str())
-            .collect::<Vec<_>>()
-            .join("/");
-        return Ok(Source {
-            variants: vec![
-                (format!("/{path}/"), Vec::new()),
-                (format!("/{path}"), vec!["slash".to_string()]),
-            ],
-            captures,
-            numbered,
-            rests,
-            bare,
-            notes,
-        });
-    }
     if !vercel {
         numbered.clear();
     }
@@ -225,21 +136,12 @@ pub(super) fn convert_source(source: &str, vercel: bool, strict: bool) -> Result
                 _ => path.push(text.as_str()),
             }
         }
-        omitted.extend(empty.iter().cloned());
         variants.push((format!("/{}", path.join("/")), omitted));
-    }
-    if bare.is_some() && !optional.is_empty() {
-        return Err(format!(
-            "{source}: an optional segment before a `(.*)` rest; write the rules out"
-        ));
     }
     Ok(Source {
         variants,
         captures,
         numbered,
-        rests,
-        bare,
-        notes,
     })
 }
 
@@ -279,55 +181,10 @@ fn inner_groups(constraint: &str) -> usize {
         .count()
 }
 
-/// A whole segment that is an unnamed group (Vercel: `$1`): `([^/]*)` or `([^/]+)` (one
-/// segment) becomes `:name`, `(a|b)` (literal alternatives) `:name(a|b)`. A placeholder never
-/// takes an empty segment, so `([^/]*)` does not match `//` and an empty alternative is left
-/// out (noted).
-fn unnamed_group(
-    source: &str,
-    inner: &str,
-    name: &str,
-    notes: &mut Vec<String>,
-) -> Result<String, String> {
-    match inner {
-        "[^/]*" | "[^/]+" | "[^/]+?" | "[^/]*?" => return Ok(format!(":{name}")),
-        ".*" | ".+" => return Err(dot_star(source)),
-        _ => {}
-    }
-    let alternatives: Vec<&str> = inner.split('|').collect();
-    let literal = |a: &str| {
-        !a.is_empty()
-            && a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '~'))
-    };
-    if alternatives.iter().all(|a| literal(a)) {
-        return Ok(format!(":{name}({inner})"));
-    }
-    let kept: Vec<&str> = alternatives
-        .iter()
-        .copied()
-        .filter(|a| !a.is_empty())
-        .collect();
-    if !kept.is_empty() && kept.len() < alternatives.len() && kept.iter().all(|a| literal(a)) {
-        notes.push(format!(
-            "{source}: the empty alternative in ({inner}) matches an empty segment (`//`), which \
-             a placeholder never matches; imported without it"
-        ));
-        return Ok(format!(":{name}({})", kept.join("|")));
-    }
-    Err(format!(
-        "{source}: segment ({inner}) uses regular expression syntax that cannot be expressed; \
-         write `:name` for one segment or `:name(a|b)` for alternatives"
-    ))
-}
-
 fn dot_star(source: &str) -> String {
     format!(
         "{source}: a `(.*)` group matches `/x/` and `/x/a/` (the slash kept in the capture) but \
-         not `/x`; a rules.json rest `/x/:name*` matches `/x` and, with Vercel's exact trailing \
-         slashes, neither `/x/` nor `/x/a/` (a file without `:name*` rests imports a final \
-         `/(.*)` with `trailing_slash: \"strict\"`, which says it); write `/x/:name*` if that \
-         is what you mean"
+         not `/x`, which no rules.json rest says"
     )
 }
 
@@ -349,9 +206,7 @@ fn numbered_to_names(dest: &str, source: &Source) -> Result<String, String> {
             Some(Some(name)) => {
                 out.push(':');
                 out.push_str(name);
-                if source.rests.contains(name) {
-                    out.push('*');
-                } else if after[digits..].starts_with(is_name_char) {
+                if after[digits..].starts_with(is_name_char) {
                     return Err(format!("{dest}: ${n} is followed by a letter; rules.json would read one name"));
                 }
             }
@@ -430,54 +285,4 @@ pub(super) fn destination(
         to = if out.is_empty() { "/".into() } else { out };
     }
     Ok(to)
-}
-
-/// Whether a path-to-regexp `source` could match some path that `bare` (a source without
-/// optional or repeated parts) matches: segment by segment, a literal must equal a literal,
-/// and anything with a group, placeholder or modifier is taken to match (so it errs towards
-/// yes); a rest or an optional part matches whatever follows.
-pub(super) fn could_match(source: &str, bare: &str) -> bool {
-    let Some(source) = source.strip_prefix('/') else {
-        return false;
-    };
-    let theirs = split_segments(source);
-    let ours = split_segments(bare.strip_prefix('/').unwrap_or(bare));
-    let literal = |s: &str| !s.contains([':', '(', '*', '?', '+', '{']);
-    // `(a|b)`: its literal alternatives.
-    fn alternatives(s: &str) -> Option<Vec<&str>> {
-        let inner = s.strip_prefix('(')?.strip_suffix(')')?;
-        let alts: Vec<&str> = inner.split('|').collect();
-        alts.iter()
-            .all(|a| !a.contains([':', '(', '*', '?', '+', '{', '[', '.', '\\']))
-            .then_some(alts)
-    }
-    for (i, seg) in theirs.iter().enumerate() {
-        // An optional trailing slash leaves the segments as they are.
-        let seg = seg.strip_suffix("(/?)").unwrap_or(seg);
-        if let Some(prefix) = seg.strip_suffix("(/.*)?") {
-            // `/x(/.*)?`: `/x`, then anything under it.
-            return ours
-                .get(i)
-                .is_some_and(|o| !literal(prefix) || !literal(o) || prefix == o);
-        }
-        if seg == "(.*)" {
-            // It needs the `/` before it: at least one more segment, even an empty one.
-            return ours.len() > i;
-        }
-        // A modifier (`:a*`, `(x)?`) or a group that may hold a `/`: whatever follows.
-        if seg.ends_with(['*', '?', '+']) || seg.contains(".*") || seg.contains("(/") {
-            return true;
-        }
-        let Some(o) = ours.get(i) else { return false };
-        if !literal(o) {
-            continue;
-        }
-        if literal(seg) && seg != o {
-            return false;
-        }
-        if alternatives(seg).is_some_and(|alts| !alts.contains(&o.as_str())) {
-            return false;
-        }
-    }
-    theirs.len() == ours.len()
 }

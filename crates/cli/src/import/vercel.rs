@@ -1,24 +1,27 @@
 //! `vercel.json` `redirects`, or the array a Next.js `redirects()` returns, as JSON.
 //!
-//! Semantics carried over: `permanent` (308, default) or not (307), `statusCode`, path-to-regexp
-//! `:name` / `:name*` (`:name+` becomes `:name*`, reported), `has` → `when` and `missing` →
+//! Semantics carried over: `permanent` (308, default) or not (307), `statusCode`; the source:
+//! for Vercel, literal segments and `:name` as rules.json patterns and anything else kept as
+//! written with `"from_syntax": "path-to-regexp"` (Vercel's meaning exactly, `$1` and `:name`
+//! in the destination); for Next.js, `:name` / `:name*` (`:name+` becomes `:name*`, reported)
+//! and the path-to-regexp form for what does not convert; `has` → `when` and `missing` →
 //! `unless` for header, cookie, query and host; values are anchored regular expressions, carried
 //! over when they are literal text or `.*` wildcards; a query item without a value, or with a
 //! `(?<name>.*)` value, captures a placeholder. Query strings are kept, as on Vercel.
 
-use super::path_to_regexp::{convert_source, could_match, destination as destination_for};
+use super::path_to_regexp::{convert_source, destination as destination_for};
 use super::{other_scheme, uncaptured, Conditions, Imported, Rule, Settings};
 use serde_json::Value;
 
 /// Converts a `vercel.json` (or a bare `redirects` array): paths match case-sensitively, as
 /// Vercel's routes do.
 pub fn import_json(text: &str) -> Result<Imported, String> {
-    let (mut imported, strict) = import_with(text, "vercel")?;
-    // Vercel's routes match `/a/` and `/a` as different paths, and no `:name*` takes the slash
-    // (path-to-regexp `strict`): `"exact"`. A `(.*)` group does take it; a file with such groups
-    // and no `:name*` rests says so with `"strict"` (`/x/(.*)` becomes `/x/:p1*`).
+    let mut imported = import_with(text, "vercel")?;
+    // Vercel's routes match `/a/` and `/a` as different paths, and no `:name` takes the slash
+    // (path-to-regexp `strict`): `"exact"`. A source beyond `:name` placeholders is kept in
+    // path-to-regexp syntax, which reads the slash as Vercel does.
     imported.bundle.settings = Some(Settings {
-        trailing_slash: Some(if strict { "strict" } else { "exact" }),
+        trailing_slash: Some("exact"),
         ..Settings::default()
     });
     Ok(imported)
@@ -27,7 +30,7 @@ pub fn import_json(text: &str) -> Result<Imported, String> {
 /// Converts the array a Next.js `redirects()` returns, saved as JSON: Next.js matches paths
 /// case-insensitively (path-to-regexp's default), so the bundle does too.
 pub fn import_nextjs(text: &str) -> Result<Imported, String> {
-    let (mut imported, _) = import_with(text, "nextjs")?;
+    let mut imported = import_with(text, "nextjs")?;
     // Next.js removes a trailing slash before its redirects run (`trailingSlash: false`), so
     // `/a/` matches as `/a` and no capture holds the slash.
     imported.bundle.settings = Some(Settings {
@@ -38,9 +41,8 @@ pub fn import_nextjs(text: &str) -> Result<Imported, String> {
     Ok(imported)
 }
 
-/// Imports the entries; true when the bundle needs `trailing_slash: "strict"` (see
-/// [`import_json`]).
-fn import_with(text: &str, prefix: &str) -> Result<(Imported, bool), String> {
+/// Imports the entries.
+fn import_with(text: &str, prefix: &str) -> Result<Imported, String> {
     let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let entries = match &doc {
         Value::Array(items) => items,
@@ -51,111 +53,17 @@ fn import_with(text: &str, prefix: &str) -> Result<(Imported, bool), String> {
         _ => return Err("expected a \"redirects\" array or a top-level array".into()),
     };
     let source_lines = entry_lines(text, matches!(doc, Value::Object(_)));
-    let sources: Vec<&str> = entries
-        .iter()
-        .filter_map(|e| e.get("source").and_then(Value::as_str))
-        .collect();
-    let strict = prefix == "vercel"
-        && sources
-            .iter()
-            .any(|s| s.ends_with("/(.*)") || s.ends_with("(/.*)?"))
-        && !sources.iter().any(|s| has_named_rest(s));
-    let all: Vec<(Option<usize>, &str)> = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(n, e)| Some((source_lines.get(n).copied(), e.get("source")?.as_str()?)))
-        .collect();
     let mut imported = Imported::new();
     for (n, entry) in entries.iter().enumerate() {
-        let line = source_lines.get(n).copied();
-        // The entries after this one (their lines and sources), for `/x/(.*)`'s bare `/x`.
-        let later: Vec<(Option<usize>, &str)> = all
-            .iter()
-            .copied()
-            .filter(|(l, _)| l.zip(line).is_some_and(|(l, line)| l > line))
-            .collect();
-        for form in forms(entry, strict) {
-            convert(n, line, &form, prefix, strict, &later, &mut imported);
-        }
+        convert(
+            n,
+            source_lines.get(n).copied(),
+            entry,
+            prefix,
+            &mut imported,
+        );
     }
-    Ok((imported, strict))
-}
-
-/// Whether a source has a `:name*` or `:name+` rest (which takes no trailing slash on Vercel).
-fn has_named_rest(source: &str) -> bool {
-    source.split(':').skip(1).any(|p| {
-        let end = p.find(|c: char| !is_name_char(c)).unwrap_or(p.len());
-        p[end..].starts_with(['*', '+'])
-    })
-}
-
-/// The entry as one or two entries: `/x(/.*)?` (Vercel, strict) is `/x` with `$n` empty, then
-/// `/x/(.*)` with `$n` as `/$n` (the group holds the `/`). The second carries `"_form"`.
-fn forms(entry: &Value, strict: bool) -> Vec<Value> {
-    let text = |k: &str| entry.get(k).and_then(Value::as_str);
-    let (Some(source), Some(dest)) = (text("source"), text("destination")) else {
-        return vec![entry.clone()];
-    };
-    let Some(base) = source
-        .strip_suffix("(/.*)?")
-        .filter(|b| strict && !b.is_empty())
-    else {
-        return vec![entry.clone()];
-    };
-    let group = format!("${}", groups_in(base) + 1);
-    let with = |source: String, dest: String, form: &str| {
-        let mut e = entry.clone();
-        e["source"] = Value::String(source);
-        e["destination"] = Value::String(dest);
-        e["_form"] = Value::String(form.to_string());
-        e
-    };
-    vec![
-        with(base.to_string(), replace_group(dest, &group, ""), "bare"),
-        with(
-            format!("{base}/(.*)"),
-            replace_group(dest, &group, &format!("/{group}")),
-            "rest",
-        ),
-    ]
-}
-
-/// The numbered groups in a path-to-regexp source: `:name` placeholders and `(` groups.
-fn groups_in(source: &str) -> usize {
-    let b = source.as_bytes();
-    (0..b.len())
-        .filter(|&i| {
-            let escaped = i > 0 && b[i - 1] == b'\\';
-            match b[i] {
-                b'(' => !escaped && b.get(i + 1) != Some(&b'?'),
-                b':' => {
-                    let end = (i + 1..b.len())
-                        .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_'))
-                        .unwrap_or(b.len());
-                    end > i + 1 && b.get(end) != Some(&b'(')
-                }
-                _ => false,
-            }
-        })
-        .count()
-}
-
-/// `dest` with `$n` (not `$n0`) replaced.
-fn replace_group(dest: &str, group: &str, with: &str) -> String {
-    let mut out = String::new();
-    let mut rest = dest;
-    while let Some(at) = rest.find(group) {
-        let after = &rest[at + group.len()..];
-        out.push_str(&rest[..at]);
-        if after.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push_str(group);
-        } else {
-            out.push_str(with);
-        }
-        rest = after;
-    }
-    out.push_str(rest);
-    out
+    Ok(imported)
 }
 
 /// The 1-based line of each redirect entry: its `"source"` key, or where the entry opens.
@@ -219,15 +127,7 @@ fn entry_lines(text: &str, in_object: bool) -> Vec<usize> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn convert(
-    n: usize,
-    line: Option<usize>,
-    entry: &Value,
-    prefix: &str,
-    strict: bool,
-    later: &[(Option<usize>, &str)],
-    imported: &mut Imported,
-) {
+fn convert(n: usize, line: Option<usize>, entry: &Value, prefix: &str, imported: &mut Imported) {
     let label = format!("redirects[{n}]");
     let Some(obj) = entry.as_object() else {
         imported.drop_rule(line, format!("{label} is not an object"));
@@ -270,33 +170,38 @@ fn convert(
             format!("{source}: basePath/locale false: the source is taken as written"),
         );
     }
-    let form = obj.get("_form").and_then(Value::as_str);
-    let parsed = match convert_source(source, prefix == "vercel", strict) {
+    // Vercel: a source beyond literal segments and `:name` is kept as written, in
+    // path-to-regexp syntax, with Vercel's meaning exactly; Next.js (whose destinations drop
+    // the `/` before an empty placeholder) only when it cannot be converted.
+    let converted = if prefix == "vercel" && !plain(source) {
+        Err(String::new())
+    } else {
+        convert_source(source, prefix == "vercel")
+    };
+    let parsed = match converted {
         Ok(p) => p,
-        Err(message) => {
-            imported.drop_rule(line, message);
+        Err(refusal) => {
+            match regex_source(source, prefix) {
+                Ok(names) => convert_regex(
+                    n,
+                    line,
+                    obj,
+                    source,
+                    destination,
+                    prefix,
+                    status,
+                    names,
+                    imported,
+                ),
+                Err(message) if refusal.is_empty() => imported.drop_rule(line, message),
+                Err(message) => imported.drop_rule(
+                    line,
+                    format!("{refusal}; as a path-to-regexp source: {message}"),
+                ),
+            }
             return;
         }
     };
-    if let Some(bare) = parsed.bare.as_deref().filter(|_| form != Some("rest")) {
-        let bare_source = source.strip_suffix("/(.*)").unwrap_or(bare);
-        if let Some((later_line, later)) = later.iter().find(|(_, s)| could_match(s, bare_source)) {
-            let at = later_line.map_or(String::new(), |l| format!(" (line {l})"));
-            imported.drop_rule(
-                line,
-                format!(
-                    "{source}: Vercel does not match {bare_source} itself, which the rest would, \
-                     and lets it through to {later}{at}; rules.json cannot pass a request on to a \
-                     later rule: move that entry before this one, or write \
-                     `{bare_source}/:name*` if {bare_source} may redirect here too"
-                ),
-            );
-            return;
-        }
-    }
-    for note in &parsed.notes {
-        imported.note(line, note.clone());
-    }
     for name in &parsed.captures {
         if source.contains(&format!(":{name}+")) {
             imported.note(
@@ -310,71 +215,14 @@ fn convert(
     }
     let mut captures = parsed.captures.clone();
     let mut rule = Rule {
-        id: match form {
-            Some(f) => format!("{prefix}-{}-{f}", n + 1),
-            None => format!("{prefix}-{}", n + 1),
-        },
+        id: format!("{prefix}-{}", n + 1),
         status: Some(status),
         ..Rule::default()
     };
-    let mut alternatives = None;
-    for (key, negate) in [("has", false), ("missing", true)] {
-        let Some(items) = obj.get(key) else { continue };
-        let Some(items) = items.as_array() else {
-            imported.drop_rule(line, format!("{source}: {key} must be an array"));
-            return;
-        };
-        for item in items {
-            let conditions = if negate {
-                &mut rule.unless
-            } else {
-                &mut rule.when
-            };
-            let host = if negate { &mut None } else { &mut rule.host };
-            let added = match item.get("value") {
-                Some(Value::Object(v)) => {
-                    add_matcher(item, v, &mut rule.when, &mut rule.unless, negate)
-                }
-                _ => add_condition(item, conditions, host, &mut captures, negate).map(|()| None),
-            };
-            match added {
-                Ok(None) => {}
-                Ok(Some(alt)) if alternatives.is_none() => alternatives = Some(alt),
-                Ok(Some(_)) => {
-                    imported.drop_rule(
-                        line,
-                        format!("{source}: {key}: more than one `inc` list; write one rule per combination"),
-                    );
-                    return;
-                }
-                Err(message) => {
-                    imported.drop_rule(line, format!("{source}: {key}: {message}"));
-                    return;
-                }
-            }
-        }
-    }
-    if let Some(bare) = parsed.bare.clone().filter(|_| form != Some("rest")) {
-        // Vercel's `/x/(.*)` does not match `/x`, which the rest would: a `"to": null` rule
-        // for `/x` first keeps it from this rule.
-        imported.note(
-            line,
-            format!(
-                "{source}: imported as a rest, which holds the trailing slash as the group does \
-                 (`trailing_slash: \"strict\"`); {bare} itself, which Vercel does not match \
-                 and no later entry does, gets a `\"to\": null` rule first (the origin answers \
-                 it, as on Vercel)"
-            ),
-        );
-        let guard = Rule {
-            id: format!("{}-bare", rule.id),
-            from: if bare.is_empty() { "/".into() } else { bare },
-            to: None,
-            status: None,
-            ..rule.clone()
-        };
-        push_variant(line, guard, prefix, &alternatives, source, imported);
-    }
+    let Some(alternatives) = conditions(obj, source, line, &mut rule, &mut captures, imported)
+    else {
+        return;
+    };
     let several = parsed.variants.len() > 1;
     if several {
         imported.note(
@@ -404,19 +252,8 @@ fn convert(
             .filter(|c| !omitted.contains(c))
             .cloned()
             .collect();
-        if let Some(message) = other_scheme(&to) {
-            imported.drop_rule(line, format!("{source}: {message}"));
-            return;
-        }
-        let unknown = uncaptured(&to, &known);
-        if !unknown.is_empty() {
-            imported.drop_rule(
-                line,
-                format!(
-                    "{source} → {destination}: :{} is not captured by the source or a query item",
-                    unknown.join(", :")
-                ),
-            );
+        if let Some(message) = target_problem(source, destination, &to, &known) {
+            imported.drop_rule(line, message);
             return;
         }
         let mut variant = rule.clone();
@@ -435,6 +272,162 @@ fn convert(
         }
         push_variant(line, variant, prefix, &alternatives, source, imported);
     }
+}
+
+/// Carries `has` into `when` (and the host) and `missing` into `unless`; the list of values of
+/// an `inc` matcher, if one has it (one rule per value). `None`: the entry is dropped (said).
+fn conditions(
+    obj: &serde_json::Map<String, Value>,
+    source: &str,
+    line: Option<usize>,
+    rule: &mut Rule,
+    captures: &mut Vec<String>,
+    imported: &mut Imported,
+) -> Option<Option<Alternatives>> {
+    let mut alternatives = None;
+    for (key, negate) in [("has", false), ("missing", true)] {
+        let Some(items) = obj.get(key) else { continue };
+        let Some(items) = items.as_array() else {
+            imported.drop_rule(line, format!("{source}: {key} must be an array"));
+            return None;
+        };
+        for item in items {
+            let conditions = if negate {
+                &mut rule.unless
+            } else {
+                &mut rule.when
+            };
+            let host = if negate { &mut None } else { &mut rule.host };
+            let added = match item.get("value") {
+                Some(Value::Object(v)) => {
+                    add_matcher(item, v, &mut rule.when, &mut rule.unless, negate)
+                }
+                _ => add_condition(item, conditions, host, captures, negate).map(|()| None),
+            };
+            match added {
+                Ok(None) => {}
+                Ok(Some(alt)) if alternatives.is_none() => alternatives = Some(alt),
+                Ok(Some(_)) => {
+                    imported.drop_rule(
+                        line,
+                        format!("{source}: {key}: more than one `inc` list; write one rule per combination"),
+                    );
+                    return None;
+                }
+                Err(message) => {
+                    imported.drop_rule(line, format!("{source}: {key}: {message}"));
+                    return None;
+                }
+            }
+        }
+    }
+    Some(alternatives)
+}
+
+/// Whether a source is literal segments and whole-segment `:name` placeholders only.
+fn plain(source: &str) -> bool {
+    source.split('/').all(|seg| match seg.strip_prefix(':') {
+        Some(name) => !name.is_empty() && name.chars().all(is_name_char),
+        None => !seg.contains([':', '(', ')', '{', '}', '?', '+', '*', '\\']),
+    })
+}
+
+/// The names a source's rule captures, if the engine reads it as a path-to-regexp source.
+fn regex_source(source: &str, prefix: &str) -> Result<Vec<String>, String> {
+    // Vercel matches paths case-sensitively, Next.js without case.
+    edge_redirects::PathRegex::compile(source, prefix == "vercel")
+        .map(|r| r.names().map(str::to_string).collect())
+        .map_err(|e| format!("{source}: {e}"))
+}
+
+/// Imports an entry whose source is kept as written, in path-to-regexp syntax.
+#[allow(clippy::too_many_arguments)]
+fn convert_regex(
+    n: usize,
+    line: Option<usize>,
+    obj: &serde_json::Map<String, Value>,
+    source: &str,
+    destination: &str,
+    prefix: &str,
+    status: u16,
+    mut captures: Vec<String>,
+    imported: &mut Imported,
+) {
+    let mut rule = Rule {
+        id: format!("{prefix}-{}", n + 1),
+        from: source.to_string(),
+        from_syntax: Some("path-to-regexp"),
+        status: Some(status),
+        ..Rule::default()
+    };
+    let Some(alternatives) = conditions(obj, source, line, &mut rule, &mut captures, imported)
+    else {
+        return;
+    };
+    // `:name*`, `:name+` and `:name?` in a destination are the placeholder's value.
+    let mut to = destination.to_string();
+    for name in captures.iter().filter(|c| !c.starts_with('$')) {
+        for modifier in ['+', '?'] {
+            to = to.replace(&format!(":{name}{modifier}"), &format!(":{name}"));
+        }
+    }
+    if prefix == "nextjs" && !numbered_in(&to).is_empty() {
+        imported.drop_rule(
+            line,
+            format!(
+                "{source} → {destination}: Next.js does not fill in `$1` (it redirects to the \
+                 text itself); name the group in the source (`:rest(.*)`) and write `:rest`"
+            ),
+        );
+        return;
+    }
+    let groups = captures.iter().filter(|c| c.starts_with('$')).count();
+    if let Some(k) = numbered_in(&to).into_iter().find(|&k| k == 0 || k > groups) {
+        imported.drop_rule(
+            line,
+            format!(
+                "{source} → {destination}: ${k} names no group of the source (it has {groups}); \
+                 use $1 to ${groups}, or a :name the source captures"
+            ),
+        );
+        return;
+    }
+    if let Some(message) = target_problem(source, destination, &to, &captures) {
+        imported.drop_rule(line, message);
+        return;
+    }
+    rule.to = Some(to);
+    push_variant(line, rule, prefix, &alternatives, source, imported);
+}
+
+/// Why a target cannot be imported: another scheme, or a placeholder nothing captures.
+fn target_problem(source: &str, destination: &str, to: &str, known: &[String]) -> Option<String> {
+    if let Some(message) = other_scheme(to) {
+        return Some(format!("{source}: {message}"));
+    }
+    let unknown = uncaptured(to, known);
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "{source} → {destination}: :{} is not captured by the source or a query item",
+            unknown.join(", :")
+        )
+    })
+}
+
+/// The numbers of the `$1`, `$2`, ... a destination uses.
+fn numbered_in(to: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut rest = to;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if let Ok(k) = rest[..digits].parse() {
+            out.push(k);
+        }
+    }
+    out
 }
 
 /// Pushes one rule: for Next.js first the bare path of a rest (see [`without_empty_rest`]),

@@ -57,6 +57,8 @@ pub(super) fn sample_request(rule: &Rule, variant: Option<&str>) -> Option<(Samp
                     path.push(&marker(n));
                     names.push(n.to_string());
                 }
+                // A path-to-regexp source: no sample is built for it.
+                Segment::Regex(..) => return None,
             }
         }
     }

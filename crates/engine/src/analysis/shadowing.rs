@@ -26,6 +26,8 @@ enum Shape<'r> {
     /// A placeholder with a shape (`:id(\d+)`, `:slug.html`): covered by a `:name`, covering
     /// nothing but the same shape (compared by its parts).
     Shaped(&'r str, &'r str, Option<&'r str>),
+    /// A path-to-regexp source: covered by nothing but the same source.
+    Regex(&'r str),
 }
 
 fn shape(rule: &Rule) -> Vec<Shape<'_>> {
@@ -35,6 +37,7 @@ fn shape(rule: &Rule) -> Vec<Shape<'_>> {
             Segment::Param(_) => Shape::Param,
             Segment::Splat(_) => Shape::Splat,
             Segment::Shaped(_, s) => Shape::Shaped(s.prefix(), s.suffix(), s.constraint()),
+            Segment::Regex(_, r) => Shape::Regex(r.source()),
         })
         .collect()
 }
@@ -171,6 +174,8 @@ impl<'r> Trie<'r> {
                 Shape::Param => self.nodes[at].param,
                 // A shaped placeholder covers only some segments: such a rule covers no other.
                 Shape::Shaped(..) => return,
+                // So does a path-to-regexp source.
+                Shape::Regex(_) => return,
             };
             at = match next {
                 Some(n) => n,
@@ -200,7 +205,8 @@ impl<'r> Trie<'r> {
         out.extend(&node.splat);
         match shape.first() {
             None => out.extend(&node.end),
-            Some(Shape::Splat) => {}
+            // A path-to-regexp source: covered by a rest before it only.
+            Some(Shape::Splat | Shape::Regex(_)) => {}
             Some(&Shape::Lit(l, case)) => {
                 if let Some(&n) = node.literal.get(&(l, case)) {
                     self.walk(n, &shape[1..], out);

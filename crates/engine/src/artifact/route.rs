@@ -143,6 +143,9 @@ fn literals(pattern: &Pattern) -> impl Iterator<Item = (usize, &str)> {
     pattern
         .segments()
         .take(ROUTE_DEPTH)
+        // A path-to-regexp source spans any number of segments: nothing after it is at a
+        // position.
+        .take_while(|s| !matches!(s, Segment::Regex(..)))
         .enumerate()
         .filter_map(|(at, s)| match s {
             Segment::Literal(l) => Some((at, l)),

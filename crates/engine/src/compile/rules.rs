@@ -19,6 +19,7 @@ use std::borrow::Cow;
 const RULE_KEYS: &[&str] = &[
     "id",
     "from",
+    "from_syntax",
     "host",
     "methods",
     "when",
@@ -31,6 +32,8 @@ const RULE_KEYS: &[&str] = &[
     "case_sensitive",
     "headers",
 ];
+/// The one value `from_syntax` takes besides its default.
+const PATH_TO_REGEXP: &str = "path-to-regexp";
 const STATUSES: &[u16] = &[301, 302, 303, 307, 308];
 const UNSAFE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 const RESERVED_HEADERS: &[&str] = &[
@@ -253,6 +256,30 @@ impl Reader {
             return None;
         };
         let text = self.string(v, || format!("{at}/from"))?;
+        if let Some(syntax) = obj.get("from_syntax") {
+            let syntax = self.string(syntax, || format!("{at}/from_syntax"))?;
+            if syntax != PATH_TO_REGEXP {
+                self.err(
+                    ErrorKind::Pattern,
+                    format!("{at}/from_syntax"),
+                    format!("`from_syntax` {syntax:?} is not a syntax this engine reads"),
+                    "write \"path-to-regexp\" (the syntax of Vercel and Next.js sources), or leave `from_syntax` out for the rules.json syntax",
+                );
+                return None;
+            }
+            return match Pattern::parse_path_to_regexp(text, case_sensitive) {
+                Ok(p) => Some((text, p)),
+                Err(m) => {
+                    self.err(
+                        ErrorKind::Pattern,
+                        format!("{at}/from"),
+                        m,
+                        "path-to-regexp sources look like `/docs/:slug`, `/blog/(.*)`, `/guides(/?)`, `/platforms(/.*)?`, `/docs/:path*`, `/:lang(en|de)?/about` or `/file{.:ext}?`",
+                    );
+                    None
+                }
+            };
+        }
         let segments = text.bytes().filter(|&b| b == b'/').count();
         if segments > MAX_PATTERN_SEGMENTS {
             self.err(

@@ -41,6 +41,8 @@ struct Node {
     end: Listed,
     /// Rules whose pattern ends here with a splat (zero or more further segments).
     splat: Listed,
+    /// Rules with a path-to-regexp source whose leading literal segments end here.
+    regex: Option<Box<RegexEdges>>,
 }
 
 /// The rules of one place in the trie, ascending; once every rule is in, those with a time
@@ -70,6 +72,16 @@ impl Listed {
             None => out.extend_from_slice(&self.ids),
         }
     }
+}
+
+/// The path-to-regexp sources filed at one node, by the literal text the next segment starts
+/// with: a segment finds those its start allows in one walk over it, however many there are.
+#[derive(Debug, Default)]
+struct RegexEdges {
+    /// Sources with no literal start there: candidates for any path reaching the node.
+    any: Ids,
+    /// Sources by the literal start of the next segment.
+    starts: Prefixes,
 }
 
 /// The shaped placeholders leaving one node: one child per distinct shape, and the sets that
@@ -170,13 +182,18 @@ impl Prefixes {
 
     /// Adds the rules of every prefix that `value` starts with.
     fn collect(&self, value: &str, out: &mut Candidates) {
-        let Some(mut node) = self.nodes.first() else {
-            return;
-        };
         // A glob never matches a value over the cap (only `*` does, and it is not keyed).
         if value.len() > MAX_VALUE_BYTES_TESTED {
             return;
         }
+        self.collect_starts(value, out);
+    }
+
+    /// Adds the rules of every prefix that `value` starts with, however long it is.
+    fn collect_starts(&self, value: &str, out: &mut Candidates) {
+        let Some(mut node) = self.nodes.first() else {
+            return;
+        };
         for &b in value.as_bytes() {
             match node.next.binary_search_by_key(&b, |&(k, _)| k) {
                 Ok(i) => node = &self.nodes[node.next[i].1 as usize],
@@ -346,6 +363,15 @@ impl PathIndex {
                     self.nodes[node].splat.push(rule);
                     return;
                 }
+                Segment::Regex(start, _) => {
+                    let edges = self.nodes[node].regex.get_or_insert_with(Default::default);
+                    if start.is_empty() {
+                        edges.any.push(rule);
+                    } else {
+                        edges.starts.insert(start, rule);
+                    }
+                    return;
+                }
             }
         }
         self.nodes[node].end.push(rule);
@@ -371,7 +397,8 @@ impl PathIndex {
                 Some(Shared::Timed(timed)) => timed.collect(clock, out),
             }
         }
-        if self.nodes.len() > 1 || !self.nodes[0].splat.is_empty() {
+        let root = &self.nodes[0];
+        if self.nodes.len() > 1 || !root.splat.is_empty() || root.regex.is_some() {
             self.walk(0, path, 0, clock, out);
         }
     }
@@ -421,6 +448,12 @@ impl PathIndex {
     ) {
         let n = &self.nodes[node];
         n.splat.collect(clock, out);
+        if let Some(regex) = &n.regex {
+            out.extend_from_slice(&regex.any);
+            if let Some(seg) = path.decoded.get(i) {
+                regex.starts.collect_starts(seg, out);
+            }
+        }
         let Some(seg) = path.decoded.get(i) else {
             n.end.collect(clock, out);
             return;
