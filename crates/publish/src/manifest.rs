@@ -18,10 +18,11 @@
 //!   from 0 to 100 (fractional allowed; the worker serves whole percents, see
 //!   [`Canary::whole_percent`]).
 //!
-//! Other keys are ignored.
+//! `null` is read as absent. Other keys are ignored (not even kept while reading: the worker
+//! reads a manifest of up to 16 MiB, and this reader keeps only the fields above).
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 use std::fmt;
 
 use crate::keys::valid_id;
@@ -110,6 +111,112 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+/// The text of `field` when it is a version id.
+fn id(field: Option<&Field>) -> Option<String> {
+    match field {
+        Some(Field::Text(id)) if valid_id(id) => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// A JSON value as far as a manifest needs it: objects keep the manifest's keys only, arrays
+/// and the values of other keys are skipped as they are read.
+#[derive(Debug)]
+enum Field {
+    Null,
+    Bool(bool),
+    Text(String),
+    /// A number, and its value as a `u64` when it is written as one (`1`, not `1.0`).
+    Number {
+        whole: Option<u64>,
+        value: f64,
+    },
+    Array,
+    Object(Vec<(String, Field)>),
+}
+
+/// The keys whose values a manifest reads, at any level.
+const KEYS: [&str; 6] = ["format", "current", "previous", "canary", "id", "percent"];
+
+impl Field {
+    /// The value, for a message: JSON for a scalar (a text cut to 40 characters).
+    fn describe(&self) -> String {
+        match self {
+            Field::Null => "null".into(),
+            Field::Bool(b) => b.to_string(),
+            Field::Text(t) if t.chars().count() > 40 => {
+                format!("{:?}...", t.chars().take(40).collect::<String>())
+            }
+            Field::Text(t) => format!("{t:?}"),
+            Field::Number { value, .. } => value.to_string(),
+            Field::Array => "an array".into(),
+            Field::Object(fields) => {
+                let shown: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k:?}:{}", v.describe()))
+                    .collect();
+                format!("{{{}}}", shown.join(","))
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+        d.deserialize_any(FieldVisitor)
+    }
+}
+
+struct FieldVisitor;
+
+impl<'de> Visitor<'de> for FieldVisitor {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
+        Ok(Field::Null)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Field, E> {
+        Ok(Field::Bool(b))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Field, E> {
+        Ok(Field::Number {
+            whole: Some(n),
+            value: n as f64,
+        })
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Field, E> {
+        Ok(Field::Number {
+            whole: u64::try_from(n).ok(),
+            value: n as f64,
+        })
+    }
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Field, E> {
+        Ok(Field::Number { whole: None, value })
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
+        Ok(Field::Text(s.to_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Field::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if KEYS.contains(&key.as_str()) {
+                let value = map.next_value::<Field>()?;
+                fields.push((key, value));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Field::Object(fields))
+    }
+}
+
 impl Manifest {
     /// A manifest putting `current` in use with no canary.
     pub fn new(current: String, previous: Option<String>) -> Manifest {
@@ -123,39 +230,32 @@ impl Manifest {
 
     /// Reads a manifest's text.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
-        let value: Value = serde_json::from_str(text).map_err(|_| ManifestError::NotJson)?;
-        Manifest::from_value(&value)
-    }
-
-    /// Reads a manifest already parsed as JSON.
-    pub fn from_value(value: &Value) -> Result<Manifest, ManifestError> {
-        let Value::Object(fields) = value else {
+        let Ok(Field::Object(fields)) = serde_json::from_str::<Field>(text) else {
             return Err(ManifestError::NotJson);
         };
-        match fields.get("format") {
-            None => {}
-            Some(Value::Number(n)) if n.as_u64() == Some(FORMAT) => {}
-            Some(other) => return Err(ManifestError::Format(other.to_string())),
+        let get = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+        match get("format") {
+            None | Some(Field::Null) => {}
+            Some(Field::Number { whole, .. }) if *whole == Some(FORMAT) => {}
+            Some(other) => return Err(ManifestError::Format(other.describe())),
         }
-        let id = |v: Option<&Value>| {
-            v.and_then(Value::as_str)
-                .filter(|id| valid_id(id))
-                .map(str::to_owned)
+        let current = id(get("current")).ok_or(ManifestError::NoCurrent)?;
+        let previous = match get("previous") {
+            None | Some(Field::Null) => None,
+            Some(v) => Some(id(Some(v)).ok_or_else(|| ManifestError::Previous(v.describe()))?),
         };
-        let current = id(fields.get("current")).ok_or(ManifestError::NoCurrent)?;
-        let previous = match fields.get("previous") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(id(Some(v)).ok_or_else(|| ManifestError::Previous(v.to_string()))?),
-        };
-        let canary = match fields.get("canary") {
-            None | Some(Value::Null) => None,
+        let canary = match get("canary") {
+            None | Some(Field::Null) => None,
             Some(c) => {
-                let id = id(c.get("id")).ok_or_else(|| ManifestError::CanaryId(c.to_string()))?;
-                let percent = c
-                    .get("percent")
-                    .and_then(Value::as_f64)
-                    .filter(|p| (0.0..=100.0).contains(p))
-                    .ok_or_else(|| ManifestError::CanaryPercent(c.to_string()))?;
+                let Field::Object(inner) = c else {
+                    return Err(ManifestError::CanaryId(c.describe()));
+                };
+                let get = |name: &str| inner.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+                let id = id(get("id")).ok_or_else(|| ManifestError::CanaryId(c.describe()))?;
+                let percent = match get("percent") {
+                    Some(Field::Number { value, .. }) if (0.0..=100.0).contains(value) => *value,
+                    _ => return Err(ManifestError::CanaryPercent(c.describe())),
+                };
                 Some(Canary { id, percent })
             }
         };
@@ -238,7 +338,7 @@ mod tests {
             "0",
             "1.5",
             "\"1\"",
-            "null",
+            "{}",
             "-1",
             "1e400",
             "18446744073709551617",
@@ -253,6 +353,7 @@ mod tests {
             );
         }
         assert!(with(&format!(r#""format":1.0,"current":"{A}""#)).is_err());
+        assert!(with(&format!(r#""format":null,"current":"{A}""#)).is_ok());
     }
 
     #[test]
@@ -345,12 +446,52 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_refused_not_a_crash() {
+    fn other_keys_are_skipped_and_a_repeated_key_counts_last() {
+        let big = "x".repeat(1 << 20);
+        let m = with(&format!(
+            r#""pad":"{big}","deep":[[[{{"a":[1,2,{{}}]}}]]],"current":"{B}","current":"{A}","canary":{{"id":"{C}","percent":5,"note":[1]}}"#
+        ))
+        .unwrap();
+        assert_eq!(m.current, A);
+        assert_eq!(m.canary.unwrap().percent, 5.0);
+    }
+
+    #[test]
+    fn messages_name_the_value_found() {
+        let e = with(&format!(r#""current":"{A}","format":2"#)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the manifest is of format 2; format 1 is the one read"
+        );
+        let e = with(&format!(
+            r#""current":"{A}","canary":{{"id":"{C}","percent":"ten"}}"#
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains(r#""percent":"ten""#), "{e}");
+        let e = with(&format!(
+            r#""current":"{A}","previous":"{}""#,
+            "z".repeat(1000)
+        ))
+        .unwrap_err();
+        assert!(e.to_string().len() < 120, "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_skipped_or_refused_not_a_crash() {
+        // Under a key the manifest does not read: skipped.
         let deep = format!(
             r#"{{"current":"{A}","pad":{}{}}}"#,
             "[".repeat(100_000),
             "]".repeat(100_000)
         );
+        assert_eq!(Manifest::parse(&deep), Ok(Manifest::new(A.into(), None)));
+        // Under one it reads: refused at the parser's depth limit (valid JSON otherwise).
+        let deep = format!(
+            r#"{{"current":"{A}","canary":{}1{}}}"#,
+            r#"{"canary":"#.repeat(100_000),
+            "}".repeat(100_000)
+        );
+        assert!(serde_json::from_str::<serde::de::IgnoredAny>(&deep).is_ok());
         assert_eq!(Manifest::parse(&deep), Err(ManifestError::NotJson));
     }
 }
