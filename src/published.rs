@@ -23,7 +23,7 @@ use std::rc::Rc;
 use edge_redirects::artifact::{Need, Part};
 use edge_redirects::limits::{MAX_HEAD_BYTES, WORKER_MAX_MANIFEST_BYTES};
 use edge_redirects::{Engine, Request};
-use edge_redirects_publish::manifest::Manifest;
+use edge_redirects_publish::manifest::{self, Json, Manifest, ManifestError};
 use edge_redirects_publish::{base64, cache, fingerprint, keys};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys;
@@ -149,6 +149,33 @@ pub(crate) async fn manifest_text(namespace: &JsValue) -> Result<Option<String>,
     Ok(Some(String::from(text)))
 }
 
+/// A value `JSON.parse` made, as far as the manifest reads it: the manifest's keys of objects
+/// `depth` levels deep (JavaScript parses; no JSON parser in the wasm).
+fn json_of(value: &JsValue, depth: u8) -> Json {
+    if value.is_null() || value.is_undefined() {
+        Json::Null
+    } else if let Some(b) = value.as_bool() {
+        Json::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        Json::Number(n)
+    } else if let Some(text) = value.as_string() {
+        Json::Text(text)
+    } else if js_sys::Array::is_array(value) {
+        Json::Array
+    } else if depth == 0 {
+        Json::Object(Vec::new())
+    } else {
+        let fields = manifest::KEYS
+            .iter()
+            .filter_map(|&key| {
+                let v = js_sys::Reflect::get(value, &JsValue::from_str(key)).ok()?;
+                (!v.is_undefined()).then(|| (key.to_owned(), json_of(&v, depth - 1)))
+            })
+            .collect();
+        Json::Object(fields)
+    }
+}
+
 /// The versions a manifest puts in use, reusing those `before` has loaded already. `Err`
 /// says why the manifest cannot be followed (the caller keeps what it has).
 pub(crate) async fn follow(
@@ -158,7 +185,10 @@ pub(crate) async fn follow(
 ) -> Result<Published, String> {
     // Every field is read (`previous` and `format` too: see the manifest's documentation);
     // the worker loads `current` and the canary, its fallback is the version it had in use.
-    let manifest = Manifest::parse(&text).map_err(|e| e.to_string())?;
+    let manifest = js_sys::JSON::parse(&text)
+        .map_err(|_| ManifestError::NotJson)
+        .and_then(|json| Manifest::from_json(&json_of(&json, 2)))
+        .map_err(|e| e.to_string())?;
     let current = manifest.current;
     let canary = manifest.canary.map(|c| {
         let percent = c.whole_percent();

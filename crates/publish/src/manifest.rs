@@ -112,45 +112,48 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 /// The text of `field` when it is a version id.
-fn id(field: Option<&Field>) -> Option<String> {
+fn id(field: Option<&Json>) -> Option<String> {
     match field {
-        Some(Field::Text(id)) if valid_id(id) => Some(id.clone()),
+        Some(Json::Text(id)) if valid_id(id) => Some(id.clone()),
         _ => None,
     }
 }
 
-/// A JSON value as far as a manifest needs it: objects keep the manifest's keys only, arrays
-/// and the values of other keys are skipped as they are read.
-#[derive(Debug)]
-enum Field {
+/// A JSON value as far as a manifest needs it: objects keep the manifest's [`KEYS`] only,
+/// arrays and the values of other keys are skipped as they are read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null` (or, from JavaScript, `undefined`).
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A string.
     Text(String),
-    /// A number, and its value as a `u64` when it is written as one (`1`, not `1.0`).
-    Number {
-        whole: Option<u64>,
-        value: f64,
-    },
+    /// A number (`1` and `1.0` alike, as JavaScript reads them).
+    Number(f64),
+    /// An array, skipped.
     Array,
-    Object(Vec<(String, Field)>),
+    /// An object: its [`KEYS`] with their values, in written order (the last of a repeated key
+    /// counts).
+    Object(Vec<(String, Json)>),
 }
 
 /// The keys whose values a manifest reads, at any level.
-const KEYS: [&str; 6] = ["format", "current", "previous", "canary", "id", "percent"];
+pub const KEYS: [&str; 6] = ["format", "current", "previous", "canary", "id", "percent"];
 
-impl Field {
+impl Json {
     /// The value, for a message: JSON for a scalar (a text cut to 40 characters).
     fn describe(&self) -> String {
         match self {
-            Field::Null => "null".into(),
-            Field::Bool(b) => b.to_string(),
-            Field::Text(t) if t.chars().count() > 40 => {
+            Json::Null => "null".into(),
+            Json::Bool(b) => b.to_string(),
+            Json::Text(t) if t.chars().count() > 40 => {
                 format!("{:?}...", t.chars().take(40).collect::<String>())
             }
-            Field::Text(t) => format!("{t:?}"),
-            Field::Number { value, .. } => value.to_string(),
-            Field::Array => "an array".into(),
-            Field::Object(fields) => {
+            Json::Text(t) => format!("{t:?}"),
+            Json::Number(value) => value.to_string(),
+            Json::Array => "an array".into(),
+            Json::Object(fields) => {
                 let shown: Vec<String> = fields
                     .iter()
                     .map(|(k, v)| format!("{k:?}:{}", v.describe()))
@@ -161,59 +164,53 @@ impl Field {
     }
 }
 
-impl<'de> Deserialize<'de> for Field {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
-        d.deserialize_any(FieldVisitor)
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(JsonVisitor)
     }
 }
 
-struct FieldVisitor;
+struct JsonVisitor;
 
-impl<'de> Visitor<'de> for FieldVisitor {
-    type Value = Field;
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("JSON")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
-        Ok(Field::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
     }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Field, E> {
-        Ok(Field::Bool(b))
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
     }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Field, E> {
-        Ok(Field::Number {
-            whole: Some(n),
-            value: n as f64,
-        })
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Json, E> {
+        Ok(Json::Number(n as f64))
     }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Field, E> {
-        Ok(Field::Number {
-            whole: u64::try_from(n).ok(),
-            value: n as f64,
-        })
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Json, E> {
+        Ok(Json::Number(n as f64))
     }
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Field, E> {
-        Ok(Field::Number { whole: None, value })
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Json, E> {
+        Ok(Json::Number(value))
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
-        Ok(Field::Text(s.to_owned()))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Json, E> {
+        Ok(Json::Text(s.to_owned()))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Field::Array)
+        Ok(Json::Array)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut fields = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if KEYS.contains(&key.as_str()) {
-                let value = map.next_value::<Field>()?;
+                let value = map.next_value::<Json>()?;
                 fields.push((key, value));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(Field::Object(fields))
+        Ok(Json::Object(fields))
     }
 }
 
@@ -230,30 +227,37 @@ impl Manifest {
 
     /// Reads a manifest's text.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
-        let Ok(Field::Object(fields)) = serde_json::from_str::<Field>(text) else {
+        let json = serde_json::from_str::<Json>(text).map_err(|_| ManifestError::NotJson)?;
+        Manifest::from_json(&json)
+    }
+
+    /// Reads a manifest parsed already (the worker parses it with JavaScript's `JSON.parse`
+    /// and hands over the [`KEYS`] two levels deep, which is all this reads).
+    pub fn from_json(json: &Json) -> Result<Manifest, ManifestError> {
+        let Json::Object(fields) = json else {
             return Err(ManifestError::NotJson);
         };
         let get = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
         match get("format") {
-            None | Some(Field::Null) => {}
-            Some(Field::Number { whole, .. }) if *whole == Some(FORMAT) => {}
+            None | Some(Json::Null) => {}
+            Some(Json::Number(n)) if *n == FORMAT as f64 => {}
             Some(other) => return Err(ManifestError::Format(other.describe())),
         }
         let current = id(get("current")).ok_or(ManifestError::NoCurrent)?;
         let previous = match get("previous") {
-            None | Some(Field::Null) => None,
+            None | Some(Json::Null) => None,
             Some(v) => Some(id(Some(v)).ok_or_else(|| ManifestError::Previous(v.describe()))?),
         };
         let canary = match get("canary") {
-            None | Some(Field::Null) => None,
+            None | Some(Json::Null) => None,
             Some(c) => {
-                let Field::Object(inner) = c else {
+                let Json::Object(inner) = c else {
                     return Err(ManifestError::CanaryId(c.describe()));
                 };
                 let get = |name: &str| inner.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
                 let id = id(get("id")).ok_or_else(|| ManifestError::CanaryId(c.describe()))?;
                 let percent = match get("percent") {
-                    Some(Field::Number { value, .. }) if (0.0..=100.0).contains(value) => *value,
+                    Some(Json::Number(value)) if (0.0..=100.0).contains(value) => *value,
                     _ => return Err(ManifestError::CanaryPercent(c.describe())),
                 };
                 Some(Canary { id, percent })
@@ -352,7 +356,7 @@ mod tests {
                 "format {format}: {got:?}"
             );
         }
-        assert!(with(&format!(r#""format":1.0,"current":"{A}""#)).is_err());
+        assert!(with(&format!(r#""format":1.0,"current":"{A}""#)).is_ok());
         assert!(with(&format!(r#""format":null,"current":"{A}""#)).is_ok());
     }
 
@@ -454,6 +458,31 @@ mod tests {
         .unwrap();
         assert_eq!(m.current, A);
         assert_eq!(m.canary.unwrap().percent, 5.0);
+    }
+
+    #[test]
+    fn read_from_a_tree_parsed_elsewhere() {
+        let text = |v: &str| Json::Text(v.into());
+        let tree = Json::Object(vec![
+            ("format".into(), Json::Number(1.0)),
+            ("current".into(), text(A)),
+            ("previous".into(), Json::Null),
+            (
+                "canary".into(),
+                Json::Object(vec![
+                    ("id".into(), text(C)),
+                    ("percent".into(), Json::Number(25.0)),
+                ]),
+            ),
+        ]);
+        let m = Manifest::from_json(&tree).unwrap();
+        assert_eq!(m.canary.as_ref().map(Canary::whole_percent), Some(25));
+        assert_eq!(Manifest::parse(&m.to_json()).unwrap(), m);
+        assert_eq!(
+            Manifest::from_json(&Json::Array),
+            Err(ManifestError::NotJson)
+        );
+        assert_eq!(Manifest::from_json(&text(A)), Err(ManifestError::NotJson));
     }
 
     #[test]
