@@ -142,7 +142,8 @@ pub enum Json {
 pub const KEYS: [&str; 6] = ["format", "current", "previous", "canary", "id", "percent"];
 
 impl Json {
-    /// The value, for a message: JSON for a scalar (a text cut to 40 characters).
+    /// The value, for a message: JSON for a string (cut to 40 characters), a whole number or
+    /// a literal; the kind of anything else.
     fn describe(&self) -> String {
         match self {
             Json::Null => "null".into(),
@@ -151,7 +152,10 @@ impl Json {
                 format!("{:?}...", t.chars().take(40).collect::<String>())
             }
             Json::Text(t) => format!("{t:?}"),
-            Json::Number(value) => value.to_string(),
+            // Whole numbers only: formatting a float would take float formatting into the
+            // worker's wasm for a message.
+            Json::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => (*n as i64).to_string(),
+            Json::Number(_) => "a fractional number".into(),
             Json::Array => "an array".into(),
             Json::Object(fields) => {
                 let shown: Vec<String> = fields
