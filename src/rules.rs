@@ -185,13 +185,14 @@ pub(crate) async fn choose(
         }
         InUse::Published(p, ns) => (p, ns),
     };
-    let (primary, other) = match &published.canary {
-        Some((canary, percent)) if canary::in_canary(address, *percent) => {
-            (Rc::clone(canary), Some(Rc::clone(&published.current)))
-        }
-        Some((canary, _)) => (Rc::clone(&published.current), Some(Rc::clone(canary))),
-        None => (Rc::clone(&published.current), None),
-    };
+    let (primary, other) = canary::pick(
+        Rc::clone(&published.current),
+        published
+            .canary
+            .as_ref()
+            .map(|(canary, percent)| (Rc::clone(canary), *percent)),
+        address,
+    );
     let mut other_parts = None;
     if let Some(other) = &other {
         other_parts = Some(other.parts_for(&namespace, view).await);

@@ -26,6 +26,17 @@ pub fn in_canary(address: Option<&str>, percent: u32) -> bool {
     address.is_some_and(|a| bucket(a) < percent)
 }
 
+/// The version that answers a visitor, and while a canary runs (`canary`: the canary and its
+/// share in percent) the version its answer is compared with: the canary for the visitors in
+/// its share ([`in_canary`]), the stable version for the others.
+pub fn pick<V>(stable: V, canary: Option<(V, u32)>, address: Option<&str>) -> (V, Option<V>) {
+    match canary {
+        Some((canary, percent)) if in_canary(address, percent) => (canary, Some(stable)),
+        Some((canary, _)) => (stable, Some(canary)),
+        None => (stable, None),
+    }
+}
+
 /// The version the visitor is not served, when a canary runs: its engine and the parts the
 /// request needs of it, `None` when they could not be read.
 pub type Other<'a> = Option<(&'a Engine, Option<&'a [&'a Part]>)>;
@@ -116,6 +127,27 @@ mod tests {
         assert!((0..1000).all(|n| !in_canary(Some(&address(n)), 0)));
         assert!((0..1000).all(|n| in_canary(Some(&address(n)), 100)));
         assert!(!in_canary(None, 100));
+    }
+
+    #[test]
+    fn the_visitor_s_version_answers_and_the_other_is_compared() {
+        assert_eq!(pick("stable", None, Some("203.0.113.9")), ("stable", None));
+        let (inside, outside): (Vec<u32>, Vec<u32>) =
+            (0..1000).partition(|&n| in_canary(Some(&address(n)), 30));
+        assert!(!inside.is_empty() && !outside.is_empty());
+        for n in inside {
+            let got = pick("stable", Some(("canary", 30)), Some(&address(n)));
+            assert_eq!(got, ("canary", Some("stable")));
+        }
+        for n in outside {
+            let got = pick("stable", Some(("canary", 30)), Some(&address(n)));
+            assert_eq!(got, ("stable", Some("canary")));
+        }
+        // No address: the stable version, still compared with the canary.
+        assert_eq!(
+            pick("stable", Some(("canary", 100)), None),
+            ("stable", Some("canary"))
+        );
     }
 
     #[test]
