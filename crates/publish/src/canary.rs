@@ -150,10 +150,23 @@ mod tests {
         );
     }
 
+    /// The two versions: they answer `/a` differently and `/b` alike.
+    fn versions() -> (Engine, Engine) {
+        (
+            Engine::compile(STABLE).unwrap(),
+            Engine::compile(CANARY).unwrap(),
+        )
+    }
+
+    /// Whether a decision is per-visitor: `private, no-store`.
+    fn per_visitor(d: &Decision<'_>) -> bool {
+        let cc = cache_control(d);
+        cc.contains("private") && cc.contains("no-store")
+    }
+
     #[test]
     fn answers_that_differ_are_per_visitor() {
-        let stable = Engine::compile(STABLE).unwrap();
-        let canary = Engine::compile(CANARY).unwrap();
+        let (stable, canary) = versions();
         let request = Request::get("https://example.com/a");
         let alone = decide(&stable, &[], None, &request);
         assert!(
@@ -163,15 +176,13 @@ mod tests {
         );
         for (mine, theirs) in [(&stable, &canary), (&canary, &stable)] {
             let d = decide(mine, &[], Some((theirs, Some(&[]))), &request);
-            let cc = cache_control(&d);
-            assert!(cc.contains("private") && cc.contains("no-store"), "{cc}");
+            assert!(per_visitor(&d), "{}", cache_control(&d));
         }
     }
 
     #[test]
     fn answers_that_agree_stay_shared() {
-        let stable = Engine::compile(STABLE).unwrap();
-        let canary = Engine::compile(CANARY).unwrap();
+        let (stable, canary) = versions();
         let request = Request::get("https://example.com/b");
         let alone = decide(&stable, &[], None, &request);
         let d = decide(&stable, &[], Some((&canary, Some(&[]))), &request);
@@ -181,11 +192,9 @@ mod tests {
 
     #[test]
     fn an_unknown_other_answer_is_per_visitor() {
-        let stable = Engine::compile(STABLE).unwrap();
-        let canary = Engine::compile(CANARY).unwrap();
+        let (stable, canary) = versions();
         let request = Request::get("https://example.com/b");
         let d = decide(&stable, &[], Some((&canary, None)), &request);
-        let cc = cache_control(&d);
-        assert!(cc.contains("private") && cc.contains("no-store"), "{cc}");
+        assert!(per_visitor(&d), "{}", cache_control(&d));
     }
 }
