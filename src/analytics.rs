@@ -1,18 +1,8 @@
 //! Hit analytics on Workers Analytics Engine: when a dataset is bound as [`BINDING`], one data
 //! point per request a rule decided and one per passthrough the origin answered 404.
 //!
-//! Data points (the layout `redirects stats` and the README's SQL read):
-//!
-//! | field | rule hit | origin 404 |
-//! |---|---|---|
-//! | `blob1` | `rule` | `404` |
-//! | `blob2` | rule id | path (no query) |
-//! | `blob3` | outcome: `redirect`, `forward` or `origin` | referrer host (`""` when none) |
-//! | `blob4` | A/B variant (`""` when no split decided) | `""` |
-//! | `blob5` | country (`request.cf.country`, `""` when unknown) | country |
-//! | `blob6` | host | host |
-//! | `double1` | status answered | 404 |
-//! | `index1` | rule id (the sampling key) | host |
+//! Data points are laid out as [`edge_redirects_publish::analytics`] says (the layout
+//! `redirects stats` and the README's SQL read).
 //!
 //! `writeDataPoint` does no I/O while the request waits (the runtime sends points on its own),
 //! and a binding that throws is logged once per isolate and otherwise ignored: analytics never
@@ -25,15 +15,10 @@ use wasm_bindgen::JsValue;
 use worker::{console_error, js_sys, Env};
 
 use edge_redirects::Decision;
+use edge_redirects_publish::analytics::Point;
 
 /// Name of the optional Analytics Engine dataset binding.
 pub const BINDING: &str = "REDIRECT_ANALYTICS";
-
-/// Longest index Analytics Engine accepts, in bytes.
-const MAX_INDEX_BYTES: usize = 96;
-
-/// Longest blob written, in bytes: six of them stay far below the 16 KB a point may carry.
-const MAX_BLOB_BYTES: usize = 1024;
 
 thread_local! {
     /// Whether a failing write was logged already in this isolate.
@@ -83,23 +68,11 @@ impl Dataset {
         referrer: Option<&str>,
         country: Option<&str>,
     ) {
-        let host = host_of(url);
-        let country = country.unwrap_or("");
-        let (blobs, index) = match decision.rule() {
-            Some(rule) => {
-                let outcome = decision.outcome().name();
-                let variant = decision.variant().unwrap_or("");
-                (["rule", rule, outcome, variant, country, host], rule)
-            }
-            None if status == 404 => {
-                let referrer = referrer.map(host_of).unwrap_or("");
-                (["404", path_of(url), referrer, "", country, host], host)
-            }
-            None => return,
+        let Some(point) = Point::of(decision, status, url, referrer, country) else {
+            return;
         };
-        let [b1, b2, b3, b4, b5, b6] = blobs.map(|b| cut(b, MAX_BLOB_BYTES));
-        let index = cut(index, MAX_INDEX_BYTES);
-        if let Err(e) = write_point(&self.0, b1, b2, b3, b4, b5, b6, f64::from(status), index) {
+        let [b1, b2, b3, b4, b5, b6] = point.blobs;
+        if let Err(e) = write_point(&self.0, b1, b2, b3, b4, b5, b6, point.status, point.index) {
             if !FAILURE_LOGGED.with(|logged| logged.replace(true)) {
                 console_error!(
                     "{BINDING}.writeDataPoint failed ({}); answers are unaffected (logged once per isolate)",
@@ -108,44 +81,4 @@ impl Dataset {
             }
         }
     }
-}
-
-/// The host of an absolute URL, without port or user info; `""` if there is none.
-fn host_of(url: &str) -> &str {
-    let Some(at) = url.find("://") else {
-        return "";
-    };
-    let rest = &url[at + 3..];
-    let authority = &rest[..end_of(rest, b"/?#")];
-    let host = &authority[authority.rfind('@').map_or(0, |at| at + 1)..];
-    match host.strip_prefix('[') {
-        Some(v6) => &v6[..end_of(v6, b"]")],
-        None => &host[..end_of(host, b":")],
-    }
-}
-
-/// The path of an absolute URL, without query or fragment.
-fn path_of(url: &str) -> &str {
-    let rest = url.find("://").map_or(url, |at| &url[at + 3..]);
-    let path = rest.find('/').map_or("/", |at| &rest[at..]);
-    &path[..end_of(path, b"?#")]
-}
-
-/// Where the first of the ASCII `stops` is in `text`, else its length.
-fn end_of(text: &str, stops: &[u8]) -> usize {
-    text.bytes()
-        .position(|b| stops.contains(&b))
-        .unwrap_or(text.len())
-}
-
-/// `text` cut to at most `max` bytes, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

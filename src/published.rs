@@ -17,21 +17,19 @@
 //! [`edge_redirects::limits::WORKER_MAX_MANIFEST_BYTES`]; the caches of compiled pieces count
 //! bytes ([`Part::cost`]), not rules.
 
-use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use edge_redirects::artifact::{Need, Part};
 use edge_redirects::limits::{MAX_HEAD_BYTES, WORKER_MAX_MANIFEST_BYTES};
 use edge_redirects::{Engine, Request};
+use edge_redirects_publish::manifest::{self, Json, Manifest, ManifestError};
+use edge_redirects_publish::{base64, cache, fingerprint, keys};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys;
 use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::describe;
-
-/// The KV key naming the version in use.
-pub(crate) const MANIFEST_KEY: &str = "manifest";
 
 /// Memory, in bytes, a version keeps in compiled pieces of parts cut to the homes requests
 /// needed ([`Part::narrow`]; a home's rules are usually one rule, a few KB with its index,
@@ -61,73 +59,7 @@ pub(crate) struct Version {
 
 /// Pieces of parts by home, least recently used out first once their cost ([`Part::cost`],
 /// an estimate of their memory in bytes) passes a budget.
-struct Lru {
-    entries: FxHashMap<u64, Cached>,
-    /// The cost of the entries held, and the most they may cost.
-    cost: usize,
-    budget: usize,
-    /// Ticks on every use: an entry's `used` says how recently.
-    clock: u64,
-}
-
-struct Cached {
-    part: Rc<Part>,
-    cost: usize,
-    used: u64,
-}
-
-impl Lru {
-    fn new(budget: usize) -> Lru {
-        Lru {
-            entries: FxHashMap::default(),
-            cost: 0,
-            budget,
-            clock: 0,
-        }
-    }
-
-    /// Takes an entry out.
-    fn take(&mut self, key: u64) -> Option<Rc<Part>> {
-        let gone = self.entries.remove(&key)?;
-        self.cost -= gone.cost;
-        Some(gone.part)
-    }
-
-    fn get(&mut self, key: u64) -> Option<Rc<Part>> {
-        self.clock += 1;
-        let cached = self.entries.get_mut(&key)?;
-        cached.used = self.clock;
-        Some(Rc::clone(&cached.part))
-    }
-
-    /// Whether `key` is held (not counted as a use).
-    fn holds(&self, key: u64) -> bool {
-        self.entries.contains_key(&key)
-    }
-
-    /// Keeps `part` at its cost (at least 1); a part that costs more than the whole budget is
-    /// not kept (the request that read it still uses it). To make room it first drops, as
-    /// often as it takes, the entries last used in the oldest quarter of the time since the
-    /// oldest use (the oldest entry at least): each insert pays for a few drops, not a scan.
-    fn insert(&mut self, key: u64, part: Rc<Part>) {
-        let cost = part.cost().max(1);
-        if cost > self.budget {
-            return;
-        }
-        while self.cost + cost > self.budget && !self.entries.is_empty() {
-            let oldest = self.entries.values().map(|c| c.used).min().unwrap_or(0);
-            let cut = oldest + (self.clock - oldest) / 4;
-            self.entries.retain(|_, c| c.used > cut);
-            self.cost = self.entries.values().map(|c| c.cost).sum();
-        }
-        self.clock += 1;
-        let used = self.clock;
-        if let Some(old) = self.entries.insert(key, Cached { part, cost, used }) {
-            self.cost -= old.cost;
-        }
-        self.cost += cost;
-    }
-}
+type Lru = cache::Lru<u64, Rc<Part>>;
 
 /// What the manifest puts in use.
 #[derive(Clone)]
@@ -140,14 +72,6 @@ pub(crate) struct Published {
     /// The version in use before `current` in this isolate: answers when a part of `current`
     /// cannot be read.
     pub fallback: Option<Rc<Version>>,
-}
-
-fn kv_key_head(id: &str) -> String {
-    format!("artifact/{id}/head")
-}
-
-fn kv_key_part(id: &str, n: usize) -> String {
-    format!("artifact/{id}/part/{n}")
 }
 
 /// `namespace.get(key, {type, cacheTtl})`.
@@ -200,7 +124,7 @@ async fn kv_bytes(namespace: &JsValue, key: &str, max: usize) -> Result<Option<V
     let mut at = 0;
     while at < units {
         let slice = String::from(text.slice(at, units.min(at + SLICE)));
-        if from_base64(&slice, &mut out).is_none() {
+        if base64::decode_onto(&slice, &mut out).is_none() {
             return Ok(Some(Vec::new()));
         }
         at += SLICE;
@@ -208,34 +132,11 @@ async fn kv_bytes(namespace: &JsValue, key: &str, max: usize) -> Result<Option<V
     Ok(Some(out))
 }
 
-/// Standard base64 (with or without padding) decoded onto `out`; `None` on any other
-/// character.
-fn from_base64(text: &str, out: &mut Vec<u8>) -> Option<()> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let bytes = text.trim_end_matches('=').as_bytes();
-    for chunk in bytes.chunks(4) {
-        let mut n: u32 = 0;
-        for (k, &c) in chunk.iter().enumerate() {
-            n |= u32::from(value(c)?) << (18 - 6 * k);
-        }
-        let b = n.to_be_bytes();
-        out.extend_from_slice(&b[1..chunk.len()]);
-    }
-    Some(())
-}
-
 /// The manifest's text; `None` when there is none (the `rules.json` key, or the embedded
 /// bundle, is then in use). A value over [`WORKER_MAX_MANIFEST_BYTES`] characters is an
 /// error, found by its length before it is copied into wasm memory.
 pub(crate) async fn manifest_text(namespace: &JsValue) -> Result<Option<String>, JsValue> {
-    let value = kv_get(namespace, MANIFEST_KEY, "text", None).await?;
+    let value = kv_get(namespace, keys::MANIFEST, "text", None).await?;
     let Ok(text) = value.dyn_into::<js_sys::JsString>() else {
         return Ok(None);
     };
@@ -248,17 +149,31 @@ pub(crate) async fn manifest_text(namespace: &JsValue) -> Result<Option<String>,
     Ok(Some(String::from(text)))
 }
 
-/// What recognises a manifest's text again: its length and FxHash.
-pub(crate) fn manifest_print(text: &str) -> (usize, u64) {
-    use std::hash::Hasher;
-    let mut hasher = rustc_hash::FxHasher::default();
-    hasher.write(text.as_bytes());
-    (text.len(), hasher.finish())
-}
-
-/// A version's id, as the manifest names it: the artifact's content id in hex.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+/// A value `JSON.parse` made, as far as the manifest reads it: the manifest's keys of objects
+/// `depth` levels deep (JavaScript parses; no JSON parser in the wasm).
+fn json_of(value: &JsValue, depth: u8) -> Json {
+    if value.is_null() || value.is_undefined() {
+        Json::Null
+    } else if let Some(b) = value.as_bool() {
+        Json::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        Json::Number(n)
+    } else if let Some(text) = value.as_string() {
+        Json::Text(text)
+    } else if js_sys::Array::is_array(value) {
+        Json::Array
+    } else if depth == 0 {
+        Json::Object(Vec::new())
+    } else {
+        let fields = manifest::KEYS
+            .iter()
+            .filter_map(|&key| {
+                let v = js_sys::Reflect::get(value, &JsValue::from_str(key)).ok()?;
+                (!v.is_undefined()).then(|| (key.to_owned(), json_of(&v, depth - 1)))
+            })
+            .collect();
+        Json::Object(fields)
+    }
 }
 
 /// The versions a manifest puts in use, reusing those `before` has loaded already. `Err`
@@ -268,28 +183,17 @@ pub(crate) async fn follow(
     text: String,
     before: Option<&Published>,
 ) -> Result<Published, String> {
-    let json = js_sys::JSON::parse(&text).map_err(|_| "the manifest is not JSON".to_string())?;
-    let field = |name: &str| js_sys::Reflect::get(&json, &JsValue::from_str(name)).ok();
-    let current = field("current")
-        .and_then(|v| v.as_string())
-        .filter(|id| valid_id(id))
-        .ok_or("the manifest names no `current` version")?;
-    let canary = match field("canary").filter(|c| c.is_object()) {
-        Some(c) => {
-            let id = js_sys::Reflect::get(&c, &JsValue::from_str("id"))
-                .ok()
-                .and_then(|v| v.as_string())
-                .filter(|id| valid_id(id))
-                .ok_or("the manifest's canary names no version")?;
-            let percent = js_sys::Reflect::get(&c, &JsValue::from_str("percent"))
-                .ok()
-                .and_then(|v| v.as_f64())
-                .filter(|p| (0.0..=100.0).contains(p))
-                .ok_or("the manifest's canary has no percent between 0 and 100")?;
-            Some((id, percent as u32))
-        }
-        None => None,
-    };
+    // Every field is read (`previous` and `format` too: see the manifest's documentation);
+    // the worker loads `current` and the canary, its fallback is the version it had in use.
+    let manifest = js_sys::JSON::parse(&text)
+        .map_err(|_| ManifestError::NotJson)
+        .and_then(|json| Manifest::from_json(&json_of(&json, 2)))
+        .map_err(|e| e.to_string())?;
+    let current = manifest.current;
+    let canary = manifest.canary.map(|c| {
+        let percent = c.whole_percent();
+        (c.id, percent)
+    });
     let known = |id: &str| -> Option<Rc<Version>> {
         let b = before?;
         [
@@ -306,7 +210,7 @@ pub(crate) async fn follow(
         if let Some(v) = known(&id) {
             return Ok(v);
         }
-        let head = kv_bytes(namespace, &kv_key_head(&id), MAX_HEAD_BYTES)
+        let head = kv_bytes(namespace, &keys::head(&id), MAX_HEAD_BYTES)
             .await
             .map_err(|e| {
                 format!(
@@ -335,7 +239,7 @@ pub(crate) async fn follow(
         None => None,
     };
     Ok(Published {
-        manifest: manifest_print(&text),
+        manifest: fingerprint::print(&text),
         current: current_version,
         canary,
         fallback,
@@ -361,16 +265,19 @@ impl Version {
     /// The rules `need` asks for: kept, a neighbour kept, or read from KV.
     async fn piece(&self, namespace: &JsValue, need: Need) -> Option<Rc<Part>> {
         // Each borrow ends before the next (and before any await).
-        let kept = self.homes.borrow_mut().get(need.home);
+        let kept = self.homes.borrow_mut().get(&need.home);
         if kept.is_some() {
             return kept;
         }
-        let neighbour = self.neighbours.borrow_mut().take(need.home);
+        let neighbour = self.neighbours.borrow_mut().take(&need.home);
         let part = match neighbour {
             Some(part) => part,
             None => Rc::new(self.read_and_cut(namespace, need).await?),
         };
-        self.homes.borrow_mut().insert(need.home, Rc::clone(&part));
+        let cost = part.cost();
+        self.homes
+            .borrow_mut()
+            .insert(need.home, Rc::clone(&part), cost);
         Some(part)
     }
 
@@ -382,8 +289,9 @@ impl Version {
         let homes = self.homes.borrow();
         let mut neighbours = self.neighbours.borrow_mut();
         for other in others {
-            if let Some(home) = other.home().filter(|&h| !homes.holds(h)) {
-                neighbours.insert(home, Rc::new(other));
+            if let Some(home) = other.home().filter(|h| !homes.holds(h)) {
+                let cost = other.cost();
+                neighbours.insert(home, Rc::new(other), cost);
             }
         }
         Some(wanted)
@@ -392,7 +300,7 @@ impl Version {
     /// Part `n` read from KV and compiled; `None` if it is missing, unreadable, longer than
     /// the head's directory says, or damaged (logged).
     async fn read_part(&self, namespace: &JsValue, n: usize) -> Option<Part> {
-        let key = kv_key_part(&self.id, n);
+        let key = keys::part(&self.id, n);
         // A value longer than the directory says is refused by its length.
         let max = self.engine.part_len(n).unwrap_or(0);
         let bytes = match kv_bytes(namespace, &key, max).await {
@@ -414,18 +322,4 @@ impl Version {
             }
         }
     }
-}
-
-/// Whether a visitor falls in a canary's share: by their address, so the same visitor stays
-/// with the same version while the canary runs.
-pub(crate) fn in_canary(address: Option<&str>, percent: u32) -> bool {
-    let Some(address) = address else {
-        return false;
-    };
-    let mut h: u32 = 0x811c_9dc5;
-    for b in address.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h % 100 < percent
 }

@@ -13,6 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, js_sys, Context, Delay, Env};
 
+use edge_redirects_publish::{canary, fingerprint, keys};
+
 use crate::describe;
 use crate::published::{self, Published};
 
@@ -65,12 +67,9 @@ struct Fingerprint {
 
 impl Fingerprint {
     fn of(units: usize, text: &str) -> Self {
-        use std::hash::Hasher;
-        let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(text.as_bytes());
         Fingerprint {
             units,
-            hash: hasher.finish(),
+            hash: fingerprint::hash(text),
         }
     }
 }
@@ -152,20 +151,16 @@ impl Chosen {
     /// version (or its missing parts) would answer otherwise.
     pub(crate) fn decide(&self, view: &Request<'_>) -> Decision<'_> {
         let refs: Vec<&Part> = self.parts.iter().map(|p| &**p).collect();
-        let mut decision = self.engine.engine().evaluate_with(view, &refs);
-        if let Some((other, parts)) = &self.other {
-            let same = parts.as_ref().is_some_and(|parts| {
-                let refs: Vec<&Part> = parts.iter().map(|p| &**p).collect();
-                other
-                    .engine
-                    .evaluate_with(view, &refs)
-                    .same_answer(&decision)
-            });
-            if !same {
-                decision.make_per_visitor();
-            }
-        }
-        decision
+        let other_refs: Option<Vec<&Part>> = self
+            .other
+            .as_ref()
+            .and_then(|(_, parts)| parts.as_ref())
+            .map(|parts| parts.iter().map(|p| &**p).collect());
+        let other = self
+            .other
+            .as_ref()
+            .map(|(version, _)| (&version.engine, other_refs.as_deref()));
+        canary::decide(self.engine.engine(), &refs, other, view)
     }
 }
 
@@ -190,13 +185,14 @@ pub(crate) async fn choose(
         }
         InUse::Published(p, ns) => (p, ns),
     };
-    let (primary, other) = match &published.canary {
-        Some((canary, percent)) if published::in_canary(address, *percent) => {
-            (Rc::clone(canary), Some(Rc::clone(&published.current)))
-        }
-        Some((canary, _)) => (Rc::clone(&published.current), Some(Rc::clone(canary))),
-        None => (Rc::clone(&published.current), None),
-    };
+    let (primary, other) = canary::pick(
+        Rc::clone(&published.current),
+        published
+            .canary
+            .as_ref()
+            .map(|(canary, percent)| (Rc::clone(canary), *percent)),
+        address,
+    );
     let mut other_parts = None;
     if let Some(other) = &other {
         other_parts = Some(other.parts_for(&namespace, view).await);
@@ -330,13 +326,13 @@ async fn read_kv(namespace: JsValue) {
         }
         Ok(None) => {
             if RULES.with(|cell| cell.borrow_mut().published.take().is_some()) {
-                console_log!("{KV_BINDING}/{}: removed", published::MANIFEST_KEY);
+                console_log!("{KV_BINDING}/{}: removed", keys::MANIFEST);
             }
         }
         Err(e) => {
             console_error!(
                 "{KV_BINDING}/{} could not be read ({}); keeping the current rules",
-                published::MANIFEST_KEY,
+                keys::MANIFEST,
                 describe(&e)
             );
             return;
@@ -407,7 +403,7 @@ async fn follow_manifest(namespace: &JsValue, text: String) -> bool {
     let before = RULES.with(|cell| cell.borrow().published.clone());
     if before
         .as_ref()
-        .is_some_and(|b| b.manifest == published::manifest_print(&text))
+        .is_some_and(|b| b.manifest == fingerprint::print(&text))
     {
         return true;
     }
@@ -427,7 +423,7 @@ async fn follow_manifest(namespace: &JsValue, text: String) -> bool {
         Err(why) => {
             console_error!(
                 "{KV_BINDING}/{} not followed, keeping the rules in use: {why}",
-                published::MANIFEST_KEY
+                keys::MANIFEST
             );
             before.is_some()
         }

@@ -14,6 +14,8 @@ use crate::output::Paint;
 use crate::Status;
 use base64::Engine as _;
 use edge_redirects::artifact;
+use edge_redirects_publish::keys;
+use edge_redirects_publish::manifest::{Canary, Manifest};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,63 +86,30 @@ impl Target {
         }
     }
 
-    /// The manifest in the namespace; `None` when there is none.
-    fn manifest(&self) -> Result<Option<Value>, String> {
+    /// The manifest in the namespace; `None` when there is none. One that cannot be read
+    /// whole is an error, never taken for "none" or "no canary" (`rollback` would then put
+    /// the previous version back instead of ending the canary).
+    fn manifest(&self) -> Result<Option<Manifest>, String> {
         let mut cmd = Command::new(&self.wrangler);
-        cmd.args(["kv", "key", "get", "manifest", "--text"])
+        cmd.args(["kv", "key", "get", keys::MANIFEST, "--text"])
             .args(self.args()?);
         let out = cmd
             .output()
             .map_err(|e| format!("cannot run {} ({e})", self.wrangler.display()))?;
         let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() || text.trim().is_empty() || text.trim() == "Value not found" {
+        let text = text.trim();
+        if !out.status.success() || text.is_empty() || text == "Value not found" {
             return Ok(None);
         }
-        serde_json::from_str(text.trim()).map(Some).map_err(|e| {
-            format!(
-                "the namespace's manifest is not JSON ({e}): {}",
-                text.trim()
-            )
+        Manifest::parse(text).map(Some).map_err(|e| {
+            format!("{e}: {text}; fix the manifest (`redirects publish` writes format 1, a whole percent)")
         })
     }
 
-    fn put_manifest(&self, manifest: &Value) -> Result<(), String> {
-        self.wrangler(&["key", "put", "manifest", &manifest.to_string()])
+    fn put_manifest(&self, manifest: &Manifest) -> Result<(), String> {
+        self.wrangler(&["key", "put", keys::MANIFEST, &manifest.to_json()])
             .map(drop)
     }
-}
-
-fn id_of(manifest: &Option<Value>, field: &str) -> Option<String> {
-    manifest.as_ref()?.get(field)?.as_str().map(str::to_owned)
-}
-
-/// The canary a manifest names (its id and share of visitors), `None` when there is none
-/// (`"canary": null` or no key). The share may be fractional (`12.5`), as the README's
-/// manifest for pipelines allows and the worker reads it; a canary whose id or share cannot
-/// be read is an error, never taken for "no canary" (`rollback` would then put the previous
-/// version back instead of ending the canary).
-fn canary_of(manifest: &Option<Value>) -> Result<Option<(String, f64)>, String> {
-    let Some(c) = manifest.as_ref().and_then(|m| m.get("canary")) else {
-        return Ok(None);
-    };
-    if c.is_null() {
-        return Ok(None);
-    }
-    let id = c
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("the manifest's canary names no version (`id`): {c}"))?;
-    let percent = c
-        .get("percent")
-        .and_then(Value::as_f64)
-        .filter(|p| (0.0..=100.0).contains(p))
-        .ok_or_else(|| {
-            format!(
-                "the manifest's canary has no `percent` from 0 to 100: {c}; fix the manifest \
-                 (`redirects publish` writes a whole number)"
-            )
-        })?;
-    Ok(Some((id.to_owned(), percent)))
 }
 
 /// Runs `publish`: validate, lint, the case files, build, write, switch.
@@ -180,28 +149,26 @@ pub fn run_publish(
     let id = format!("{id:016x}");
     let (head, parts) = artifact::split(&bytes).map_err(|e| e.to_string())?;
     let before = target.manifest()?;
-    if canary.is_some() && id_of(&before, "current").is_none() {
-        return Err("a canary needs a version in use: publish one without --canary first".into());
-    }
-    if id_of(&before, "current").as_deref() == Some(id.as_str()) {
+    if before.as_ref().is_some_and(|b| b.current == id) {
         println!("version {id} is in use already: nothing to do");
         return Ok(Status::Ok);
     }
-    write_values(target, &id, head, &parts)?;
-    let manifest = match canary {
-        None => json!({
-            "format": 1,
-            "current": id,
-            "previous": id_of(&before, "current"),
-            "canary": null,
-        }),
-        Some(percent) => json!({
-            "format": 1,
-            "current": id_of(&before, "current"),
-            "previous": id_of(&before, "previous"),
-            "canary": { "id": id, "percent": percent },
-        }),
+    let manifest = match (canary, before) {
+        (None, before) => Manifest::new(id.clone(), before.map(|b| b.current)),
+        (Some(percent), Some(before)) => Manifest {
+            canary: Some(Canary {
+                id: id.clone(),
+                percent: f64::from(percent),
+            }),
+            ..before
+        },
+        (Some(_), None) => {
+            return Err(
+                "a canary needs a version in use: publish one without --canary first".into(),
+            )
+        }
     };
+    write_values(target, &id, head, &parts)?;
     target.put_manifest(&manifest)?;
     let paint = Paint::stdout();
     match canary {
@@ -245,10 +212,10 @@ fn write_values(target: &Target, id: &str, head: &[u8], parts: &[&[u8]]) -> Resu
     let mut entries: Vec<Value> = parts
         .iter()
         .enumerate()
-        .map(|(n, p)| json!({ "key": format!("artifact/{id}/part/{n}"), "value": b64.encode(p) }))
+        .map(|(n, p)| json!({ "key": keys::part(id, n), "value": b64.encode(p) }))
         .collect();
     // The head last: a worker that can read it can read every part.
-    entries.push(json!({ "key": format!("artifact/{id}/head"), "value": b64.encode(head) }));
+    entries.push(json!({ "key": keys::head(id), "value": b64.encode(head) }));
     let dir = std::env::temp_dir().join(format!("redirects-publish-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let result = entries
@@ -271,17 +238,19 @@ pub fn run_rollback(target: &Target) -> CmdResult {
     let before = target
         .manifest()?
         .ok_or("nothing is published in this namespace")?;
-    let before = Some(before);
-    let manifest = if let Some((id, _)) = canary_of(&before)? {
+    let manifest = if let Some(canary) = &before.canary {
         println!(
-            "canary {id} ended; {} stays in use",
-            id_of(&before, "current").unwrap_or_default()
+            "canary {} ended; {} stays in use",
+            canary.id, before.current
         );
-        json!({ "format": 1, "current": id_of(&before, "current"), "previous": id_of(&before, "previous"), "canary": null })
+        Manifest {
+            canary: None,
+            ..before
+        }
     } else {
-        let previous = id_of(&before, "previous").ok_or("no previous version to go back to")?;
+        let previous = before.previous.ok_or("no previous version to go back to")?;
         println!("version {previous} back in use");
-        json!({ "format": 1, "current": previous, "previous": id_of(&before, "current"), "canary": null })
+        Manifest::new(previous, Some(before.current))
     };
     target.put_manifest(&manifest)?;
     Ok(Status::Ok)
@@ -289,11 +258,9 @@ pub fn run_rollback(target: &Target) -> CmdResult {
 
 /// Runs `promote`: the canary's version in use for every visitor.
 pub fn run_promote(target: &Target) -> CmdResult {
-    let before = target.manifest()?;
-    let (id, _) = canary_of(&before)?.ok_or("no canary to promote")?;
-    target.put_manifest(&json!({
-        "format": 1, "current": id, "previous": id_of(&before, "current"), "canary": null
-    }))?;
-    println!("version {id} in use for every visitor");
+    let before = target.manifest()?.ok_or("no canary to promote")?;
+    let canary = before.canary.ok_or("no canary to promote")?;
+    target.put_manifest(&Manifest::new(canary.id.clone(), Some(before.current)))?;
+    println!("version {} in use for every visitor", canary.id);
     Ok(Status::Ok)
 }

@@ -9,6 +9,7 @@
 use crate::bundle::{load_valid, CmdResult};
 use crate::output::Paint;
 use crate::Status;
+use edge_redirects_publish::analytics;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -253,27 +254,12 @@ impl Window {
 
 /// Hits per rule and variant (the README shows this query).
 fn hits_sql(dataset: &str, window: &Window) -> String {
-    format!(
-        "SELECT blob2 AS rule, blob4 AS variant, SUM(_sample_interval) AS hits\n\
-         FROM {dataset}\n\
-         WHERE blob1 = 'rule' AND {}\n\
-         GROUP BY rule, variant\n\
-         ORDER BY hits DESC",
-        window.condition()
-    )
+    analytics::hits_sql(dataset, &window.condition())
 }
 
 /// The top `top` paths the origin answered 404 (the README shows this query).
 fn not_found_sql(dataset: &str, window: &Window, top: u32) -> String {
-    format!(
-        "SELECT blob2 AS path, SUM(_sample_interval) AS hits\n\
-         FROM {dataset}\n\
-         WHERE blob1 = '404' AND {}\n\
-         GROUP BY path\n\
-         ORDER BY hits DESC\n\
-         LIMIT {top}",
-        window.condition()
-    )
+    analytics::not_found_sql(dataset, &window.condition(), top)
 }
 
 /// The Analytics Engine SQL API of one account.

@@ -1,0 +1,20 @@
+//! The publish protocol of edge-redirects, written once for the two sides that speak it:
+//! `redirects publish` (crates/cli), which writes a version and the manifest naming it, and the
+//! worker, which follows the manifest and reads what it names. Plain Rust, no wasm types: the
+//! worker keeps only the translation to JavaScript and the I/O.
+//!
+//! - [`keys`]: the KV key names, and what a version's id looks like.
+//! - [`manifest`]: the `manifest` value, read and written.
+//! - [`cache`]: the cache of compiled pieces, least recently used out within a byte budget.
+//! - [`canary`]: which visitors a canary serves, and the decision while one runs (where the
+//!   two versions answer differently, the answer is per-visitor).
+//! - [`analytics`]: the Analytics Engine data point and the SQL `redirects stats` reads it with.
+//! - [`base64`] and [`fingerprint`]: how values are stored, and recognised again.
+
+pub mod analytics;
+pub mod base64;
+pub mod cache;
+pub mod canary;
+pub mod fingerprint;
+pub mod keys;
+pub mod manifest;
