@@ -2,7 +2,7 @@
 //! headline rules usable on any host (local development included), and every rule is exercised
 //! by `tests/fixtures/decisions/rules_json.json`.
 
-use edge_redirects::{Decision, Engine, Request, Rule, Segment};
+use edge_redirects::{Decision, Engine, Request, Rule};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -71,9 +71,6 @@ fn shows_every_feature_of_the_format() {
         r.status() == 308 && r.when().is_empty()
     });
     any("rest-of-path move", &|r| r.from().ends_with("*"));
-    any("path-to-regexp source", &|r| {
-        r.segments().any(|s| matches!(s, Segment::Regex(..)))
-    });
     any("Post-Redirect-Get form", &|r| {
         r.forward() && r.status() == 303
     });
