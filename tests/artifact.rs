@@ -676,3 +676,85 @@ fn a_home_too_crowded_for_one_part_is_refused_at_build_naming_its_rules() {
     assert!(error.contains("#0 ") && error.contains("\"c0\""), "{error}");
     assert!(error.contains("literal segment of their own"), "{error}");
 }
+
+#[test]
+fn path_to_regexp_sources_decide_through_the_artifact_as_from_json() {
+    // Sources as real vercel.json files write them, with and without a literal segment first.
+    let sources = [
+        ("/docs/:path*(/?)", "/manual/:path*"),
+        ("/guides(/?)", "/learn"),
+        ("/api/([^/]*)/v1", "/v1/$1"),
+        ("/meta/(.*)", "/product/$1"),
+        ("/platforms(/.*)?", "/deploy$1"),
+        ("/blog/:id(\\d+)", "/posts/:id"),
+        ("/:lang(en)?/about", "/company"),
+        ("/(a|b)/x", "/x/$1"),
+        ("/:lang(en|de)/shop/:item", "/:lang/store/:item"),
+        ("/(.*)/legacy", "/old/$1"),
+    ];
+    let mut rules: Vec<String> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to))| {
+            let from = from.replace('\\', "\\\\");
+            format!(r#"{{"id":"p{i}","from":"{from}","from_syntax":"path-to-regexp","to":"{to}"}}"#)
+        })
+        .collect();
+    rules.extend(
+        (0..40).map(|i| format!(r#"{{"id":"e{i}","from":"/guides/page-{i}","to":"/e/{i}"}}"#)),
+    );
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    let json = Engine::compile(&text).unwrap();
+    let paths = [
+        "/docs",
+        "/docs/",
+        "/docs/a/b",
+        "/docs/a/b/",
+        "/guides",
+        "/guides/",
+        "/guides/page-3",
+        "/guidesx",
+        "/api/users/v1",
+        "/api//v1",
+        "/meta/a/b",
+        "/meta",
+        "/platforms",
+        "/platforms/x/y",
+        "/platformsx",
+        "/blog/12",
+        "/blog/x",
+        "/about",
+        "/en/about",
+        "/a/x",
+        "/c/x",
+        "/en/shop/hat",
+        "/fr/shop/hat",
+        "/x/y/legacy",
+        "/legacy",
+        "/nothing",
+    ];
+    for part_rules in [1, 4, 64] {
+        let bytes = artifact::build_with(&text, Options { part_rules }).unwrap();
+        let loaded = Engine::load(bytes.clone()).unwrap();
+        let (head, parts) = artifact::split(&bytes).unwrap();
+        let engine = Engine::load_head(head.to_vec()).unwrap();
+        for path in paths {
+            let url = format!("https://example.com{path}");
+            let request = RequestBuf::get(&url);
+            let expected = request.with(|r| json.evaluate(r));
+            assert_eq!(
+                request.with(|r| loaded.evaluate(r)),
+                expected,
+                "{path} ({part_rules})"
+            );
+            let needs = request.with(|r| engine.needs(r));
+            let decoded: Vec<_> = needs
+                .iter()
+                .map(|need| engine.decode_part(need.part, parts[need.part]).unwrap())
+                .collect();
+            let refs: Vec<_> = decoded.iter().collect();
+            let got = request.with(|r| engine.evaluate_with(r, &refs));
+            assert_eq!(got, expected, "{path} through a head ({part_rules})");
+        }
+    }
+}
