@@ -1,27 +1,34 @@
 //! Rules published through KV by `redirects publish`: a version is an artifact cut into its
-//! head (one value, `artifact/<id>/head`) and its parts (one value each,
-//! `artifact/<id>/part/<n>`), all immutable and named by the artifact's content id; the small
+//! head (one value, `artifact/<id>/head`), the pages of its filter (`artifact/<id>/page/<g>`)
+//! and its parts (one value each, `artifact/<id>/part/<n>`), all immutable and named by the artifact's content id; the small
 //! `manifest` value names the version in use, and a canary with its share of visitors.
 //!
 //! Switching versions is switching the manifest: an isolate reads it at the bundle's refresh
 //! interval and puts a version in use only once its head has loaded and checked, so a request
-//! is always answered from one version whole. The parts a request needs are read from KV as it
+//! is always answered from one version whole. The pages of the filter a request's homes fall
+//! in (one per home at most, a few KB each) and the parts they name are read from KV as it
 //! needs them (with KV's edge cache, `cacheTtl`: a version never changes) and cut by home
 //! (`Part::narrow`); the isolate keeps the rules of each home a request needed (a path asked
 //! for again reads no KV) and, fewer, the other homes of the parts it read last; a request no
-//! rule is near reads none. A part that is missing or damaged
+//! rule is near reads no part, and once its pages are kept, no value at all. A page or part
+//! that is missing or damaged
 //! sends the request to the stable version (for a canary's part), else to the version in use
 //! before (or to the embedded bundle), never to a mix. The values read are capped by their
 //! length before they are copied into wasm memory: a head at
-//! [`edge_redirects::limits::MAX_HEAD_BYTES`], the manifest at
+//! [`edge_redirects::limits::MAX_HEAD_BYTES`], a page at
+//! [`edge_redirects::limits::MAX_PAGE_BYTES`], a part at the length its page gives, the
+//! manifest at
 //! [`edge_redirects::limits::WORKER_MAX_MANIFEST_BYTES`]; the caches of compiled pieces count
 //! bytes ([`Part::cost`]), not rules.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use edge_redirects::artifact::{Need, Part};
-use edge_redirects::limits::{MAX_HEAD_BYTES, WORKER_MAX_MANIFEST_BYTES};
+use edge_redirects::artifact::{Need, Page, Part};
+use edge_redirects::limits::{
+    MAX_HEAD_BYTES, MAX_PAGE_BYTES, WORKER_CACHED_HOME_BYTES, WORKER_CACHED_PAGE_BYTES,
+    WORKER_MAX_MANIFEST_BYTES,
+};
 use edge_redirects::{Engine, Request};
 use edge_redirects_publish::manifest::{self, Json, Manifest, ManifestError};
 use edge_redirects_publish::{base64, cache, fingerprint, keys};
@@ -31,14 +38,6 @@ use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::describe;
 
-/// Memory, in bytes, a version keeps in compiled pieces of parts cut to the homes requests
-/// needed ([`Part::narrow`]; a home's rules are usually one rule, a few KB with its index,
-/// costed by [`Part::cost`]): what the isolate's traffic has used, so a path asked for again
-/// reads no KV however large the bundle. An isolate has 128 MB and holds up to three versions
-/// (current, canary, the one before) each with its head (at most
-/// [`edge_redirects::limits::MAX_HEAD_BYTES`]): their caches together take at most 48 MiB.
-const CACHED_HOME_BYTES: usize = 12 * 1024 * 1024;
-
 /// Memory, in bytes, kept in pieces of the parts read last that no request has needed yet
 /// (the neighbours of the rules requests needed), so that the next request for one needs no
 /// KV read of its own.
@@ -47,11 +46,16 @@ const CACHED_NEIGHBOUR_BYTES: usize = 4 * 1024 * 1024;
 /// KV's edge cache for the values of a version, in seconds: they never change.
 const VALUE_CACHE_TTL_S: f64 = 86_400.0;
 
-/// One published version: its head, and the parts read so far.
+/// One published version: its head, and the pages and parts read so far.
 pub(crate) struct Version {
     pub id: String,
     pub engine: Engine,
-    /// Rules cut by home, of the homes requests needed, within [`CACHED_HOME_BYTES`].
+    /// Pages of the filter requests needed, within [`WORKER_CACHED_PAGE_BYTES`].
+    pages: RefCell<cache::Lru<usize, Rc<Page>>>,
+    /// Rules cut by home, of the homes requests needed, within [`WORKER_CACHED_HOME_BYTES`]
+    /// (what the isolate's traffic has used, so a path asked for again reads no KV however
+    /// large the bundle; no one home may cost more than half of it:
+    /// [`edge_redirects::limits::MAX_HOME_COST`]).
     homes: RefCell<Lru>,
     /// The other homes of the parts read, within [`CACHED_NEIGHBOUR_BYTES`].
     neighbours: RefCell<Lru>,
@@ -60,6 +64,23 @@ pub(crate) struct Version {
 /// Pieces of parts by home, least recently used out first once their cost ([`Part::cost`],
 /// an estimate of their memory in bytes) passes a budget.
 type Lru = cache::Lru<u64, Rc<Part>>;
+
+/// The pages and parts one request needs of a version, kept alive while it is answered.
+#[derive(Clone, Default)]
+pub(crate) struct Needed {
+    pages: Vec<Rc<Page>>,
+    parts: Vec<Rc<Part>>,
+}
+
+impl Needed {
+    /// Borrowed, for [`edge_redirects::Supply`].
+    pub(crate) fn refs(&self) -> (Vec<&Page>, Vec<&Part>) {
+        (
+            self.pages.iter().map(|p| &**p).collect(),
+            self.parts.iter().map(|p| &**p).collect(),
+        )
+    }
+}
 
 /// What the manifest puts in use.
 #[derive(Clone)]
@@ -224,7 +245,8 @@ pub(crate) async fn follow(
         Ok::<_, String>(Rc::new(Version {
             id,
             engine,
-            homes: RefCell::new(Lru::new(CACHED_HOME_BYTES)),
+            pages: RefCell::new(cache::Lru::new(WORKER_CACHED_PAGE_BYTES)),
+            homes: RefCell::new(Lru::new(WORKER_CACHED_HOME_BYTES)),
             neighbours: RefCell::new(Lru::new(CACHED_NEIGHBOUR_BYTES)),
         }))
     };
@@ -247,19 +269,44 @@ pub(crate) async fn follow(
 }
 
 impl Version {
-    /// What `request` needs of this version, each part cut to the home it is needed for:
-    /// from this isolate's caches, or read from KV. `None` if a part cannot be read or is
-    /// damaged (logged).
+    /// What `request` needs of this version: the pages of the filter its homes fall in, and
+    /// each part they name cut to the home it is needed for; from this isolate's caches, or
+    /// read from KV. `None` if a page or part cannot be read or is damaged (logged).
     pub(crate) async fn parts_for(
         &self,
         namespace: &JsValue,
         request: &Request<'_>,
-    ) -> Option<Vec<Rc<Part>>> {
-        let mut out = Vec::new();
-        for need in self.engine.needs(request) {
-            out.push(self.piece(namespace, need).await?);
+    ) -> Option<Needed> {
+        let mut out = Needed::default();
+        for g in self.engine.pages_needed(request) {
+            out.pages.push(self.page(namespace, g).await?);
+        }
+        let (pages, _) = out.refs();
+        let needs = self.engine.needs(request, &pages)?;
+        for need in needs {
+            out.parts.push(self.piece(namespace, need).await?);
         }
         Some(out)
+    }
+
+    /// Page `g` of the filter: kept, or read from KV and checked.
+    async fn page(&self, namespace: &JsValue, g: usize) -> Option<Rc<Page>> {
+        let kept = self.pages.borrow_mut().get(&g);
+        if kept.is_some() {
+            return kept;
+        }
+        let key = keys::page(&self.id, g);
+        let bytes = self.read(namespace, &key, MAX_PAGE_BYTES).await?;
+        let page = match self.engine.decode_page(g, &bytes) {
+            Ok(page) => Rc::new(page),
+            Err(e) => {
+                worker::console_error!("{key} is refused: {e}");
+                return None;
+            }
+        };
+        let cost = page.cost();
+        self.pages.borrow_mut().insert(g, Rc::clone(&page), cost);
+        Some(page)
     }
 
     /// The rules `need` asks for: kept, a neighbour kept, or read from KV.
@@ -284,7 +331,16 @@ impl Version {
     /// The part of `need` read from KV and cut by home: the piece needed, the others kept as
     /// neighbours (those not kept already).
     async fn read_and_cut(&self, namespace: &JsValue, need: Need) -> Option<Part> {
-        let whole = self.read_part(namespace, need.part).await?;
+        let key = keys::part(&self.id, need.part);
+        // A value longer than its page says is refused by its length.
+        let bytes = self.read(namespace, &key, need.part_bytes()).await?;
+        let whole = match self.engine.decode_part(&need, &bytes) {
+            Ok(part) => part,
+            Err(e) => {
+                worker::console_error!("{key} is refused: {e}");
+                return None;
+            }
+        };
         let (wanted, others) = whole.narrow(need.home);
         let homes = self.homes.borrow();
         let mut neighbours = self.neighbours.borrow_mut();
@@ -297,27 +353,16 @@ impl Version {
         Some(wanted)
     }
 
-    /// Part `n` read from KV and compiled; `None` if it is missing, unreadable, longer than
-    /// the head's directory says, or damaged (logged).
-    async fn read_part(&self, namespace: &JsValue, n: usize) -> Option<Part> {
-        let key = keys::part(&self.id, n);
-        // A value longer than the directory says is refused by its length.
-        let max = self.engine.part_len(n).unwrap_or(0);
-        let bytes = match kv_bytes(namespace, &key, max).await {
-            Ok(Some(bytes)) => bytes,
+    /// The bytes of `key`, at most `max`; `None` if missing or unreadable (logged).
+    async fn read(&self, namespace: &JsValue, key: &str, max: usize) -> Option<Vec<u8>> {
+        match kv_bytes(namespace, key, max).await {
+            Ok(Some(bytes)) => Some(bytes),
             Ok(None) => {
                 worker::console_error!("{key} is missing");
-                return None;
+                None
             }
             Err(e) => {
                 worker::console_error!("{key} could not be read: {}", describe(&e));
-                return None;
-            }
-        };
-        match self.engine.decode_part(n, &bytes) {
-            Ok(part) => Some(part),
-            Err(e) => {
-                worker::console_error!("{key} is refused: {e}");
                 None
             }
         }

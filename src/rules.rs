@@ -6,9 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use edge_redirects::artifact::Part;
 use edge_redirects::limits::WORKER_MAX_BUNDLE_BYTES;
-use edge_redirects::{Decision, Engine, Request};
+use edge_redirects::{Decision, Engine, Request, Supply};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, js_sys, Context, Delay, Env};
@@ -124,12 +123,12 @@ fn embedded(rules: &mut Rules) -> Option<Rc<Engine>> {
 /// asks.
 pub(crate) struct Chosen {
     engine: Held,
-    parts: Vec<Rc<Part>>,
+    parts: Parts,
     other: Option<(Rc<published::Version>, Option<Parts>)>,
 }
 
-/// The parts one request needs, kept alive while it is answered.
-type Parts = Vec<Rc<Part>>;
+/// The pages and parts one request needs, kept alive while it is answered.
+type Parts = published::Needed;
 
 /// An engine kept alive for one request.
 enum Held {
@@ -150,17 +149,27 @@ impl Chosen {
     /// The decision for `view`; while a canary runs, made per-visitor where the other
     /// version (or its missing parts) would answer otherwise.
     pub(crate) fn decide(&self, view: &Request<'_>) -> Decision<'_> {
-        let refs: Vec<&Part> = self.parts.iter().map(|p| &**p).collect();
-        let other_refs: Option<Vec<&Part>> = self
+        let (pages, parts) = self.parts.refs();
+        let other_refs = self
             .other
             .as_ref()
             .and_then(|(_, parts)| parts.as_ref())
-            .map(|parts| parts.iter().map(|p| &**p).collect());
-        let other = self
-            .other
-            .as_ref()
-            .map(|(version, _)| (&version.engine, other_refs.as_deref()));
-        canary::decide(self.engine.engine(), &refs, other, view)
+            .map(published::Needed::refs);
+        let other = self.other.as_ref().map(|(version, _)| {
+            let supply = other_refs
+                .as_ref()
+                .map(|(pages, parts)| Supply { pages, parts });
+            (&version.engine, supply)
+        });
+        canary::decide(
+            self.engine.engine(),
+            Supply {
+                pages: &pages,
+                parts: &parts,
+            },
+            other,
+            view,
+        )
     }
 }
 
@@ -179,7 +188,7 @@ pub(crate) async fn choose(
         InUse::Engine(engine) => {
             return Some(Chosen {
                 engine: Held::Engine(engine),
-                parts: Vec::new(),
+                parts: Parts::default(),
                 other: None,
             })
         }
@@ -233,7 +242,7 @@ pub(crate) async fn choose(
     console_error!("answering from the embedded bundle: a published part could not be read");
     Some(Chosen {
         engine: Held::Engine(engine),
-        parts: Vec::new(),
+        parts: Parts::default(),
         other,
     })
 }

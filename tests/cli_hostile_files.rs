@@ -22,14 +22,14 @@ fn u32_at(bytes: &[u8], at: usize) -> usize {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize
 }
 
-/// The end of an artifact's directory: header, settings, 16 bytes per part.
-fn directory_end(bytes: &[u8]) -> usize {
-    80 + u32_at(bytes, 44) + 16 * (u32_at(bytes, 36) + u32_at(bytes, 40))
+/// The end of an artifact's head: header, settings, 8 bytes per listed host.
+fn head_end(bytes: &[u8]) -> usize {
+    80 + u32_at(bytes, 44) + 8 * u32_at(bytes, 52)
 }
 
 /// Writes the header checksum again after an edit, so that the artifact opens.
 fn seal(bytes: &mut [u8]) {
-    let sum = fnv1a(&bytes[24..directory_end(bytes)]);
+    let sum = fnv1a(&bytes[24..head_end(bytes)]);
     bytes[16..24].copy_from_slice(&sum.to_le_bytes());
 }
 
@@ -78,25 +78,43 @@ fn an_artifact_claiming_four_billion_rules_is_refused_not_allocated() {
 #[test]
 fn an_artifact_part_that_does_not_compile_is_an_error() {
     let mut bytes = built("broken-part.bin");
-    let parts = u32_at(&bytes, 36) + u32_at(&bytes, 40);
-    let directory = 80 + u32_at(&bytes, 44);
+    // Each page of the filter names its parts: (page, entry offset, part, offset, len).
+    let directory = head_end(&bytes);
+    let entries: Vec<(usize, usize, usize, usize, usize)> = (0..1usize << u32_at(&bytes, 40))
+        .flat_map(|g| {
+            let page = u32_at(&bytes, directory + 8 * g);
+            let (m, k) = (u32_at(&bytes, page + 20), u32_at(&bytes, page + 24));
+            (0..k)
+                .map(|j| {
+                    let e = page + 32 + 4 * m + 32 * j;
+                    let part = u32_at(&bytes, e + 4);
+                    (g, e, part, u32_at(&bytes, e + 8), u32_at(&bytes, e + 16))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     // The first part holding a rule: its first `"from": "/` made `"from": "x` (same length).
-    let (i, at) = (0..parts)
-        .find_map(|i| {
-            let e = directory + 16 * i;
-            let (offset, len) = (u32_at(&bytes, e), u32_at(&bytes, e + 4));
+    let (page, e, i, at) = entries
+        .iter()
+        .find_map(|&(g, e, i, offset, len)| {
             let body = &bytes[offset..offset + len];
             let needle = b"\"from\": \"/";
             body.windows(needle.len())
                 .position(|w| w == needle)
-                .map(|p| (i, offset + p + needle.len() - 1))
+                .map(|p| (g, e, i, offset + p + needle.len() - 1))
         })
         .expect("a part with a rule");
     bytes[at] = b'x';
-    let e = directory + 16 * i;
-    let (offset, len) = (u32_at(&bytes, e), u32_at(&bytes, e + 4));
+    // The part's checksum in its page's entry, then the page's own.
+    let (offset, len) = (u32_at(&bytes, e + 8), u32_at(&bytes, e + 16));
     let sum = fnv1a(&bytes[offset..offset + len]);
-    bytes[e + 8..e + 16].copy_from_slice(&sum.to_le_bytes());
+    bytes[e + 24..e + 32].copy_from_slice(&sum.to_le_bytes());
+    let (at, len) = (
+        u32_at(&bytes, directory + 8 * page),
+        u32_at(&bytes, directory + 8 * page + 4),
+    );
+    let sum = fnv1a(&bytes[at + 8..at + len]);
+    bytes[at..at + 8].copy_from_slice(&sum.to_le_bytes());
     seal(&mut bytes);
     let path = scratch("broken-part.bin", "");
     std::fs::write(&path, &bytes).unwrap();

@@ -1,5 +1,5 @@
 // Published versions in KV that are damaged or hostile, in workerd: a canary whose part is
-// garbage, a crafted head of a million directory entries, a manifest of 24 MiB. The values are
+// garbage, a crafted head of two million listed hosts, a manifest of 24 MiB. The values are
 // written straight into the namespace (artifacts built by `redirects build` and cut here as
 // `redirects publish` cuts them, or crafted byte by byte); the isolate's wasm memory is read
 // through workerd's inspector. Memory figures are printed; the assertions on them are generous
@@ -52,16 +52,23 @@ async function built(name, bundle) {
   await run("cargo", ["run", "--quiet", "--bin", "redirects", "--", "build", file, "-o", out], { cwd: ROOT });
   const bytes = new Uint8Array(readFileSync(out));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parts = view.getUint32(36, true) + view.getUint32(40, true);
-  const directory = 80 + view.getUint32(44, true); // format 2: header and routing key
-  const headEnd = directory + 16 * parts + 8 * view.getUint32(48, true);
+  const u32 = (at) => view.getUint32(at, true);
+  // Format 3: the head (header, settings, listed hosts), then the page directory; each page
+  // names its parts (crates/engine/src/artifact/page.rs).
+  const headEnd = 80 + u32(44) + 8 * u32(52);
   const id = [...bytes.subarray(24, 32)].reverse().map((b) => b.toString(16).padStart(2, "0")).join("");
-  const cut = [];
-  for (let i = 0; i < parts; i++) {
-    const offset = view.getUint32(directory + 16 * i, true);
-    cut.push(bytes.subarray(offset, offset + view.getUint32(directory + 16 * i + 4, true)));
+  const pages = [];
+  const parts = [];
+  for (let g = 0; g < 2 ** u32(40); g++) {
+    const at = u32(headEnd + 8 * g);
+    pages.push(bytes.subarray(at, at + u32(headEnd + 8 * g + 4)));
+    const [m, k] = [u32(at + 20), u32(at + 24)];
+    for (let j = 0; j < k; j++) {
+      const e = at + 32 + 4 * m + 32 * j;
+      parts[u32(e + 4)] = bytes.subarray(u32(e + 8), u32(e + 8) + u32(e + 16));
+    }
   }
-  return { id, head: bytes.subarray(0, headEnd), parts: cut };
+  return { id, head: bytes.subarray(0, headEnd), pages, parts };
 }
 
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
@@ -69,6 +76,7 @@ const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 /** Writes a version's values as `redirects publish` does (base64 text). */
 async function put(kv, version) {
   for (const [n, part] of version.parts.entries()) await kv.put(`artifact/${version.id}/part/${n}`, b64(part));
+  for (const [g, page] of version.pages.entries()) await kv.put(`artifact/${version.id}/page/${g}`, b64(page));
   await kv.put(`artifact/${version.id}/head`, b64(version.head));
 }
 
@@ -164,31 +172,27 @@ test("a canary's damaged part is answered by the stable version, never shared-ca
   assert.match(logs, /is refused/);
 });
 
-test("a crafted head of 1.1 million directory entries is refused without its memory", async () => {
+test("a crafted head of two million listed hosts is refused without its memory", async () => {
   const marker = logs.length;
   await kv.put("manifest", manifest(A.id));
   await until("version a alone in use", () => new RegExp(`version ${A.id} in use(?!,)`).test(logs.slice(marker)));
   const control = await wasmBytes();
 
-  // 1.1 million parts, every checksum valid, no filter: 17.6 MB of head, 23.5 MB of base64.
-  const parts = 1_100_000;
+  // 2.2 million listed hosts, the checksum valid: 17.6 MB of head, 23.5 MB of base64.
+  const hosts = 2_200_000;
   const settings = Buffer.from('{"version":1,"settings":{},"rules":[]}');
-  const directory = 80 + settings.length; // format 2: a 16-byte routing key after the header
-  const end = directory + 16 * parts;
+  const end = 80 + settings.length + 8 * hosts;
   const head = new Uint8Array(end);
   const view = new DataView(head.buffer);
   head.set(Buffer.from("EDGERDR\x01", "latin1"), 0);
-  view.setUint32(8, 2, true);
-  view.setUint32(32, parts, true);
-  view.setUint32(36, parts / 2, true);
-  view.setUint32(40, parts / 2, true);
+  view.setUint32(8, 3, true);
+  view.setUint32(12, 2 | 8, true); // host homes, every host listed
+  view.setUint32(32, 1, true);
+  view.setUint32(36, 1, true);
   view.setUint32(44, settings.length, true);
+  view.setUint32(52, hosts, true);
   head.set(settings, 80);
-  for (let i = 0; i < parts; i++) {
-    view.setUint32(directory + 16 * i, end, true);
-    view.setUint32(directory + 16 * i + 4, 4, true);
-  }
-  putChecksum(head, 56, end, end); // the empty filter
+  for (let i = 0; i < hosts; i++) view.setUint32(80 + settings.length + 8 * i, i, true);
   head.set([0xde, 0xc0, 0xad, 0xde, 0, 0, 0, 0], 24);
   putChecksum(head, 16, 24, end);
   const id = "00000000deadc0de";
@@ -246,7 +250,7 @@ test("the compiled rules a version keeps are bounded in bytes, not in rules", as
   assert.ok(grew < 40, `the kept rules cost +${grew.toFixed(1)} MiB of wasm memory`);
 });
 
-test("a part value far longer than the head's directory says is refused by its length", async () => {
+test("a part value far longer than its page says is refused by its length", async () => {
   const C = await built("c", blog("/c-blog/:slug"));
   await put(kv, C);
   // Every part of C replaced by 20 MiB of base64: refused before it is copied into wasm memory.

@@ -97,17 +97,8 @@ fn load_artifact(path: &Path, bytes: Vec<u8>) -> Result<Engine, String> {
     if engine.rules().len() == claimed && in_order {
         return Ok(engine);
     }
-    // Which parts: compiled one by one from the file again (only on this rare path).
-    let bytes = host::current()
-        .read(path)
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
-    let (_, parts) = artifact::split(&bytes).map_err(|e| format!("{name}: {e}"))?;
-    let broken: Vec<String> = parts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, part)| engine.decode_part(i, part).err())
-        .map(|e| e.to_string())
-        .collect();
+    // Which parts: compiled one by one again (only on this rare path).
+    let broken: Vec<String> = engine.part_errors().iter().map(|e| e.to_string()).collect();
     if broken.is_empty() {
         return Err(format!(
             "{name}: the header claims {claimed} rules but the parts hold {} (numbered {}); \

@@ -147,7 +147,7 @@ pub fn run_publish(
     let engine = edge_redirects::Engine::load(bytes.clone()).map_err(|e| e.to_string())?;
     let (id, _) = engine.artifact().expect("an artifact");
     let id = format!("{id:016x}");
-    let (head, parts) = artifact::split(&bytes).map_err(|e| e.to_string())?;
+    let pieces = artifact::split(&bytes).map_err(|e| e.to_string())?;
     let before = target.manifest()?;
     if before.as_ref().is_some_and(|b| b.current == id) {
         println!("version {id} is in use already: nothing to do");
@@ -168,7 +168,7 @@ pub fn run_publish(
             )
         }
     };
-    write_values(target, &id, head, &parts)?;
+    write_values(target, &id, &pieces)?;
     target.put_manifest(&manifest)?;
     let paint = Paint::stdout();
     match canary {
@@ -176,7 +176,7 @@ pub fn run_publish(
             "{} version {id}: {} rules in {} values; in use within the worker's refresh interval",
             paint.green("published"),
             engine.rule_count(),
-            parts.len() + 1
+            pieces.pages.len() + pieces.parts.len() + 1
         ),
         Some(p) => println!(
             "{} version {id} to {p} % of visitors (`redirects promote` or `redirects rollback` ends it)",
@@ -207,15 +207,18 @@ fn check(built: &Path, cases: &[PathBuf], lint: bool) -> CmdResult {
 /// Writes a version's head and parts (content-addressed: writing them again changes nothing).
 /// Values are base64 text, which every way of writing KV keeps as written (wrangler's local
 /// `kv bulk put` stores binary values as UTF-8 text, replacing the bytes that are not).
-fn write_values(target: &Target, id: &str, head: &[u8], parts: &[&[u8]]) -> Result<(), String> {
+fn write_values(target: &Target, id: &str, pieces: &artifact::Pieces<'_>) -> Result<(), String> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut entries: Vec<Value> = parts
+    let pages = pieces.pages.iter().enumerate();
+    let mut entries: Vec<Value> = pieces
+        .parts
         .iter()
         .enumerate()
         .map(|(n, p)| json!({ "key": keys::part(id, n), "value": b64.encode(p) }))
+        .chain(pages.map(|(g, p)| json!({ "key": keys::page(id, g), "value": b64.encode(p) })))
         .collect();
-    // The head last: a worker that can read it can read every part.
-    entries.push(json!({ "key": keys::head(id), "value": b64.encode(head) }));
+    // The head last: a worker that can read it can read every page and part.
+    entries.push(json!({ "key": keys::head(id), "value": b64.encode(pieces.head) }));
     let dir = std::env::temp_dir().join(format!("redirects-publish-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let result = entries

@@ -1,7 +1,7 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
-use crate::artifact::{Artifact, ArtifactError, How, Need};
+use crate::artifact::{Artifact, ArtifactError, How, Need, Page};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::evaluate::index::{Candidates, Index};
 use crate::evaluate::timed::Clock;
@@ -178,18 +178,29 @@ impl Part {
 }
 
 /// The homes a request's rules can live in, for each form of its path (a rule with its own
-/// `case_sensitive` lives where its literals, in its case, say), each once; `None` when the
-/// artifact's filter is damaged.
-fn needs_of(a: &Artifact, host: &str, paths: &Paths<'_>) -> Option<SmallVec<[Need; 4]>> {
-    let mut out: SmallVec<[Need; 4]> = SmallVec::new();
+/// `case_sensitive` lives where its literals, in its case, say), each once, with their page.
+fn homes_of(a: &Artifact, host: &str, paths: &Paths<'_>) -> SmallVec<[(usize, u64); 24]> {
+    let mut out: SmallVec<[(usize, u64); 24]> = SmallVec::new();
     for (_, (path, key)) in paths.each() {
-        for need in a.needs(host, key, &path.decoded)? {
-            if !out.contains(&need) {
-                out.push(need);
+        for home in a.homes(host, key, &path.decoded) {
+            if !out.contains(&home) {
+                out.push(home);
             }
         }
     }
-    Some(out)
+    out
+}
+
+/// What an engine loaded from a head is handed for one request ([`Engine::evaluate_with`]):
+/// the pages of the filter its homes fall in ([`Engine::pages_needed`]) and the parts its needs
+/// name ([`Engine::needs`]), each whole or cut to the home ([`Part::narrow`]). Empty for an
+/// engine compiled from JSON or loaded whole.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Supply<'s, 'e> {
+    /// Pages of the filter, by any order.
+    pub pages: &'s [&'s Page],
+    /// Parts, whole or cut to a home.
+    pub parts: &'s [&'e Part],
 }
 
 /// Merges runs ascending by rule number into `out`, ascending (a request reads at most a few
@@ -230,7 +241,7 @@ impl Engine {
     }
 
     /// Opens an artifact written by [`crate::artifact::build`] (`redirects build`): checks
-    /// its header, directory, bounds and every part's checksum, and compiles only its
+    /// its header, page directory, bounds and every page's and part's checksum, and compiles only its
     /// settings. Time and memory grow with the number of parts, not with the rules: each part
     /// is compiled when a request first needs it.
     pub fn load(bytes: impl Into<Cow<'static, [u8]>>) -> Result<Engine, ArtifactError> {
@@ -244,9 +255,11 @@ impl Engine {
         Engine::open(Cow::Borrowed(bytes), How::Lazy)
     }
 
-    /// Opens the head of an artifact whose parts are stored apart ([`crate::artifact::split`]):
-    /// [`Engine::parts_needed`] says which parts a request needs, [`Engine::decode_part`]
-    /// turns their bytes into [`Part`]s, and [`Engine::evaluate_with`] evaluates with them.
+    /// Opens the head of an artifact whose pages and parts are stored apart
+    /// ([`crate::artifact::split`]): [`Engine::pages_needed`] says which pages of the filter a
+    /// request needs, [`Engine::needs`] which parts they name, [`Engine::decode_page`] and
+    /// [`Engine::decode_part`] turn stored bytes into [`Page`]s and [`Part`]s, and
+    /// [`Engine::evaluate_with`] evaluates with them.
     pub fn load_head(bytes: impl Into<Cow<'static, [u8]>>) -> Result<Engine, ArtifactError> {
         Engine::open(bytes.into(), How::Head)
     }
@@ -294,58 +307,87 @@ impl Engine {
         &self.settings
     }
 
-    /// For an engine loaded from a head: the parts `request` needs that its caller must hand
-    /// to [`Engine::evaluate_with`], by number. Empty for any other engine, and for a request
-    /// no rule is near (the filter holds every rule's home), which then reads no storage.
-    pub fn parts_needed(&self, request: &Request<'_>) -> SmallVec<[usize; 4]> {
+    /// For an engine loaded from a head: the pages of the filter `request`'s homes fall in,
+    /// ascending, which its caller hands to [`Engine::needs`] and [`Engine::evaluate_with`]
+    /// ([`Engine::decode_page`] turns their stored bytes into [`Page`]s). At most one per
+    /// home a request can have, whatever the bundle's size; empty for any other engine, and for
+    /// a host no rule names when every rule names one.
+    pub fn pages_needed(&self, request: &Request<'_>) -> SmallVec<[usize; 4]> {
         let mut out: SmallVec<[usize; 4]> = SmallVec::new();
-        for need in self.needs(request) {
-            // At most four: kept ascending and unique by insertion.
-            if let Err(at) = out.binary_search(&need.part) {
-                out.insert(at, need.part);
+        if let Source::Artifact(a) = &self.source {
+            if let Some((url, paths)) = self.request_path(request).filter(|_| a.head_only()) {
+                for (page, _) in homes_of(a, &lower_host(url.host), &paths) {
+                    if let Err(at) = out.binary_search(&page) {
+                        out.insert(at, page);
+                    }
+                }
             }
         }
         out
     }
 
-    /// For an engine loaded from a head: what `request` needs, home by home, so a caller can
-    /// hand [`Engine::evaluate_with`] each part whole or [cut](Part::narrow) to the home.
-    /// Empty where [`Engine::parts_needed`] is.
-    pub fn needs(&self, request: &Request<'_>) -> SmallVec<[Need; 4]> {
+    /// For an engine loaded from a head: what `request` needs, home by home, according to
+    /// `pages` (those [`Engine::pages_needed`] names), so a caller can hand
+    /// [`Engine::evaluate_with`] each part whole or [cut](Part::narrow) to the home. Empty for
+    /// a request no rule is near, which then reads no part; `None` when a page it needs is not
+    /// among `pages`.
+    pub fn needs(&self, request: &Request<'_>, pages: &[&Page]) -> Option<SmallVec<[Need; 4]>> {
         match &self.source {
-            Source::Artifact(a) if a.head_only() => self
-                .request_path(request)
-                .and_then(|(url, paths)| needs_of(a, &lower_host(url.host), &paths))
-                .unwrap_or_default(),
-            _ => SmallVec::new(),
+            Source::Artifact(a) if a.head_only() => {
+                let Some((url, paths)) = self.request_path(request) else {
+                    return Some(SmallVec::new());
+                };
+                a.needs(&homes_of(a, &lower_host(url.host), &paths), pages)
+            }
+            _ => Some(SmallVec::new()),
         }
     }
 
-    /// For an engine loaded from an artifact: the length in bytes of part `number` as the
-    /// directory gives it (`None` if there is no such part), so that a reader can refuse a
-    /// stored value of another length before reading it whole.
-    pub fn part_len(&self, number: usize) -> Option<usize> {
+    /// Page `number` of a head's artifact from its stored bytes (at most
+    /// [`crate::limits::MAX_PAGE_BYTES`]), checked: its checksum, that it belongs to this
+    /// artifact and that it is that page.
+    pub fn decode_page(&self, number: usize, bytes: &[u8]) -> Result<Page, ArtifactError> {
         match &self.source {
-            Source::Artifact(a) => a.part_len(number),
-            Source::Whole(_) => None,
-        }
-    }
-
-    /// Part `number` of a head's artifact from its stored bytes, checked against the head's
-    /// directory and compiled.
-    pub fn decode_part(&self, number: usize, bytes: &[u8]) -> Result<Part, ArtifactError> {
-        match &self.source {
-            Source::Artifact(a) => a.decode(number, bytes, &self.settings),
+            Source::Artifact(a) => a.decode_page(number, bytes),
             Source::Whole(_) => Err(ArtifactError::NoParts),
         }
     }
 
-    /// [`Engine::evaluate`] with the parts a head needs for this request
-    /// ([`Engine::parts_needed`]). A needed part missing from `parts` sends the request to the
-    /// origin, as if no rule were written: a later rule never answers for an earlier one it
-    /// cannot see.
-    pub fn evaluate_with<'e>(&'e self, request: &Request<'_>, parts: &[&'e Part]) -> Decision<'e> {
-        self.run(request, None, parts)
+    /// For an engine loaded from a whole artifact: why each part that does not compile does
+    /// not (each part compiled again, apart; empty for any other engine).
+    pub fn part_errors(&self) -> Vec<ArtifactError> {
+        match &self.source {
+            Source::Artifact(a) => a.part_errors(&self.settings),
+            Source::Whole(_) => Vec::new(),
+        }
+    }
+
+    /// For an engine loaded from an artifact: how many pages its filter has.
+    pub fn page_count(&self) -> usize {
+        match &self.source {
+            Source::Artifact(a) => a.page_count(),
+            Source::Whole(_) => 0,
+        }
+    }
+
+    /// The part `need` names from its stored bytes, checked against its page's entry (length
+    /// and checksum) and compiled.
+    pub fn decode_part(&self, need: &Need, bytes: &[u8]) -> Result<Part, ArtifactError> {
+        match &self.source {
+            Source::Artifact(a) => a.decode(need, bytes, &self.settings),
+            Source::Whole(_) => Err(ArtifactError::NoParts),
+        }
+    }
+
+    /// [`Engine::evaluate`] with what a head needs for this request ([`Supply`]). A page or
+    /// part it needs missing from `supply` sends the request to the origin, as if no rule were
+    /// written: a later rule never answers for an earlier one it cannot see.
+    pub fn evaluate_with<'e>(
+        &'e self,
+        request: &Request<'_>,
+        supply: Supply<'_, 'e>,
+    ) -> Decision<'e> {
+        self.run(request, None, supply)
     }
 
     /// Candidate rules for a request, ascending by file order; `false` when a part the
@@ -357,7 +399,7 @@ impl Engine {
         paths: &Paths<'_>,
         query: &mut Query<'_>,
         clock: &mut Clock,
-        supplied: &[&'e Part],
+        supplied: Supply<'_, 'e>,
         out: &mut SmallVec<[&'e Rule; 8]>,
     ) -> bool {
         match &self.source {
@@ -366,16 +408,17 @@ impl Engine {
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
                 let mut read: SmallVec<[&'e Part; 4]> = SmallVec::new();
-                let Some(needs) = needs_of(a, host, paths) else {
+                let Some(needs) = a.needs(&homes_of(a, host, paths), supplied.pages) else {
+                    out.clear();
                     return false;
                 };
                 for need in &needs {
                     // A head's parts are handed over by the caller, whole or cut to the
                     // home needed; a part serving two homes is read once.
                     let part = if a.head_only() {
-                        supplied.iter().copied().find(|s| s.serves(need))
+                        supplied.parts.iter().copied().find(|s| s.serves(need))
                     } else {
-                        a.part(need.part, &self.settings)
+                        a.part(need, &self.settings)
                     };
                     let Some(part) = part else {
                         out.clear();
@@ -399,13 +442,13 @@ impl Engine {
     /// Decides what to do with a request. Never panics, never fails: a request the engine
     /// cannot read is passed to the origin.
     pub fn evaluate<'e>(&'e self, request: &Request<'_>) -> Decision<'e> {
-        self.run(request, None, &[])
+        self.run(request, None, Supply::default())
     }
 
     /// Like [`Engine::evaluate`], with the reasoning for each candidate rule.
     pub fn explain<'e>(&'e self, request: &Request<'_>) -> Explanation<'e> {
         let mut trace = Vec::new();
-        let decision = self.run(request, Some(&mut trace), &[]);
+        let decision = self.run(request, Some(&mut trace), Supply::default());
         Explanation { decision, trace }
     }
 }

@@ -49,7 +49,7 @@ mod target;
 
 pub use answer::{Decision, Forward, HeaderChange, Outcome, Passthrough, Response, VARIANT_HEADER};
 pub use condition::{ConditionView, Conditions, GeoField, ValueTest};
-pub use engine::Engine;
+pub use engine::{Engine, Supply};
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 pub use evaluate::trace::{Explanation, TraceStep, Verdict};
 pub use instant::{format_duration, format_instant, parse_instant, InstantError};

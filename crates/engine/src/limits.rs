@@ -73,22 +73,52 @@ pub const MAX_SUGGESTED_KEY_CHARS: usize = 32;
 /// (about 15 bytes per byte of JSON, Miniflare's own copies of the KV value included).
 pub const WORKER_MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
 
-/// Largest part of an artifact, in bytes (4 MiB): a KV value a request may have to read and
-/// compile whole. Rules are routed by their most selective literal segment, so parts stay
-/// near [`crate::artifact::PART_RULES`] rules whatever the shape; `redirects build` refuses a
-/// bundle whose rules crowd one home past this, naming two of them.
-pub const MAX_PART_BYTES: usize = 4 * 1024 * 1024;
+/// Largest part of an artifact, in bytes (3 MiB, 4 MiB as the base64 text KV stores): a value
+/// a request may have to read and compile whole. Rules are routed by their most selective
+/// literal material, so parts stay near [`crate::artifact::PART_RULES`] rules whatever the
+/// shape; `redirects build` refuses a bundle whose rules crowd one home past this, naming two
+/// of them.
+pub const MAX_PART_BYTES: usize = 3 * 1024 * 1024;
 
-/// Largest artifact head (everything before the parts: header, settings, directory, filter)
-/// read from storage that keeps parts apart, in bytes (12 MiB). A million rules with a home
-/// each take an 8 MB filter; a head over this is refused before it is read further (the worker
-/// refuses its KV value by its length, before copying it into wasm memory), and
-/// `redirects build` refuses to write one.
-pub const MAX_HEAD_BYTES: usize = 12 * 1024 * 1024;
-/// Most parts one artifact has (65,536: a million rules at 16 a part). Checked from the
-/// header before the directory is read or anything is allocated per part; `redirects build`
-/// refuses to write more (a larger `--part-rules` makes fewer).
-pub const MAX_ARTIFACT_PARTS: usize = 65_536;
+/// Most memory the rules of one home may take compiled, as [`crate::artifact::Part::cost`]
+/// estimates it (6 MiB): half of what the worker keeps of the homes requests needed
+/// ([`WORKER_CACHED_HOME_BYTES`]), so that no single home can push the others out of the
+/// cache at once or be read again on every request. `redirects build` refuses a bundle with a
+/// heavier home (many rules on one path told apart by a query value, say), naming two of its
+/// rules.
+pub const MAX_HOME_COST: usize = WORKER_CACHED_HOME_BYTES / 2;
+
+/// Memory, in bytes, a worker keeps per published version in compiled rules of the homes
+/// requests needed (12 MiB). An isolate has 128 MB and holds up to three versions (current,
+/// canary, the one before): with [`WORKER_CACHED_PAGE_BYTES`] and the neighbours of each,
+/// their caches together take at most 72 MiB.
+pub const WORKER_CACHED_HOME_BYTES: usize = 12 * 1024 * 1024;
+
+/// Memory, in bytes, a worker keeps per published version in pages of the filter (8 MiB: every
+/// page of a million-rule bundle, about 4.5 bytes a home).
+pub const WORKER_CACHED_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Largest artifact head (header, settings, the table of hosts) read from storage that keeps
+/// parts and pages apart, in bytes (1 MiB). The head does not grow with the rules: the filter
+/// is in pages. A head over this is refused before it is read further (the worker refuses its
+/// KV value by its length, before copying it into wasm memory), and `redirects build` refuses
+/// to write one.
+pub const MAX_HEAD_BYTES: usize = 1024 * 1024;
+
+/// Largest page of an artifact's filter, in bytes (256 KiB; a page holds about
+/// [`crate::artifact::PAGE_HOMES`] homes at 4 bytes each, about 4 KiB). A longer page is refused
+/// by its length; the build makes as many pages as keep every page near its size.
+pub const MAX_PAGE_BYTES: usize = 256 * 1024;
+
+/// Most exact hosts the head lists (65,536: 512 KiB), so that a request for a host no rule
+/// names reads nothing. A bundle naming more hosts is still built, without the list: such a
+/// request then reads the pages of its homes, as any miss does, once.
+pub const MAX_HEAD_HOSTS: usize = 65_536;
+
+/// Most parts one artifact has (16,777,216: ten million rules at one a part). Checked from
+/// the header before anything is allocated per part; `redirects build` refuses to write more
+/// (a larger `--part-rules` makes fewer).
+pub const MAX_ARTIFACT_PARTS: usize = 1 << 24;
 /// Largest `manifest` value the worker follows, in bytes (64 KiB; the manifest
 /// `redirects publish` writes is under 200 bytes). A longer value is refused by its length,
 /// before it is copied into wasm memory, and the rules in use keep serving.

@@ -156,7 +156,7 @@ mod tests {
     fn a_rule_hit_in_layout_order() {
         let engine = Engine::compile(BUNDLE).unwrap();
         let url = "https://user@shop.example:8443/old?x=1";
-        let d = engine.evaluate_with(&Request::get(url), &[]);
+        let d = engine.evaluate(&Request::get(url));
         let p = Point::of(&d, 301, url, None, Some("NZ")).unwrap();
         assert_eq!(
             p.blobs,
@@ -169,7 +169,7 @@ mod tests {
     fn an_origin_404_and_nothing_else() {
         let engine = Engine::compile(BUNDLE).unwrap();
         let url = "https://[::1]:8787/missing/page?q=1#f";
-        let d = engine.evaluate_with(&Request::get(url), &[]);
+        let d = engine.evaluate(&Request::get(url));
         let p = Point::of(&d, 404, url, Some("https://ref.example/a"), None).unwrap();
         assert_eq!(
             p.blobs,
@@ -184,7 +184,7 @@ mod tests {
         let engine = Engine::compile(BUNDLE).unwrap();
         let host = format!("{}.example", "é".repeat(100));
         let url = format!("https://{host}/{}", "ü".repeat(2000));
-        let d = engine.evaluate_with(&Request::get(&url), &[]);
+        let d = engine.evaluate(&Request::get(&url));
         let p = Point::of(&d, 404, &url, None, None).unwrap();
         assert!(p.blobs[1].len() <= MAX_BLOB_BYTES && p.blobs[1].len() >= MAX_BLOB_BYTES - 1);
         assert_eq!(p.index.len(), 96);
@@ -212,7 +212,7 @@ mod tests {
         // The columns named are where a point puts them.
         let col = |name: &str| name[4..].parse::<usize>().unwrap() - 1;
         let engine = Engine::compile(BUNDLE).unwrap();
-        let d = engine.evaluate_with(&Request::get("https://a.example/old"), &[]);
+        let d = engine.evaluate(&Request::get("https://a.example/old"));
         let p = Point::of(&d, 301, "https://a.example/old", None, None).unwrap();
         assert_eq!(p.blobs[col(KIND)], KIND_RULE);
         assert_eq!(p.blobs[col(RULE_OR_PATH)], "moved");

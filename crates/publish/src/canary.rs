@@ -7,8 +7,7 @@
 //! and is made per-visitor ([`Decision::make_per_visitor`]: `private, no-store` for a
 //! redirect), so no shared cache hands one visitor's version to another.
 
-use edge_redirects::artifact::Part;
-use edge_redirects::{Decision, Engine, Request};
+use edge_redirects::{Decision, Engine, Request, Supply};
 
 /// The bucket, 0 to 99, an address falls in: FNV-1a 32 of its bytes, mod 100.
 pub fn bucket(address: &str) -> u32 {
@@ -37,23 +36,23 @@ pub fn pick<V>(stable: V, canary: Option<(V, u32)>, address: Option<&str>) -> (V
     }
 }
 
-/// The version the visitor is not served, when a canary runs: its engine and the parts the
-/// request needs of it, `None` when they could not be read.
-pub type Other<'a> = Option<(&'a Engine, Option<&'a [&'a Part]>)>;
+/// The version the visitor is not served, when a canary runs: its engine and the pages and
+/// parts the request needs of it, `None` when they could not be read.
+pub type Other<'a> = Option<(&'a Engine, Option<Supply<'a, 'a>>)>;
 
-/// The decision of `engine` (with the request's `parts`) for `request`; when a canary runs
-/// (`other` is given), made per-visitor unless the other version is known to give the same
-/// answer.
+/// The decision of `engine` (with what the request needs of it, `supply`) for `request`; when
+/// a canary runs (`other` is given), made per-visitor unless the other version is known to
+/// give the same answer.
 pub fn decide<'e>(
     engine: &'e Engine,
-    parts: &[&'e Part],
+    supply: Supply<'_, 'e>,
     other: Other<'_>,
     request: &Request<'_>,
 ) -> Decision<'e> {
-    let mut decision = engine.evaluate_with(request, parts);
-    if let Some((other, parts)) = other {
-        let same =
-            parts.is_some_and(|parts| other.evaluate_with(request, parts).same_answer(&decision));
+    let mut decision = engine.evaluate_with(request, supply);
+    if let Some((other, supply)) = other {
+        let same = supply
+            .is_some_and(|supply| other.evaluate_with(request, supply).same_answer(&decision));
         if !same {
             decision.make_per_visitor();
         }
@@ -168,14 +167,19 @@ mod tests {
     fn answers_that_differ_are_per_visitor() {
         let (stable, canary) = versions();
         let request = Request::get("https://example.com/a");
-        let alone = decide(&stable, &[], None, &request);
+        let alone = decide(&stable, Supply::default(), None, &request);
         assert!(
             !cache_control(&alone).contains("private"),
             "{}",
             cache_control(&alone)
         );
         for (mine, theirs) in [(&stable, &canary), (&canary, &stable)] {
-            let d = decide(mine, &[], Some((theirs, Some(&[]))), &request);
+            let d = decide(
+                mine,
+                Supply::default(),
+                Some((theirs, Some(Supply::default()))),
+                &request,
+            );
             assert!(per_visitor(&d), "{}", cache_control(&d));
         }
     }
@@ -184,8 +188,13 @@ mod tests {
     fn answers_that_agree_stay_shared() {
         let (stable, canary) = versions();
         let request = Request::get("https://example.com/b");
-        let alone = decide(&stable, &[], None, &request);
-        let d = decide(&stable, &[], Some((&canary, Some(&[]))), &request);
+        let alone = decide(&stable, Supply::default(), None, &request);
+        let d = decide(
+            &stable,
+            Supply::default(),
+            Some((&canary, Some(Supply::default()))),
+            &request,
+        );
         assert_eq!(cache_control(&d), cache_control(&alone));
         assert!(!cache_control(&d).contains("private"));
     }
@@ -194,7 +203,7 @@ mod tests {
     fn an_unknown_other_answer_is_per_visitor() {
         let (stable, canary) = versions();
         let request = Request::get("https://example.com/b");
-        let d = decide(&stable, &[], Some((&canary, None)), &request);
+        let d = decide(&stable, Supply::default(), Some((&canary, None)), &request);
         assert!(per_visitor(&d), "{}", cache_control(&d));
     }
 }

@@ -1,5 +1,5 @@
 //! The KV key names of the publish protocol. A version is an artifact cut into its head (one
-//! value) and its parts (one value each), all immutable and named by the artifact's content id;
+//! value), the pages of its filter and its parts (one value each), all immutable and named by the artifact's content id;
 //! the small [`MANIFEST`] value names the version in use.
 
 /// The KV key naming the versions in use (see [`crate::manifest`]).
@@ -8,6 +8,11 @@ pub const MANIFEST: &str = "manifest";
 /// The key of version `id`'s head: `artifact/<id>/head`.
 pub fn head(id: &str) -> String {
     format!("artifact/{id}/head")
+}
+
+/// The key of version `id`'s page `g` of the filter: `artifact/<id>/page/<g>`.
+pub fn page(id: &str, g: usize) -> String {
+    format!("artifact/{id}/page/{g}")
 }
 
 /// The key of version `id`'s part `n`: `artifact/<id>/part/<n>`.
@@ -31,6 +36,10 @@ mod tests {
         assert_eq!(
             part("00000000000000aa", 7),
             "artifact/00000000000000aa/part/7"
+        );
+        assert_eq!(
+            page("00000000000000aa", 3),
+            "artifact/00000000000000aa/page/3"
         );
         assert_eq!(MANIFEST, "manifest");
     }

@@ -1,14 +1,19 @@
 //! Writing an artifact: the bundle validated whole, then its rules routed to parts and each
 //! part written as the JSON its rules were written in.
 
-use super::route::{has_host_homes, homes_of, key_of_text, part_of, Home, Router};
+use super::page::{self, order, page_of, PartEntry};
+use super::route::{home_host, homes_of, key_of_text, Home, Router};
 use super::{
-    fnv1a, ENTRY_BYTES, FLAG_BOTH_CASES, FLAG_HOST_HOMES, FORMAT_VERSION, HEADER_BYTES, MAGIC,
-    PART_RULES,
+    fnv1a, FLAG_BOTH_CASES, FLAG_HOSTLESS_HOMES, FLAG_HOST_HOMES, FLAG_HOST_TABLE, FORMAT_VERSION,
+    HEADER_BYTES, MAGIC, MAX_PAGE_BITS, PAGE_HOMES, PART_BYTES_PER_ENCODED_BYTE,
+    PART_BYTES_PER_RULE, PART_RULES,
 };
 use crate::compile::compile_limited;
 use crate::error::{CompileError, CompileErrors, ErrorKind};
-use crate::limits::{MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES, MAX_PART_BYTES};
+use crate::limits::{
+    MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES, MAX_HEAD_HOSTS, MAX_HOME_COST,
+    MAX_PAGE_BYTES, MAX_PART_BYTES,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -42,23 +47,9 @@ fn put_u64(out: &mut [u8], at: usize, v: u64) {
     out[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
-/// The error for part `i` of `bytes` bytes: the home most of its rules share, with two of
-/// them, and what to do.
-fn part_too_large(
-    i: usize,
-    bytes: usize,
-    group: &[u32],
-    homes: &[Home],
-    rules: &[&RawValue],
-) -> CompileErrors {
-    let mut count: rustc_hash::FxHashMap<u64, Vec<u32>> = Default::default();
-    for &r in group {
-        count.entry(homes[r as usize].hash()).or_default().push(r);
-    }
-    let (_, crowded) = count
-        .into_iter()
-        .max_by_key(|(h, rs)| (rs.len(), *h))
-        .expect("a part over the limit holds rules");
+/// The error for the rules of one home (`crowded`, in file order) that pass a limit: what they
+/// take, two of them, and what to do.
+fn crowded_home(what: String, crowded: &[u32], rules: &[&RawValue]) -> CompileErrors {
     let sample: Vec<String> = crowded
         .iter()
         .take(2)
@@ -69,7 +60,7 @@ fn part_too_large(
         .collect();
     layout_error(
         format!(
-            "part {i} would take {bytes} bytes; the limit is {MAX_PART_BYTES}: {} rules share one home (the literal segment they are routed by, or none), such as {}",
+            "{what}: {} rules share one home (the literal segment they are routed by, or none), such as {}",
             crowded.len(),
             sample.join(" and ")
         ),
@@ -99,6 +90,13 @@ pub fn build(text: &str) -> Result<Vec<u8>, CompileErrors> {
     build_with(text, Options::default())
 }
 
+/// A part being laid out: its rules (file order) and the page it is in.
+struct Cut {
+    page: usize,
+    rules: Vec<u32>,
+    bytes: usize,
+}
+
 /// [`build`] with other [`Options`].
 pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors> {
     let bundle = compile_limited(text, MAX_BUILD_BUNDLE_BYTES)?;
@@ -114,110 +112,275 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
             "write one `rules` key at the top level",
         ));
     }
-    let exact = bundle.rules.iter().filter(|r| r.pattern.is_exact()).count();
     let both_cases = bundle
         .rules
         .iter()
         .any(|r| r.case_sensitive != bundle.settings.case_sensitive);
     let per_part = options.part_rules.max(1);
-    let parts_for = |n: usize| n.div_ceil(per_part).max(1) as u32;
-    let (exact_parts, prefix_parts) = (parts_for(exact), parts_for(bundle.rules.len() - exact));
-    if (exact_parts + prefix_parts) as usize > MAX_ARTIFACT_PARTS {
+    let key = key_of_text(text.as_bytes());
+    let router = Router::new(key);
+    let (homes, used) = homes_of(&router, &bundle.rules);
+    let host_homes = bundle.rules.iter().any(|r| home_host(r).is_some());
+    let hostless = bundle.rules.iter().any(|r| home_host(r).is_none());
+    let mut hosts: Vec<u64> = bundle
+        .rules
+        .iter()
+        .filter_map(home_host)
+        .map(|h| router.host(h))
+        .collect();
+    drop(bundle);
+    hosts.sort_unstable();
+    hosts.dedup();
+    let host_table = hosts.len() <= MAX_HEAD_HOSTS;
+    if !host_table {
+        hosts.clear();
+    }
+
+    // Pages: enough that each holds about PAGE_HOMES homes.
+    let mut distinct: Vec<u64> = homes.iter().map(|h| h.hash()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let page_bits = distinct
+        .len()
+        .div_ceil(PAGE_HOMES)
+        .next_power_of_two()
+        .trailing_zeros();
+    if page_bits > MAX_PAGE_BITS {
+        return Err(layout_error(
+            format!(
+                "{} homes; an artifact holds at most {}",
+                distinct.len(),
+                PAGE_HOMES << MAX_PAGE_BITS
+            ),
+            "split the bundle by host into several artifacts",
+        ));
+    }
+    let distinct_homes = distinct.len();
+    drop(distinct);
+
+    // Rules in the order of their homes in pages, file order within a home.
+    let hash = |r: u32| homes[r as usize].hash();
+    let mut ordered: Vec<u32> = (0..homes.len() as u32).collect();
+    ordered.sort_unstable_by_key(|&r| (order(hash(r), page_bits), r));
+    let size = |r: u32| written.rules[r as usize].get().len() + 13;
+    let cuts = cut_parts(&ordered, &homes, page_bits, per_part, &size, &written.rules)?;
+    if cuts.len() > MAX_ARTIFACT_PARTS {
         return Err(layout_error(
             format!(
                 "{} parts of {per_part} rules; a reader takes at most {MAX_ARTIFACT_PARTS}",
-                exact_parts + prefix_parts
+                cuts.len()
             ),
             "build with a larger `--part-rules`",
         ));
     }
-    let key = key_of_text(text.as_bytes());
-    let (homes, used) = homes_of(&Router::new(key), &bundle.rules);
-    let host_homes = has_host_homes(&bundle.rules);
-    let mut groups: Vec<Vec<u32>> = vec![Vec::new(); (exact_parts + prefix_parts) as usize];
-    let mut filter = Vec::with_capacity(bundle.rules.len());
-    for (rule, &home) in bundle.rules.iter().zip(&homes) {
-        filter.push(home.hash());
-        groups[part_of(home, exact_parts, prefix_parts)].push(rule.index);
+
+    // The parts' bytes, apart, then the pages that name them.
+    let mut parts_bytes = Vec::new();
+    let mut entries = Vec::with_capacity(cuts.len());
+    for (n, cut) in cuts.iter().enumerate() {
+        let mut rules = cut.rules.clone();
+        rules.sort_unstable();
+        let at = parts_bytes.len();
+        parts_bytes.extend_from_slice(&(rules.len() as u32).to_le_bytes());
+        for &r in &rules {
+            parts_bytes.extend_from_slice(&r.to_le_bytes());
+        }
+        for &r in &rules {
+            parts_bytes.extend_from_slice(&hash(r).to_le_bytes());
+        }
+        parts_bytes.push(b'[');
+        for (k, &r) in rules.iter().enumerate() {
+            if k > 0 {
+                parts_bytes.push(b',');
+            }
+            parts_bytes.extend_from_slice(written.rules[r as usize].get().as_bytes());
+        }
+        parts_bytes.push(b']');
+        let len = parts_bytes.len() - at;
+        if len > MAX_PART_BYTES {
+            let what = format!("part {n} would take {len} bytes; the limit is {MAX_PART_BYTES}");
+            return Err(crowded_home(
+                what,
+                &largest_home(&rules, &homes),
+                &written.rules,
+            ));
+        }
+        entries.push((at, len, fnv1a(&parts_bytes[at..])));
     }
-    drop(bundle);
-    filter.sort_unstable();
-    filter.dedup();
 
     let settings = format!(
         r#"{{"version":1,"settings":{},"rules":[]}}"#,
         written.settings.map_or("{}", RawValue::get)
     );
-    let directory = HEADER_BYTES + settings.len();
-    let filter_start = directory + groups.len() * ENTRY_BYTES;
-    let body_start = filter_start + filter.len() * 8;
-    if body_start > MAX_HEAD_BYTES {
+    let head_end = HEADER_BYTES + settings.len() + 8 * hosts.len();
+    if head_end > MAX_HEAD_BYTES {
         return Err(layout_error(
-            format!("the artifact's head would take {body_start} bytes; a reader takes at most {MAX_HEAD_BYTES}"),
+            format!("the artifact's head would take {head_end} bytes; a reader takes at most {MAX_HEAD_BYTES}"),
             "move settings out of the bundle, or split it by host into several artifacts",
         ));
     }
-    let mut out = vec![0u8; body_start];
+    let pages = 1usize << page_bits;
+    // Each page: its homes' low bits, once each, and the parts starting in it.
+    let mut page_homes: Vec<Vec<u32>> = vec![Vec::new(); pages];
+    let mut page_parts: Vec<Vec<(u32, usize)>> = vec![Vec::new(); pages];
+    for (n, cut) in cuts.iter().enumerate() {
+        let list = &mut page_homes[cut.page];
+        page_parts[cut.page].push((list.len() as u32, n));
+        let mut lows: Vec<u32> = cut.rules.iter().map(|&r| hash(r) as u32).collect();
+        lows.dedup();
+        list.extend(lows);
+    }
+    let page_len = |g: usize| 32 + 4 * page_homes[g].len() + 32 * page_parts[g].len();
+    let pages_start = head_end + 8 * pages;
+    let parts_start = pages_start + (0..pages).map(page_len).sum::<usize>();
+
+    let mut out = vec![0u8; pages_start];
     out[..8].copy_from_slice(&MAGIC);
     put_u32(&mut out, 8, FORMAT_VERSION);
-    let flags =
-        if both_cases { FLAG_BOTH_CASES } else { 0 } | if host_homes { FLAG_HOST_HOMES } else { 0 };
+    let flags = [
+        (both_cases, FLAG_BOTH_CASES),
+        (host_homes, FLAG_HOST_HOMES),
+        (hostless, FLAG_HOSTLESS_HOMES),
+        (host_table, FLAG_HOST_TABLE),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0, |f, (_, flag)| f | flag);
     put_u32(&mut out, 12, flags);
-    put_u32(&mut out, 52, used.0);
+    put_u32(&mut out, 32, written.rules.len() as u32);
+    put_u32(&mut out, 36, cuts.len() as u32);
+    put_u32(&mut out, 40, page_bits);
+    put_u32(&mut out, 44, settings.len() as u32);
+    put_u32(&mut out, 48, distinct_homes as u32);
+    put_u32(&mut out, 52, hosts.len() as u32);
+    put_u64(&mut out, 56, used.0);
     put_u64(&mut out, 64, key[0]);
     put_u64(&mut out, 72, key[1]);
-    put_u32(&mut out, 32, written.rules.len() as u32);
-    put_u32(&mut out, 36, exact_parts);
-    put_u32(&mut out, 40, prefix_parts);
-    put_u32(&mut out, 44, settings.len() as u32);
-    put_u32(&mut out, 48, filter.len() as u32);
-    out[HEADER_BYTES..directory].copy_from_slice(settings.as_bytes());
-    for (k, h) in filter.iter().enumerate() {
-        put_u64(&mut out, filter_start + 8 * k, *h);
+    out[HEADER_BYTES..HEADER_BYTES + settings.len()].copy_from_slice(settings.as_bytes());
+    for (k, h) in hosts.iter().enumerate() {
+        put_u64(&mut out, HEADER_BYTES + settings.len() + 8 * k, *h);
     }
-    let filter_checksum = fnv1a(&out[filter_start..body_start]);
-    put_u64(&mut out, 56, filter_checksum);
-    for (i, group) in groups.iter().enumerate() {
-        let offset = out.len();
-        out.extend_from_slice(&(group.len() as u32).to_le_bytes());
-        for &r in group {
-            out.extend_from_slice(&r.to_le_bytes());
-        }
-        for &r in group {
-            out.extend_from_slice(&homes[r as usize].hash().to_le_bytes());
-        }
-        out.push(b'[');
-        for (k, &r) in group.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(written.rules[r as usize].get().as_bytes());
-        }
-        out.push(b']');
-        if out.len() - offset > MAX_PART_BYTES {
-            return Err(part_too_large(
-                i,
-                out.len() - offset,
-                group,
-                &homes,
-                &written.rules,
+    for g in 0..pages {
+        let parts: Vec<(u32, PartEntry)> = page_parts[g]
+            .iter()
+            .map(|&(first, n)| {
+                let (at, len, checksum) = entries[n];
+                let entry = PartEntry {
+                    part: n as u32,
+                    offset: (parts_start + at) as u64,
+                    len: len as u32,
+                    checksum,
+                };
+                (first, entry)
+            })
+            .collect();
+        let bytes = page::write(key[0], g as u32, &page_homes[g], &parts);
+        debug_assert_eq!(bytes.len(), page_len(g));
+        if bytes.len() > MAX_PAGE_BYTES {
+            return Err(layout_error(
+                format!(
+                    "page {g} of the filter would take {} bytes; the limit is {MAX_PAGE_BYTES}",
+                    bytes.len()
+                ),
+                "build with a larger `--part-rules`",
             ));
         }
-        let (Ok(at), Ok(len)) = (u32::try_from(offset), u32::try_from(out.len() - offset)) else {
+        let Ok(at) = u32::try_from(out.len()) else {
             return Err(layout_error(
-                format!("the artifact would pass 4 GiB at part {i}"),
+                "the artifact's pages would pass 4 GiB".into(),
                 "split the bundle by host into several artifacts",
             ));
         };
-        let checksum = fnv1a(&out[offset..]);
-        let entry = directory + i * ENTRY_BYTES;
-        put_u32(&mut out, entry, at);
-        put_u32(&mut out, entry + 4, len);
-        put_u64(&mut out, entry + 8, checksum);
+        put_u32(&mut out, head_end + 8 * g, at);
+        put_u32(&mut out, head_end + 8 * g + 4, bytes.len() as u32);
+        out.extend_from_slice(&bytes);
     }
+    debug_assert_eq!(out.len(), parts_start);
+    out.extend_from_slice(&parts_bytes);
     let id = fnv1a(&out[32..]);
     put_u64(&mut out, 24, id);
-    let checksum = fnv1a(&out[24..filter_start]);
+    let checksum = fnv1a(&out[24..head_end]);
     put_u64(&mut out, 16, checksum);
     Ok(out)
+}
+
+/// The rules of the home most of `rules` share, in file order.
+fn largest_home(rules: &[u32], homes: &[Home]) -> Vec<u32> {
+    let mut by_home: rustc_hash::FxHashMap<u64, Vec<u32>> = Default::default();
+    for &r in rules {
+        by_home.entry(homes[r as usize].hash()).or_default().push(r);
+    }
+    by_home
+        .into_iter()
+        .max_by_key(|(h, rs)| (rs.len(), *h))
+        .map(|(_, rs)| rs)
+        .unwrap_or_default()
+}
+
+/// Cuts rules in the order of their homes into parts of about `per_part` rules: a part never
+/// crosses a page, and never parts the rules of homes a page tells apart only by their full
+/// hash (so a page's entry finds every rule of a home). Refuses a home heavier than
+/// [`MAX_HOME_COST`] or larger than [`MAX_PART_BYTES`].
+fn cut_parts(
+    ordered: &[u32],
+    homes: &[Home],
+    page_bits: u32,
+    per_part: usize,
+    size: &dyn Fn(u32) -> usize,
+    written: &[&RawValue],
+) -> Result<Vec<Cut>, CompileErrors> {
+    let hash = |r: u32| homes[r as usize].hash();
+    let mut cuts: Vec<Cut> = Vec::new();
+    let mut at = 0;
+    while at < ordered.len() {
+        // One unit: the rules whose homes share a page and their low bits.
+        let (page, low) = (
+            page_of(hash(ordered[at]), page_bits),
+            hash(ordered[at]) as u32,
+        );
+        let mut end = at;
+        let mut bytes = 0;
+        while end < ordered.len()
+            && page_of(hash(ordered[end]), page_bits) == page
+            && hash(ordered[end]) as u32 == low
+        {
+            bytes += size(ordered[end]);
+            end += 1;
+        }
+        let unit = &ordered[at..end];
+        // Each home of the unit within what the worker's cache holds.
+        let mut from = 0;
+        while from < unit.len() {
+            let h = hash(unit[from]);
+            let to = from + unit[from..].iter().take_while(|&&r| hash(r) == h).count();
+            let home = &unit[from..to];
+            let home_bytes: usize = home.iter().map(|&r| size(r)).sum();
+            let cost = home_bytes * PART_BYTES_PER_ENCODED_BYTE + home.len() * PART_BYTES_PER_RULE;
+            if cost > MAX_HOME_COST {
+                let mut crowded = home.to_vec();
+                crowded.sort_unstable();
+                let what = format!("one home's rules would take about {cost} bytes compiled; the limit is {MAX_HOME_COST}");
+                return Err(crowded_home(what, &crowded, written));
+            }
+            from = to;
+        }
+        let fits = cuts.last().is_some_and(|c| {
+            c.page == page
+                && c.rules.len() + unit.len() <= per_part
+                && c.bytes + bytes <= MAX_PART_BYTES
+        });
+        match cuts.last_mut() {
+            Some(c) if fits => {
+                c.rules.extend_from_slice(unit);
+                c.bytes += bytes;
+            }
+            _ => cuts.push(Cut {
+                page,
+                rules: unit.to_vec(),
+                bytes,
+            }),
+        }
+        at = end;
+    }
+    Ok(cuts)
 }

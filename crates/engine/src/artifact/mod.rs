@@ -1,10 +1,11 @@
 //! The artifact: a bundle compiled at build time (`redirects build`) into an immutable binary
-//! form that starts in constant time. Loading one checks its header, directory and bounds; the
-//! rules live in parts of about [`PART_RULES`] rules each, and a part is compiled the first
-//! time a request needs it. Which parts a request needs follows from its host and path alone
-//! (`route.rs`), and a filter of every rule's home says which of those hold any rule at all, so
-//! a request reads only the parts of homes its path has, whatever the bundle's size, and a
-//! path no rule is near reads none.
+//! form that starts in constant time. Loading one checks its header and bounds; the rules live
+//! in parts of about [`PART_RULES`] rules each, and a part is compiled the first time a request
+//! needs it. Which parts a request needs follows from its host and path alone: its homes
+//! (`route.rs`), looked up in the filter, which is cut into pages of about [`PAGE_HOMES`]
+//! homes by hash (`page.rs`); so a request reads one page per home it can have and only the
+//! parts of homes its path has, whatever the bundle's size, and a path no rule is near reads
+//! no part.
 //!
 //! The layout (integers little-endian; `crates/engine/ARTIFACT.md` has the design and figures):
 //!
@@ -12,39 +13,40 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `EDGERDR\x01` |
 //! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
-//! | 12 | 4 | flags: bit 0 ([`FLAG_BOTH_CASES`]) when some rule sets its own `case_sensitive` against the bundle's; bit 1 ([`FLAG_HOST_HOMES`]) when some rule's home names its host |
-//! | 16 | 8 | FNV-1a 64 of bytes 24 .. end of the directory |
+//! | 12 | 4 | flags: [`FLAG_BOTH_CASES`], [`FLAG_HOST_HOMES`], [`FLAG_HOSTLESS_HOMES`], [`FLAG_HOST_TABLE`] |
+//! | 16 | 8 | FNV-1a 64 of bytes 24 .. end of the head |
 //! | 24 | 8 | content id: FNV-1a 64 of every byte from 32 to the end |
 //! | 32 | 4 | rule count |
-//! | 36 | 4 | exact parts `E` (at least 1) |
-//! | 40 | 4 | pattern parts `P` (at least 1) |
+//! | 36 | 4 | parts `P` |
+//! | 40 | 4 | page bits `b`: the filter has `2^b` pages |
 //! | 44 | 4 | settings length `S` |
-//! | 48 | 4 | filter entries `F` |
-//! | 52 | 4 | homes used: bit `i` < 8 when a rule lives at a literal at position `i`, bit 8 when one lives at the catch-all |
-//! | 56 | 8 | FNV-1a 64 of the filter |
+//! | 48 | 4 | homes (distinct) |
+//! | 52 | 4 | hosts `H` in the table |
+//! | 56 | 8 | kinds of home used (`route::Used`) |
 //! | 64 | 16 | routing key: two u64, SipHash-1-3's key for homes (drawn from the bundle's text) |
 //! | 80 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
-//! | 80 + S | 16 × (E + P) | directory: per part its offset (u32), length (u32), FNV-1a 64 |
-//! | ... | 8 × F | filter: the hash of every rule's home, ascending, once each |
+//! | 80 + S | 8 × H | the keyed hash of every exact host a rule names, ascending (with [`FLAG_HOST_TABLE`]) |
+//! | ... | 8 × 2^b | page directory: per page its offset (u32) and length (u32) |
+//! | ... | | pages (`page.rs`) |
 //! | ... | | parts: a rule count `n` (u32), `n` rule numbers in file order (u32), their `n` homes (u64), then the part's rules as a JSON array |
 //!
-//! Everything before the parts is the *head*: storage that keeps parts apart (Workers KV, one
-//! value a part) keeps the head as one value and hands parts over as requests need them
-//! ([`crate::Engine::load_head`], [`split`]).
-//!
-//! A rule whose `from` has no placeholder lives in exact part `home % E` (its home the hash of
-//! its path as the index compares it); any other rule in pattern part `E + home % P`, its home
-//! the hash of its most selective literal segment and position (`route.rs`).
+//! The *head* is everything before the page directory: it does not grow with the rules.
+//! Storage that keeps parts apart (Workers KV, one value each) keeps the head as one value, each
+//! page and each part as one more, and hands pages and parts over as requests need them
+//! ([`crate::Engine::load_head`], [`split`]). A page names its artifact and carries its own
+//! checksum; it gives each of its parts' length and checksum, so every value read is checked.
 
 mod build;
+mod page;
 mod route;
 
 pub use crate::engine::Part;
 pub use build::{build, build_with, Options};
+pub use page::Page;
 
-use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES};
+use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES, MAX_PAGE_BYTES};
 use crate::settings::Settings;
-use route::{part_of, Router, Used};
+use route::{Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -52,11 +54,13 @@ use std::sync::OnceLock;
 
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"EDGERDR\x01";
-/// The layout version this engine reads and writes (2: homes at any literal segment, keyed).
-pub const FORMAT_VERSION: u32 = 2;
+/// The layout version this engine reads and writes (3: the filter in pages, parts by home).
+pub const FORMAT_VERSION: u32 = 3;
 /// About how many rules one part holds: the most a request's first touch of a part compiles
-/// (a part holding one long run of rules with the same home can be larger).
+/// (a part holding the rules of one home can be larger, up to [`crate::limits::MAX_PART_BYTES`]).
 pub const PART_RULES: usize = 64;
+/// About how many homes one page of the filter holds (4 bytes each).
+pub const PAGE_HOMES: usize = 1024;
 /// Header flag: some rule compares its literals in the other case than the bundle's setting
 /// (its own `case_sensitive`), so it lives where its literals in its case say, and a request
 /// also needs the homes of its path in that case.
@@ -64,9 +68,17 @@ pub const FLAG_BOTH_CASES: u32 = 1;
 /// Header flag: some rule's home names its host (a rule with one exact `host`), so a request
 /// also needs the homes of its path with its host.
 pub const FLAG_HOST_HOMES: u32 = 2;
+/// Header flag: some rule's home names no host, so a request needs the homes of its path
+/// without one.
+pub const FLAG_HOSTLESS_HOMES: u32 = 4;
+/// Header flag: the head lists every exact host a rule names, so a request for another host
+/// needs no home with its host.
+pub const FLAG_HOST_TABLE: u32 = 8;
 /// How many leading segments a pattern rule can be routed by (its most selective literal among
 /// them); a request needs the home of each of its first this many segments.
 pub const ROUTE_DEPTH: usize = 8;
+/// How many leading bytes of a segment's literal start a rule can be routed by.
+pub const PREFIX_BYTES: usize = 4;
 
 /// Memory a compiled part is costed per byte of the stored part it was compiled from (see
 /// [`Part::cost`]). Measured natively with a counting allocator, 20,000 rules of each kind
@@ -80,10 +92,12 @@ pub const PART_BYTES_PER_ENCODED_BYTE: usize = 2;
 pub const PART_BYTES_PER_RULE: usize = 512;
 
 const HEADER_BYTES: usize = 80;
-const ENTRY_BYTES: usize = 16;
+const KNOWN_FLAGS: u32 = FLAG_BOTH_CASES | FLAG_HOST_HOMES | FLAG_HOSTLESS_HOMES | FLAG_HOST_TABLE;
+/// Most page bits (a million pages).
+const MAX_PAGE_BITS: u32 = 20;
 
-/// FNV-1a, 64 bits: the artifact's checksums, content id and routing hash (stable across
-/// platforms and versions, so a build and every reader agree).
+/// FNV-1a, 64 bits: the artifact's checksums and content id (stable across platforms and
+/// versions, so a build and every reader agree).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     route::fnv1a(bytes)
 }
@@ -108,8 +122,12 @@ pub enum ArtifactError {
     Corrupt(&'static str),
     /// A head's bytes go on past its filter.
     HeadWithParts,
-    /// A part's directory entry points outside the artifact.
+    /// A part's entry points outside the artifact.
     PartOutOfBounds(usize),
+    /// A page of the filter is damaged, of another artifact, or not the page asked for.
+    PageCorrupt(usize),
+    /// No page of this number.
+    NoSuchPage(usize),
     /// A part's bytes do not match their checksum (in the artifact, or handed over).
     PartCorrupt(usize),
     /// A part's rules do not compile.
@@ -148,12 +166,17 @@ impl fmt::Display for ArtifactError {
                 write!(f, "artifact {what} corrupt (checksum mismatch)")
             }
             ArtifactError::HeadWithParts => {
-                f.write_str("a head holds no parts: cut it with `split`")
+                f.write_str("a head holds no pages or parts: cut it with `split`")
             }
             ArtifactError::PartOutOfBounds(i) => write!(f, "artifact part {i} out of bounds"),
+            ArtifactError::PageCorrupt(i) => write!(
+                f,
+                "page {i} of the filter is damaged or of another artifact (checksum)"
+            ),
+            ArtifactError::NoSuchPage(i) => write!(f, "no page {i} in this artifact"),
             ArtifactError::PartCorrupt(i) => write!(
                 f,
-                "part {i} does not match the artifact's directory (checksum)"
+                "part {i} does not match its page's entry (checksum)"
             ),
             ArtifactError::PartDoesNotCompile(i) => write!(f, "part {i} does not compile"),
             ArtifactError::NoSuchPart(i) => write!(f, "no part {i} in this artifact"),
@@ -179,29 +202,57 @@ pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
-/// A home a request's rules can live in and the filter holds: the hash that names it, and
-/// the part its rules are in. A request needs, of that part, only the rules living at this
-/// home ([`Part::narrow`]): a rule can match only a path whose key or leading literal
-/// segments are its home.
+/// A home of a request that holds a rule, and the part its rules are in, as the filter's page
+/// gives it. A request needs, of that part, only the rules living at this home
+/// ([`Part::narrow`]): a rule can match only a path whose key or literal material is its home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Need {
     /// The part holding the home's rules.
     pub part: usize,
-    /// The home's hash (its path key, or its leading literal segments).
+    /// The home's hash.
     pub home: u64,
+    offset: u64,
+    len: u32,
+    checksum: u64,
 }
 
-/// An artifact cut for storage that keeps parts apart: the head (everything before the parts)
-/// and each part's bytes, by part number. Fails on bytes that are not a whole artifact.
-pub fn split(bytes: &[u8]) -> Result<(&[u8], Vec<&[u8]>), ArtifactError> {
+impl Need {
+    /// The length in bytes of the part's stored value, as its page gives it, so a reader can
+    /// refuse a stored value of another length before reading it whole.
+    pub fn part_bytes(&self) -> usize {
+        self.len as usize
+    }
+}
+
+/// An artifact cut for storage that keeps its pieces apart: the head, each page of the filter
+/// by number and each part by number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pieces<'a> {
+    /// Everything before the page directory: header, settings, the table of hosts.
+    pub head: &'a [u8],
+    /// Page `g` of the filter.
+    pub pages: Vec<&'a [u8]>,
+    /// Part `n`.
+    pub parts: Vec<&'a [u8]>,
+}
+
+/// An artifact cut for storage that keeps its pieces apart. Fails on bytes that are not a
+/// whole, intact artifact.
+pub fn split(bytes: &[u8]) -> Result<Pieces<'_>, ArtifactError> {
     let layout = Layout::read(bytes, How::Full)?;
-    let parts = (0..layout.parts())
-        .map(|i| {
-            let e = layout.entry(bytes, i);
-            &bytes[e.offset as usize..e.offset as usize + e.len as usize]
-        })
-        .collect();
-    Ok((&bytes[..layout.parts_start], parts))
+    let pages: Vec<&[u8]> = (0..layout.pages()).map(|g| layout.page(bytes, g)).collect();
+    let mut parts = vec![&bytes[..0]; layout.parts as usize];
+    for page in &pages {
+        for e in page::parts(page) {
+            parts[e.part as usize] =
+                &bytes[e.offset as usize..(e.offset + u64::from(e.len)) as usize];
+        }
+    }
+    Ok(Pieces {
+        head: &bytes[..layout.head_end],
+        pages,
+        parts,
+    })
 }
 
 /// How much of an artifact [`Layout::read`] checks.
@@ -209,30 +260,21 @@ pub fn split(bytes: &[u8]) -> Result<(&[u8], Vec<&[u8]>), ArtifactError> {
 pub(crate) enum How {
     /// Every checksum: bytes from storage.
     Full,
-    /// The header and directory; the filter and each part when first used (an artifact the
-    /// program carries, checked when it was built).
+    /// The header; each page and part when first used (an artifact the program carries,
+    /// checked when it was built).
     Lazy,
-    /// A head alone (no parts): header, directory and filter.
+    /// A head alone: pages and parts are handed over by the caller, each checked then.
     Head,
-}
-
-/// One part's place in the artifact.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    offset: u32,
-    len: u32,
-    checksum: u64,
 }
 
 /// Where the sections of an artifact are.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
-    exact_parts: u32,
-    prefix_parts: u32,
-    directory: usize,
-    filter: usize,
-    filter_len: usize,
-    parts_start: usize,
+    parts: u32,
+    page_bits: u32,
+    settings_end: usize,
+    hosts: usize,
+    head_end: usize,
 }
 
 impl Layout {
@@ -244,86 +286,113 @@ impl Layout {
         if version != FORMAT_VERSION {
             return Err(ArtifactError::Format(version));
         }
-        let flags = !(FLAG_BOTH_CASES | FLAG_HOST_HOMES);
-        if u32_at(b, 12) & flags != 0 || u32_at(b, 52) & !Used::ALL != 0 {
+        let page_bits = u32_at(b, 40);
+        if u32_at(b, 12) & !KNOWN_FLAGS != 0 || u64_at(b, 56) & !Used::ALL != 0 {
             return Err(ArtifactError::UnknownFlags);
         }
-        let exact_parts = u32_at(b, 36);
-        let prefix_parts = u32_at(b, 40);
-        let parts = exact_parts as usize + prefix_parts as usize;
+        if page_bits > MAX_PAGE_BITS {
+            return Err(ArtifactError::Truncated("page directory"));
+        }
+        let parts = u32_at(b, 36);
         // Before anything is read or allocated per part.
-        if parts > MAX_ARTIFACT_PARTS {
-            return Err(ArtifactError::TooManyParts(parts));
+        if parts as usize > MAX_ARTIFACT_PARTS {
+            return Err(ArtifactError::TooManyParts(parts as usize));
         }
         if how == How::Head && b.len() > MAX_HEAD_BYTES {
             return Err(ArtifactError::HeadTooLarge(b.len()));
         }
-        let directory = HEADER_BYTES
+        let settings_end = HEADER_BYTES
             .checked_add(u32_at(b, 44) as usize)
             .filter(|&d| d <= b.len())
             .ok_or(ArtifactError::Truncated("settings"))?;
-        let filter = parts
-            .checked_mul(ENTRY_BYTES)
-            .and_then(|n| n.checked_add(directory))
-            .filter(|&e| e <= b.len() && exact_parts > 0 && prefix_parts > 0)
-            .ok_or(ArtifactError::Truncated("directory"))?;
-        if fnv1a(&b[24..filter]) != u64_at(b, 16) {
-            return Err(ArtifactError::Corrupt("header or directory"));
-        }
-        let filter_len = u32_at(b, 48) as usize;
-        let parts_start = filter_len
+        let head_end = (u32_at(b, 52) as usize)
             .checked_mul(8)
-            .and_then(|n| n.checked_add(filter))
+            .and_then(|n| n.checked_add(settings_end))
             .filter(|&e| e <= b.len())
-            .ok_or(ArtifactError::Truncated("filter"))?;
-        if how != How::Lazy && fnv1a(&b[filter..parts_start]) != u64_at(b, 56) {
-            return Err(ArtifactError::Corrupt("filter"));
+            .ok_or(ArtifactError::Truncated("hosts"))?;
+        if fnv1a(&b[24..head_end]) != u64_at(b, 16) {
+            return Err(ArtifactError::Corrupt("header"));
         }
         let layout = Layout {
-            exact_parts,
-            prefix_parts,
-            directory,
-            filter,
-            filter_len,
-            parts_start,
+            parts,
+            page_bits,
+            settings_end,
+            hosts: u32_at(b, 52) as usize,
+            head_end,
         };
-        if how == How::Head && b.len() != parts_start {
-            return Err(ArtifactError::HeadWithParts);
-        }
-        for i in 0..parts {
-            let e = layout.entry(b, i);
-            let end = e.offset as usize + e.len as usize;
-            let inside = how == How::Head || end <= b.len();
-            if (e.offset as usize) < parts_start || !inside || e.len < 4 {
-                return Err(ArtifactError::PartOutOfBounds(i));
+        if how == How::Head {
+            if b.len() != head_end {
+                return Err(ArtifactError::HeadWithParts);
             }
-            if how == How::Full && fnv1a(&b[e.offset as usize..end]) != e.checksum {
-                return Err(ArtifactError::PartCorrupt(i));
+            return Ok(layout);
+        }
+        // A whole artifact keeps a slot per part: each part takes at least 4 bytes.
+        if parts as usize > b.len() / 4 {
+            return Err(ArtifactError::TooManyParts(parts as usize));
+        }
+        let pages_end = layout
+            .pages()
+            .checked_mul(8)
+            .and_then(|n| n.checked_add(head_end))
+            .filter(|&e| e <= b.len())
+            .ok_or(ArtifactError::Truncated("page directory"))?;
+        for g in 0..layout.pages() {
+            let (at, len) = layout.page_entry(b, g);
+            if at < pages_end || at + len > b.len() || len > MAX_PAGE_BYTES {
+                return Err(ArtifactError::PageCorrupt(g));
+            }
+            if how == How::Full {
+                let bytes = layout.page(b, g);
+                page::check(bytes, layout.key(b), g, true)?;
+                for e in page::parts(bytes) {
+                    layout.check_part(b, &e, true)?;
+                }
             }
         }
         Ok(layout)
     }
 
-    fn parts(&self) -> usize {
-        self.exact_parts as usize + self.prefix_parts as usize
+    fn pages(&self) -> usize {
+        1 << self.page_bits
     }
 
-    /// Directory entry `i`.
-    fn entry(&self, b: &[u8], i: usize) -> Entry {
-        let at = self.directory + i * ENTRY_BYTES;
-        Entry {
-            offset: u32_at(b, at),
-            len: u32_at(b, at + 4),
-            checksum: u64_at(b, at + 8),
+    fn key(&self, b: &[u8]) -> u64 {
+        u64_at(b, 64)
+    }
+
+    /// Page `g`'s place: its offset and length.
+    fn page_entry(&self, b: &[u8], g: usize) -> (usize, usize) {
+        let at = self.head_end + 8 * g;
+        (u32_at(b, at) as usize, u32_at(b, at + 4) as usize)
+    }
+
+    /// Page `g`'s bytes (of a whole artifact whose directory was checked).
+    fn page<'b>(&self, b: &'b [u8], g: usize) -> &'b [u8] {
+        let (at, len) = self.page_entry(b, g);
+        &b[at..at + len]
+    }
+
+    /// That a part's entry lies inside the artifact, and (`sum`) that its bytes match.
+    fn check_part(&self, b: &[u8], e: &page::PartEntry, sum: bool) -> Result<(), ArtifactError> {
+        let i = e.part as usize;
+        let end = e.offset.checked_add(u64::from(e.len));
+        let inside = end.is_some_and(|end| end <= b.len() as u64) && e.len >= 4;
+        if e.part >= self.parts || !inside {
+            return Err(ArtifactError::PartOutOfBounds(i));
         }
+        let body = &b[e.offset as usize..e.offset as usize + e.len as usize];
+        if sum && fnv1a(body) != e.checksum {
+            return Err(ArtifactError::PartCorrupt(i));
+        }
+        Ok(())
     }
 
-    /// Whether some rule lives at the home with this hash.
-    fn holds(&self, b: &[u8], hash: u64) -> bool {
-        let (mut lo, mut hi) = (0, self.filter_len);
+    /// Whether the head's table lists this host hash.
+    fn lists_host(&self, b: &[u8], hash: u64) -> bool {
+        let (mut lo, mut hi) = (0, self.hosts);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match u64_at(b, self.filter + 8 * mid).cmp(&hash) {
+            match u64_at(b, self.settings_end + 8 * mid).cmp(&hash) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return true,
@@ -338,12 +407,13 @@ impl Layout {
 pub(crate) struct Artifact {
     bytes: Cow<'static, [u8]>,
     layout: Layout,
-    /// A head only: parts are handed over by the caller.
+    /// A head only: pages and parts are handed over by the caller.
     head_only: bool,
-    /// The filter, checked on first use when it was not at load.
-    filter_ok: OnceLock<bool>,
-    /// Each part once compiled, for a whole artifact; none for a head, whose parts the
-    /// caller keeps (a head's directory costs no memory beyond its bytes).
+    /// For a whole artifact, whether each page is intact, checked on first use when it was not
+    /// at load.
+    pages_ok: Box<[OnceLock<bool>]>,
+    /// Each part once compiled, for a whole artifact; none for a head, whose parts the caller
+    /// keeps.
     parts: Box<[OnceLock<Option<Part>>]>,
     /// Every rule in one part, for readers that want them all (analysis, `rules()`).
     whole: OnceLock<Part>,
@@ -356,29 +426,37 @@ impl Artifact {
         how: How,
     ) -> Result<(Artifact, String), ArtifactError> {
         let layout = Layout::read(&bytes, how)?;
-        let settings = std::str::from_utf8(&bytes[HEADER_BYTES..layout.directory])
+        let settings = std::str::from_utf8(&bytes[HEADER_BYTES..layout.settings_end])
             .map_err(|_| ArtifactError::Settings("are not UTF-8".into()))?
             .to_owned();
+        let whole = how != How::Head;
+        let slots = |n: usize| if whole { n } else { 0 };
         let artifact = Artifact {
             layout,
-            head_only: how == How::Head,
-            filter_ok: OnceLock::new(),
-            parts: match how {
-                How::Head => Box::default(),
-                How::Full | How::Lazy => (0..layout.parts()).map(|_| OnceLock::new()).collect(),
-            },
+            head_only: !whole,
+            pages_ok: (0..slots(layout.pages()))
+                .map(|_| match how {
+                    How::Full => OnceLock::from(true),
+                    _ => OnceLock::new(),
+                })
+                .collect(),
+            parts: (0..slots(layout.parts as usize))
+                .map(|_| OnceLock::new())
+                .collect(),
             whole: OnceLock::new(),
             bytes,
         };
-        if how != How::Lazy {
-            let _ = artifact.filter_ok.set(true);
-        }
         Ok((artifact, settings))
     }
 
     /// The number of parts.
     pub(crate) fn part_count(&self) -> usize {
-        self.layout.parts()
+        self.layout.parts as usize
+    }
+
+    /// The number of pages of the filter.
+    pub(crate) fn page_count(&self) -> usize {
+        self.layout.pages()
     }
 
     /// How many rules the artifact holds.
@@ -391,19 +469,8 @@ impl Artifact {
         u64_at(&self.bytes, 24)
     }
 
-    /// The length of part `i` as the directory gives it; `None` if there is no such part.
-    pub(crate) fn part_len(&self, i: usize) -> Option<usize> {
-        (i < self.layout.parts()).then(|| self.layout.entry(&self.bytes, i).len as usize)
-    }
-
-    /// Whether some rule's home names its host ([`FLAG_HOST_HOMES`]).
-    fn host_homes(&self) -> bool {
-        u32_at(&self.bytes, 12) & FLAG_HOST_HOMES != 0
-    }
-
-    /// Which kinds of pattern home the artifact has.
-    fn used(&self) -> Used {
-        Used(u32_at(&self.bytes, 52))
+    fn flag(&self, flag: u32) -> bool {
+        u32_at(&self.bytes, 12) & flag != 0
     }
 
     /// The keyed hash of this artifact's homes.
@@ -413,71 +480,116 @@ impl Artifact {
 
     /// Whether some rule compares in the other case than the bundle ([`FLAG_BOTH_CASES`]).
     pub(crate) fn both_cases(&self) -> bool {
-        u32_at(&self.bytes, 12) & FLAG_BOTH_CASES != 0
+        self.flag(FLAG_BOTH_CASES)
     }
 
-    /// Whether parts are handed over by the caller ([`crate::Engine::load_head`]).
+    /// Whether pages and parts are handed over by the caller ([`crate::Engine::load_head`]).
     pub(crate) fn head_only(&self) -> bool {
         self.head_only
     }
 
-    /// The homes of a request with this host (lower-case) and path that hold a rule, each
-    /// with its part. `None` when the filter is damaged (the request must go to the origin).
-    pub(crate) fn needs(
+    /// The homes a request with this host (lower-case) and path can have, each with its page:
+    /// with its host only when some rule's home names that host.
+    pub(crate) fn homes(
         &self,
         host: &str,
         key: &str,
         segments: &[Cow<'_, str>],
-    ) -> Option<SmallVec<[Need; 4]>> {
+    ) -> SmallVec<[(usize, u64); 24]> {
+        let router = self.router();
         let b = &self.bytes[..];
-        let l = &self.layout;
-        let intact = *self
-            .filter_ok
-            .get_or_init(|| fnv1a(&b[l.filter..l.parts_start]) == u64_at(b, 56));
-        if !intact {
-            return None;
-        }
-        Some(
-            self.router()
-                .homes(host, self.host_homes(), self.used(), key, segments)
-                .into_iter()
-                .filter(|home| l.holds(b, home.hash()))
-                .map(|home| Need {
-                    part: part_of(home, l.exact_parts, l.prefix_parts),
-                    home: home.hash(),
-                })
-                .collect(),
-        )
+        let named = self.flag(FLAG_HOST_HOMES)
+            && (!self.flag(FLAG_HOST_TABLE) || self.layout.lists_host(b, router.host(host)));
+        router
+            .homes(
+                named.then_some(host),
+                self.flag(FLAG_HOSTLESS_HOMES),
+                Used(u64_at(b, 56)),
+                key,
+                segments,
+            )
+            .into_iter()
+            .map(|h| (page::page_of(h.hash(), self.layout.page_bits), h.hash()))
+            .collect()
     }
 
-    /// Part `i` of a whole artifact, compiled on first use; `None` if its bytes are corrupt,
-    /// or if this is a head (the caller hands parts over).
-    pub(crate) fn part(&self, i: usize, settings: &Settings) -> Option<&Part> {
+    /// The part holding `home` of page `g` of a whole artifact; `Err` when the page is
+    /// damaged.
+    fn find_in_place(&self, g: usize, home: u64) -> Result<Option<Need>, ()> {
+        let b = &self.bytes[..];
+        let bytes = self.layout.page(b, g);
+        let ok = *self.pages_ok[g].get_or_init(|| {
+            page::check(bytes, self.layout.key(b), g, true).is_ok()
+                && page::parts(bytes).all(|e| self.layout.check_part(b, &e, false).is_ok())
+        });
+        if !ok {
+            return Err(());
+        }
+        Ok(page::find(bytes, home))
+    }
+
+    /// The homes among `homes` that hold a rule, each with its part: from `pages` (a head's,
+    /// handed over), or from the artifact's own. `None` when a page needed is missing or
+    /// damaged (the request must go to the origin).
+    pub(crate) fn needs(
+        &self,
+        homes: &[(usize, u64)],
+        pages: &[&Page],
+    ) -> Option<SmallVec<[Need; 4]>> {
+        let mut out: SmallVec<[Need; 4]> = SmallVec::new();
+        for &(g, home) in homes {
+            let found = if self.head_only {
+                pages.iter().find(|p| p.number() == g)?.find(home)
+            } else {
+                self.find_in_place(g, home).ok()?
+            };
+            if let Some(need) = found.filter(|n| !out.contains(n)) {
+                if need.part >= self.part_count() {
+                    return None;
+                }
+                out.push(need);
+            }
+        }
+        Some(out)
+    }
+
+    /// Page `g` of a head's artifact from its stored bytes, checked.
+    pub(crate) fn decode_page(&self, g: usize, bytes: &[u8]) -> Result<Page, ArtifactError> {
+        if g >= self.layout.pages() {
+            return Err(ArtifactError::NoSuchPage(g));
+        }
+        page::check(bytes, self.layout.key(&self.bytes), g, true)?;
+        Ok(Page::new(g, bytes.into()))
+    }
+
+    /// The part `need` names, of a whole artifact, compiled on first use; `None` if its bytes
+    /// are corrupt, or if this is a head (the caller hands parts over).
+    pub(crate) fn part(&self, need: &Need, settings: &Settings) -> Option<&Part> {
         if self.head_only {
             return None;
         }
         self.parts
-            .get(i)?
+            .get(need.part)?
             .get_or_init(|| {
-                let e = self.layout.entry(&self.bytes, i);
-                let body = &self.bytes[e.offset as usize..e.offset as usize + e.len as usize];
-                self.decode(i, body, settings).ok()
+                let b = &self.bytes[..];
+                let body = b.get(need.offset as usize..)?.get(..need.len as usize)?;
+                self.decode(need, body, settings).ok()
             })
             .as_ref()
     }
 
-    /// Part `i` from its bytes, checked against the directory.
+    /// The part `need` names from its bytes, checked against its page's entry.
     pub(crate) fn decode(
         &self,
-        i: usize,
+        need: &Need,
         body: &[u8],
         settings: &Settings,
     ) -> Result<Part, ArtifactError> {
-        if i >= self.layout.parts() {
+        let i = need.part;
+        if i >= self.part_count() {
             return Err(ArtifactError::NoSuchPart(i));
         }
-        let e = self.layout.entry(&self.bytes, i);
-        if body.len() != e.len as usize || fnv1a(body) != e.checksum {
+        if body.len() != need.len as usize || fnv1a(body) != need.checksum || body.len() < 4 {
             return Err(ArtifactError::PartCorrupt(i));
         }
         let broken = || ArtifactError::PartDoesNotCompile(i);
@@ -498,20 +610,50 @@ impl Artifact {
             rule.index = u32_at(body, 4 + 4 * k);
         }
         let homes = (0..n).map(|k| u64_at(body, homes_at + 8 * k)).collect();
-        Ok(Part::decoded(rules, homes, i, e.len))
+        Ok(Part::decoded(rules, homes, i, need.len))
+    }
+
+    /// Each part of a whole artifact with the [`Need`] that names it, by page (none for a
+    /// head, nor for a damaged page).
+    fn every_part(&self) -> Vec<(Need, &[u8])> {
+        let b = &self.bytes[..];
+        let mut out = Vec::new();
+        for g in 0..self.pages_ok.len() {
+            if self.find_in_place(g, 0).is_err() {
+                continue;
+            }
+            for e in page::parts(self.layout.page(b, g)) {
+                let need = Need {
+                    part: e.part as usize,
+                    home: 0,
+                    offset: e.offset,
+                    len: e.len,
+                    checksum: e.checksum,
+                };
+                out.push((
+                    need,
+                    &b[e.offset as usize..(e.offset + u64::from(e.len)) as usize],
+                ));
+            }
+        }
+        out
+    }
+
+    /// Why each part that does not compile does not.
+    pub(crate) fn part_errors(&self, settings: &Settings) -> Vec<ArtifactError> {
+        self.every_part()
+            .into_iter()
+            .filter_map(|(need, body)| self.decode(&need, body, settings).err())
+            .collect()
     }
 
     /// Every rule, compiled into one part (all parts read once; none for a head).
     pub(crate) fn whole(&self, settings: &Settings) -> &Part {
         self.whole.get_or_init(|| {
-            let mut rules = Vec::with_capacity(self.rule_count());
-            if !self.head_only {
-                for i in 0..self.layout.parts() {
-                    let e = self.layout.entry(&self.bytes, i);
-                    let body = &self.bytes[e.offset as usize..e.offset as usize + e.len as usize];
-                    if let Ok(part) = self.decode(i, body, settings) {
-                        rules.extend(part.rules);
-                    }
+            let mut rules = Vec::new();
+            for (need, body) in self.every_part() {
+                if let Ok(part) = self.decode(&need, body, settings) {
+                    rules.extend(part.rules);
                 }
             }
             rules.sort_by_key(|r| r.index);

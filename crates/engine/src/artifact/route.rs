@@ -2,18 +2,22 @@
 //! routing that the build and every reader share.
 //!
 //! A rule lives at a **home**: for a rule without placeholders, its path key; for any other,
-//! the most selective literal segment among its first [`ROUTE_DEPTH`] segments (the one fewest
-//! rules of the bundle share, at its position), or, with none, the catch-all. A rule with an
-//! exact `host` has the host in its home too. A pattern matches only paths whose segment at
-//! that position is that literal, so a request needs the homes of its path key, of each of its
-//! first [`ROUTE_DEPTH`] segments at its position, and the catch-all, with its host and
-//! without: at most `2 × (ROUTE_DEPTH + 2)` homes, each looked up in the filter, and only those
-//! held are read.
+//! its most selective literal material among its first [`ROUTE_DEPTH`] segments (the one the
+//! fewest rules of the bundle share, at its position): a literal segment, or the first
+//! [`PREFIX_BYTES`] bytes of the literal text a segment starts with (`item-{:id}`,
+//! `:slug.html` has none, a path-to-regexp source's literal start `/guides(/?)`); with none,
+//! the catch-all. A rule with an exact `host` has the host in its home too. A pattern matches
+//! only paths whose segment at that position is that literal (or starts with those bytes), so
+//! a request needs the homes of its path key, of each of its first [`ROUTE_DEPTH`] segments
+//! and of their first bytes at their position, and the catch-all, with its host and without:
+//! at most `2 × (2 × ROUTE_DEPTH + 2)` homes, and only the kinds some rule uses (the header
+//! says which). Each is looked up in the filter's page it falls in, and only those held are
+//! read.
 //!
 //! Homes are hashed with SipHash-1-3 under a key drawn from the bundle's text, so the author of
 //! the paths cannot choose paths that fall together (a change of any path changes the key).
 
-use super::ROUTE_DEPTH;
+use super::{PREFIX_BYTES, ROUTE_DEPTH};
 use crate::pattern::{Pattern, Segment};
 use crate::rule::Rule;
 use rustc_hash::FxHashMap as HashMap;
@@ -42,19 +46,12 @@ pub(crate) fn key_of_text(text: &[u8]) -> [u64; 2] {
 
 /// Where a rule lives: the hash of its home, which also stands for it in the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Home {
-    /// An exact part, by the hash of its path key.
-    Exact(u64),
-    /// A pattern part, by the hash of its literal segment and position (or the catch-all).
-    Pattern(u64),
-}
+pub(crate) struct Home(pub(crate) u64);
 
 impl Home {
     /// The hash the filter holds.
     pub(crate) fn hash(self) -> u64 {
-        match self {
-            Home::Exact(h) | Home::Pattern(h) => h,
-        }
+        self.0
     }
 }
 
@@ -65,10 +62,14 @@ pub(crate) struct Router {
 }
 
 /// What a home is made of, besides its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Place<'a> {
     Exact(&'a str),
     Literal(usize, &'a str),
+    Prefix(usize, &'a [u8]),
     CatchAll,
+    /// Not a home: a host some rule names, for the head's table of hosts.
+    Host,
 }
 
 impl Router {
@@ -80,50 +81,58 @@ impl Router {
     fn hash(&self, host: Option<&str>, place: Place<'_>) -> u64 {
         let mut h = SipHasher13::new_with_keys(self.key[0], self.key[1]);
         // Every field length-prefixed, so no two homes write the same bytes.
-        let mut text = |t: &str| {
+        let mut bytes = |t: &[u8]| {
             h.write_u64(t.len() as u64);
-            h.write(t.as_bytes());
+            h.write(t);
         };
-        text(host.unwrap_or(""));
-        match place {
-            Place::Exact(key) => {
-                h.write_u8(0);
-                h.write_u64(key.len() as u64);
-                h.write(key.as_bytes());
-            }
-            Place::Literal(at, literal) => {
-                h.write_u8(1);
-                h.write_u64(at as u64);
-                h.write_u64(literal.len() as u64);
-                h.write(literal.as_bytes());
-            }
-            Place::CatchAll => h.write_u8(2),
-        }
+        bytes(host.unwrap_or("").as_bytes());
+        let (kind, at, text): (u8, usize, &[u8]) = match place {
+            Place::Exact(key) => (0, 0, key.as_bytes()),
+            Place::Literal(at, literal) => (1, at, literal.as_bytes()),
+            Place::CatchAll => (2, 0, b""),
+            Place::Host => (3, 0, b""),
+            Place::Prefix(at, start) => (4, at, start),
+        };
+        h.write_u8(kind);
+        h.write_u64(at as u64);
+        h.write_u64(text.len() as u64);
+        h.write(text);
         h.finish()
     }
 
-    /// The homes a request's rules can live in: its path `key`, its first segments at the
-    /// positions some rule is routed by (`used`), and the catch-all when some rule lives
-    /// there; each without a host and, when the artifact has host homes, with the request's
-    /// `host` (lower-case).
+    /// The hash the head's table of hosts holds for `host` (lower-case).
+    pub(crate) fn host(&self, host: &str) -> u64 {
+        self.hash(Some(host), Place::Host)
+    }
+
+    /// The homes a request's rules can live in: its path `key`, its first segments (and their
+    /// first [`PREFIX_BYTES`] bytes) at the positions some rule is routed by (`used`), and the
+    /// catch-all when some rule lives there; without a host when `hostless`, and with the
+    /// request's `host` (lower-case) when given.
     pub(crate) fn homes(
         &self,
-        host: &str,
-        host_homes: bool,
+        host: Option<&str>,
+        hostless: bool,
         used: Used,
         key: &str,
         segments: &[Cow<'_, str>],
     ) -> SmallVec<[Home; 24]> {
         let mut out = SmallVec::new();
-        let hosts = [None, Some(host).filter(|_| host_homes)];
-        for host in hosts.into_iter().take(if host_homes { 2 } else { 1 }) {
-            out.push(Home::Exact(self.hash(host, Place::Exact(key))));
-            if used.catch_all() {
-                out.push(Home::Pattern(self.hash(host, Place::CatchAll)));
+        let hosts = [hostless.then_some(None), host.map(Some)];
+        for host in hosts.into_iter().flatten() {
+            if used.has(Used::EXACT) {
+                out.push(Home(self.hash(host, Place::Exact(key))));
+            }
+            if used.has(Used::CATCH_ALL) {
+                out.push(Home(self.hash(host, Place::CatchAll)));
             }
             for (at, seg) in segments.iter().enumerate().take(ROUTE_DEPTH) {
-                if used.position(at) {
-                    out.push(Home::Pattern(self.hash(host, Place::Literal(at, seg))));
+                if used.has(Used::LITERAL << at) {
+                    out.push(Home(self.hash(host, Place::Literal(at, seg))));
+                }
+                if used.has(Used::PREFIX << at) && seg.len() >= PREFIX_BYTES {
+                    let start = &seg.as_bytes()[..PREFIX_BYTES];
+                    out.push(Home(self.hash(host, Place::Prefix(at, start))));
                 }
             }
         }
@@ -133,53 +142,65 @@ impl Router {
 
 /// The host a rule's home names: its `host` when it is one exact host (a `*.` host is matched
 /// by suffix, so such rules live without one).
-fn home_host(rule: &Rule) -> Option<&str> {
+pub(crate) fn home_host(rule: &Rule) -> Option<&str> {
     rule.host().filter(|h| !h.starts_with("*."))
 }
 
-/// The literal segments a pattern can be routed by: `(position, literal)` among its first
-/// [`ROUTE_DEPTH`] segments.
-fn literals(pattern: &Pattern) -> impl Iterator<Item = (usize, &str)> {
+/// The literal material a pattern can be routed by, among its first [`ROUTE_DEPTH`]
+/// segments: each literal segment at its position, and the first [`PREFIX_BYTES`] bytes of the
+/// literal text a shaped segment or a path-to-regexp source starts with.
+fn places(pattern: &Pattern) -> impl Iterator<Item = Place<'_>> {
+    let mut after_regex = false;
     pattern
         .segments()
         .take(ROUTE_DEPTH)
         // A path-to-regexp source spans any number of segments: nothing after it is at a
         // position.
-        .take_while(|s| !matches!(s, Segment::Regex(..)))
+        .take_while(move |s| !std::mem::replace(&mut after_regex, matches!(s, Segment::Regex(..))))
         .enumerate()
-        .filter_map(|(at, s)| match s {
-            Segment::Literal(l) => Some((at, l)),
-            _ => None,
+        .filter_map(|(at, s)| {
+            let start = match s {
+                Segment::Literal(l) => return Some(Place::Literal(at, l)),
+                Segment::Shaped(_, shape) => shape.prefix(),
+                Segment::Regex(start, _) => start,
+                Segment::Param(_) | Segment::Splat(_) => return None,
+            };
+            (start.len() >= PREFIX_BYTES)
+                .then(|| Place::Prefix(at, &start.as_bytes()[..PREFIX_BYTES]))
         })
 }
 
-/// Which kinds of pattern home a bundle has: bit `i` (< [`ROUTE_DEPTH`]) when some rule lives
-/// at a literal segment at position `i`, bit [`ROUTE_DEPTH`] when some rule lives at the
-/// catch-all; a request computes only the homes of these (kept in the header).
+/// Which kinds of home a bundle has, so a request computes only those (kept in the header).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Used(pub(crate) u32);
+pub(crate) struct Used(pub(crate) u64);
 
 impl Used {
+    /// Bit `LITERAL << i` (`i` < [`ROUTE_DEPTH`]): some rule lives at a literal segment at
+    /// position `i`.
+    pub(crate) const LITERAL: u64 = 1;
+    /// Some rule lives at the catch-all.
+    pub(crate) const CATCH_ALL: u64 = 1 << ROUTE_DEPTH;
+    /// Bit `PREFIX << i`: some rule lives at the first bytes of a segment at position `i`.
+    pub(crate) const PREFIX: u64 = 1 << (ROUTE_DEPTH + 1);
+    /// Some rule lives at its path key (a rule without placeholders).
+    pub(crate) const EXACT: u64 = 1 << (2 * ROUTE_DEPTH + 1);
     /// Every bit this engine knows.
-    pub(crate) const ALL: u32 = (1 << (ROUTE_DEPTH + 1)) - 1;
+    pub(crate) const ALL: u64 = (1 << (2 * ROUTE_DEPTH + 2)) - 1;
 
-    fn position(self, at: usize) -> bool {
-        self.0 & (1 << at) != 0
-    }
-
-    fn catch_all(self) -> bool {
-        self.0 & (1 << ROUTE_DEPTH) != 0
+    fn has(self, bit: u64) -> bool {
+        self.0 & bit != 0
     }
 }
 
 /// The homes of every rule of a bundle, in order, and which kinds it uses: each pattern rule
-/// at its literal segment the fewest rules share (the deepest of those tied), so that no home
-/// grows with a prefix every rule has (a language, a year, `/shop`).
+/// at the literal material the fewest rules share (the deepest of those tied, a whole segment
+/// before a prefix), so that no home grows with a prefix every rule has (a language, a year,
+/// `/shop`).
 pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> (Vec<Home>, Used) {
-    let mut shared: HashMap<(Option<&str>, usize, &str), u32> = HashMap::default();
+    let mut shared: HashMap<(Option<&str>, Place<'_>), u32> = HashMap::default();
     for rule in rules.iter().filter(|r| !r.pattern.is_exact()) {
-        for (at, l) in literals(&rule.pattern) {
-            *shared.entry((home_host(rule), at, l)).or_default() += 1;
+        for place in places(&rule.pattern) {
+            *shared.entry((home_host(rule), place)).or_default() += 1;
         }
     }
     let mut used = Used::default();
@@ -188,34 +209,24 @@ pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> (Vec<Home>, Used) {
         .map(|rule| {
             let host = home_host(rule);
             if rule.pattern.is_exact() {
-                return Home::Exact(router.hash(host, Place::Exact(rule.pattern.exact_key())));
+                used.0 |= Used::EXACT;
+                return Home(router.hash(host, Place::Exact(rule.pattern.exact_key())));
             }
-            let best = literals(&rule.pattern)
-                .min_by_key(|&(at, l)| (shared[&(host, at, l)], std::cmp::Reverse(at)));
-            Home::Pattern(match best {
-                Some((at, l)) => {
-                    used.0 |= 1 << at;
-                    router.hash(host, Place::Literal(at, l))
-                }
-                None => {
-                    used.0 |= 1 << ROUTE_DEPTH;
-                    router.hash(host, Place::CatchAll)
-                }
-            })
+            let rank = |p: &Place<'_>| match *p {
+                Place::Literal(at, _) => (at, 1),
+                Place::Prefix(at, _) => (at, 0),
+                _ => (0, 0),
+            };
+            let best = places(&rule.pattern)
+                .min_by_key(|p| (shared[&(host, *p)], std::cmp::Reverse(rank(p))));
+            let place = best.unwrap_or(Place::CatchAll);
+            used.0 |= match place {
+                Place::Literal(at, _) => Used::LITERAL << at,
+                Place::Prefix(at, _) => Used::PREFIX << at,
+                _ => Used::CATCH_ALL,
+            };
+            Home(router.hash(host, place))
         })
         .collect();
     (homes, used)
-}
-
-/// Whether any rule's home names a host.
-pub(crate) fn has_host_homes(rules: &[Rule]) -> bool {
-    rules.iter().any(|r| home_host(r).is_some())
-}
-
-/// The part number of `home` in an artifact of `exact` exact and `pattern` pattern parts.
-pub(crate) fn part_of(home: Home, exact: u32, pattern: u32) -> usize {
-    match home {
-        Home::Exact(h) => (h % u64::from(exact)) as usize,
-        Home::Pattern(h) => exact as usize + (h % u64::from(pattern)) as usize,
-    }
 }

@@ -17,7 +17,7 @@ use crate::answer::cache::Varies;
 use crate::answer::variant::Assigned;
 use crate::answer::{Decision, Forward, Passthrough};
 use crate::condition::Condition;
-use crate::engine::{Engine, Part};
+use crate::engine::{Engine, Supply};
 use crate::request::Request;
 use crate::rule::{Action, Rule};
 use crate::target::{Captured, Target};
@@ -133,7 +133,7 @@ impl Engine {
         &'e self,
         request: &Request<'_>,
         mut trace: Option<&mut Vec<TraceStep<'e>>>,
-        supplied: &[&'e Part],
+        supplied: Supply<'_, 'e>,
     ) -> Decision<'e> {
         let Some((url, paths)) = self.request_path(request) else {
             return Decision::Origin(Passthrough::default());
