@@ -68,6 +68,14 @@ impl Stored {
     }
 }
 
+/// Build options with parts of about `part_rules` rules.
+fn parts_of(part_rules: usize) -> Options {
+    Options {
+        part_rules,
+        ..Default::default()
+    }
+}
+
 /// The decision's debug text, to compare decisions of engines whose rules live apart.
 fn shown(d: &Decision<'_>) -> String {
     format!("{d:?}")
@@ -151,7 +159,7 @@ fn an_artifact_decides_as_the_json_bundle_does_whatever_its_parts() {
     let json = Engine::compile(&text).expect("the bundle compiles");
     let requests = requests(n);
     for part_rules in [1, 7, 64, 100_000] {
-        let bytes = artifact::build_with(&text, Options { part_rules }).expect("builds");
+        let bytes = artifact::build_with(&text, parts_of(part_rules)).expect("builds");
         let loaded = Engine::load(bytes).expect("loads");
         let (_, parts) = loaded.artifact().expect("an artifact");
         println!("{part_rules} rules a part: {parts} parts");
@@ -270,7 +278,7 @@ fn a_head_with_parts_handed_over_decides_as_the_whole_artifact() {
     let n = 600;
     let text = mixed_bundle(n);
     let json = Engine::compile(&text).unwrap();
-    let bytes = artifact::build_with(&text, Options { part_rules: 16 }).unwrap();
+    let bytes = artifact::build_with(&text, parts_of(16)).unwrap();
     let stored = Stored::new(&bytes);
     assert!(stored.engine.rules().is_empty(), "a head lists no rules");
     let origin = shown(&Decision::Origin(Default::default()));
@@ -305,7 +313,7 @@ fn a_head_with_parts_handed_over_decides_as_the_whole_artifact() {
         .map(|i| format!(r#"{{"id":"e{i}","from":"/shop/item-{i}.html","to":"/p/{i}"}},{{"id":"b{i}","from":"/blog/{i}/:slug","to":"/a/{i}/:slug"}}"#))
         .collect();
     let text = format!(r#"{{"version":1,"rules":[{}]}}"#, near.join(","));
-    let bytes = artifact::build_with(&text, Options { part_rules: 16 }).unwrap();
+    let bytes = artifact::build_with(&text, parts_of(16)).unwrap();
     let near = Stored::new(&bytes);
     let needs = |url: &str| near.needs(&RequestBuf::get(url)).len();
     for url in [
@@ -341,7 +349,7 @@ fn parts_narrowed_to_the_homes_a_request_needs_decide_as_the_whole_bundle() {
     let text = mixed_bundle(n);
     let json = Engine::compile(&text).unwrap();
     for part_rules in [16, 64] {
-        let bytes = artifact::build_with(&text, Options { part_rules }).unwrap();
+        let bytes = artifact::build_with(&text, parts_of(part_rules)).unwrap();
         let stored = Stored::new(&bytes);
         let (mut whole_rules, mut narrowed_rules) = (0, 0);
         for request in requests(n) {
@@ -555,7 +563,7 @@ fn a_part_costs_by_the_bytes_it_was_compiled_from() {
             .map(|i| format!(r#"{{"id":"r{i}","from":"/p/{i}","to":"/t{long}/{i}"}}"#))
             .collect();
         let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
-        let options = Options { part_rules: 1000 };
+        let options = parts_of(1000);
         let stored = Stored::new(&artifact::build_with(&text, options).unwrap());
         let need = stored.needs(&RequestBuf::get("https://example.com/p/3"))[0];
         let part = stored.part(&need);
@@ -806,7 +814,7 @@ fn path_to_regexp_sources_decide_through_the_artifact_as_from_json() {
         "/nothing",
     ];
     for part_rules in [1, 4, 64] {
-        let bytes = artifact::build_with(&text, Options { part_rules }).unwrap();
+        let bytes = artifact::build_with(&text, parts_of(part_rules)).unwrap();
         let loaded = Engine::load(bytes.clone()).unwrap();
         let stored = Stored::new(&bytes);
         for path in paths {
@@ -906,4 +914,23 @@ fn a_home_within_the_cache_budget_builds_and_decides_as_json() {
         let expected = request.with(|r| json.evaluate(r));
         check_through_head(&stored, &request, &expected, "query-keyed");
     }
+}
+
+#[test]
+fn the_rule_limit_of_a_build_is_an_option() {
+    let rules: Vec<String> = (0..101)
+        .map(|i| format!(r#"{{"id":"e{i}","from":"/e/{i}","to":"/t/{i}"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    let options = |max_rules| Options {
+        max_rules,
+        ..Default::default()
+    };
+    let error = artifact::build_with(&text, options(100))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("101 rules; the limit is 100"), "{error}");
+    assert!(error.contains("--max-rules"), "{error}");
+    let bytes = artifact::build_with(&text, options(101)).expect("within the limit");
+    assert_eq!(Engine::load(bytes).unwrap().rule_count(), 101);
 }

@@ -268,7 +268,10 @@ fn run_decision_file(text: &str) -> Result<Report, String> {
     };
     let engine = Engine::compile(&bundle_text);
     // The same bundle as an artifact of one-rule parts: every case must be decided the same.
-    let parts = Options { part_rules: 1 };
+    let parts = Options {
+        part_rules: 1,
+        ..Default::default()
+    };
     let loaded = engine.as_ref().ok().map(|_| {
         let bytes = artifact::build_with(&bundle_text, parts).expect("a valid bundle builds");
         Engine::load(bytes).expect("a built artifact loads")

@@ -66,6 +66,14 @@ fn rule_count() {
     // Over: the count is checked before any rule is read, so the rules can be anything.
     let over = json!({ "version": 1, "rules": vec![Value::Null; MAX_RULES + 1] });
     expect_limit(Engine::from_value(&over), "/rules");
+    // The way past it: an artifact, whose build takes a larger limit.
+    let errors = Engine::from_value(&over).unwrap_err();
+    assert!(
+        errors.errors()[0]
+            .hint
+            .contains("redirects build --max-rules"),
+        "{errors}"
+    );
     // Exactly the limit: a million real rules compile (as a value: their text is larger than
     // the bundle size limit, so a bundle this big only arrives through `from_value`).
     let rules: Vec<Value> = (0..MAX_RULES)

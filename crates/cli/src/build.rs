@@ -11,12 +11,12 @@ use std::path::Path;
 
 /// Runs the command: validates `input` (every error at once, as `validate`), writes the
 /// artifact to `output`, and says what it holds.
-pub fn run(input: &Path, output: &Path, part_rules: usize, as_json: bool) -> CmdResult {
+pub fn run(input: &Path, output: &Path, options: Options, as_json: bool) -> CmdResult {
     let host = crate::host::current();
     let started = host.now_millis();
     let text = crate::bundle::read_text(input)?;
     let file = input.display().to_string();
-    let bytes = match artifact::build_with(&text, Options { part_rules }) {
+    let bytes = match artifact::build_with(&text, options) {
         Ok(bytes) => bytes,
         Err(errors) => {
             eprint!("{}", render_errors(&file, &errors, &Paint::stderr()));

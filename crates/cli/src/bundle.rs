@@ -2,7 +2,7 @@
 
 use crate::host;
 use crate::Status;
-use edge_redirects::limits::MAX_RULES;
+use edge_redirects::limits::MAX_BUILD_RULES;
 use edge_redirects::{artifact, CompileErrors, Engine};
 use std::path::Path;
 
@@ -83,10 +83,10 @@ fn load_artifact(path: &Path, bytes: Vec<u8>) -> Result<Engine, String> {
     let engine = Engine::load(bytes).map_err(|e| format!("{name}: {e}"))?;
     let claimed = engine.rule_count();
     // Every rule takes at least its 4-byte number in a part.
-    if claimed > MAX_RULES || claimed > size / 4 {
+    if claimed > MAX_BUILD_RULES || claimed > size / 4 {
         return Err(format!(
             "{name}: the header claims {claimed} rules, more than a file of {size} bytes can \
-             hold (and the limit is {MAX_RULES}); {rebuild}"
+             hold (and the limit is {MAX_BUILD_RULES}); {rebuild}"
         ));
     }
     let in_order = engine

@@ -90,6 +90,10 @@ enum Command {
         /// About how many rules one part holds (each part is compiled on first use).
         #[arg(long, default_value_t = edge_redirects::artifact::PART_RULES)]
         part_rules: usize,
+        /// Most rules the bundle may hold (an artifact is never compiled whole; at most
+        /// 16,777,216)
+        #[arg(long, default_value_t = edge_redirects::limits::MAX_RULES as u32, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+        max_rules: u32,
         /// Print a JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -196,8 +200,17 @@ where
             file,
             output,
             part_rules,
+            max_rules,
             json,
-        } => build::run(&file, &output, part_rules, json),
+        } => build::run(
+            &file,
+            &output,
+            edge_redirects::artifact::Options {
+                part_rules,
+                max_rules: max_rules as usize,
+            },
+            json,
+        ),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Publish {
             file,

@@ -8,9 +8,16 @@
 
 /// Largest bundle text accepted, in bytes (32 MiB; a Workers KV value holds at most 25 MiB).
 pub const MAX_BUNDLE_BYTES: usize = 32 * 1024 * 1024;
-/// Largest bundle text `redirects build` reads into an artifact, in bytes (1 GiB): the
-/// artifact is never compiled whole at run time, so only the build machine's memory bounds it.
-pub const MAX_BUILD_BUNDLE_BYTES: usize = 1024 * 1024 * 1024;
+/// Largest bundle text `redirects build` reads into an artifact, in bytes (4 GiB, or what the
+/// platform addresses): the artifact is never compiled whole at run time, so only the build
+/// machine's memory bounds it (about the text's size again, plus 100 bytes a rule).
+pub const MAX_BUILD_BUNDLE_BYTES: usize = if usize::BITS > 32 {
+    (4u64 << 30) as usize
+} else {
+    usize::MAX
+};
+/// Most rules `redirects build --max-rules` takes (16,777,216: a part each at most).
+pub const MAX_BUILD_RULES: usize = 1 << 24;
 /// Most rules in one bundle.
 pub const MAX_RULES: usize = 1_000_000;
 /// Most segments in one `from` pattern.

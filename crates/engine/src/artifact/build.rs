@@ -2,17 +2,17 @@
 //! part written as the JSON its rules were written in.
 
 use super::page::{self, order, page_of, PartEntry};
-use super::route::{home_host, homes_of, key_of_text, Home, Router};
+use super::route::{key_of_text, Home, Router, Routing};
 use super::{
     fnv1a, FLAG_BOTH_CASES, FLAG_HOSTLESS_HOMES, FLAG_HOST_HOMES, FLAG_HOST_TABLE, FORMAT_VERSION,
     HEADER_BYTES, MAGIC, MAX_PAGE_BITS, PAGE_HOMES, PART_BYTES_PER_ENCODED_BYTE,
     PART_BYTES_PER_RULE, PART_RULES,
 };
-use crate::compile::compile_limited;
+use crate::compile::{compile_into, Limits};
 use crate::error::{CompileError, CompileErrors, ErrorKind};
 use crate::limits::{
-    MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_HEAD_BYTES, MAX_HEAD_HOSTS, MAX_HOME_COST,
-    MAX_PAGE_BYTES, MAX_PART_BYTES,
+    MAX_ARTIFACT_PARTS, MAX_BUILD_BUNDLE_BYTES, MAX_BUILD_RULES, MAX_HEAD_BYTES, MAX_HEAD_HOSTS,
+    MAX_HOME_COST, MAX_PAGE_BYTES, MAX_PART_BYTES, MAX_RULES,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -68,23 +68,29 @@ fn crowded_home(what: String, crowded: &[u32], rules: &[&RawValue]) -> CompileEr
     )
 }
 
-/// How an artifact is cut into parts.
+/// How an artifact is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// About how many rules a part holds ([`PART_RULES`] by default; at least 1).
     pub part_rules: usize,
+    /// Most rules the bundle may hold ([`MAX_RULES`] by default, as a bundle compiled whole;
+    /// at most [`MAX_BUILD_RULES`]): an artifact is never compiled whole, so only the build
+    /// machine's memory bounds it.
+    pub max_rules: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             part_rules: PART_RULES,
+            max_rules: MAX_RULES,
         }
     }
 }
 
 /// Validates bundle `text` exactly as [`crate::Engine::compile`] does (every error at once;
-/// texts up to [`MAX_BUILD_BUNDLE_BYTES`]) and writes it as an artifact, which
+/// texts up to [`MAX_BUILD_BUNDLE_BYTES`], and as many rules as [`Options::max_rules`]) and
+/// writes it as an artifact, which
 /// [`crate::Engine::load`] opens in constant time. The same text always gives the same bytes.
 pub fn build(text: &str) -> Result<Vec<u8>, CompileErrors> {
     build_with(text, Options::default())
@@ -99,38 +105,33 @@ struct Cut {
 
 /// [`build`] with other [`Options`].
 pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors> {
-    let bundle = compile_limited(text, MAX_BUILD_BUNDLE_BYTES)?;
+    let max_rules = options.max_rules.clamp(1, MAX_BUILD_RULES);
+    let key = key_of_text(text.as_bytes());
+    let mut routing = Routing::new(Router::new(key));
+    let limits = Limits {
+        bytes: MAX_BUILD_BUNDLE_BYTES,
+        rules: max_rules,
+    };
+    // Each rule is routed as it compiles, and not kept.
+    let settings = compile_into(text, limits, &mut routing)?;
+    let routed = routing.finish(settings.case_sensitive);
+    drop(settings);
     let written: Written<'_> = serde_json::from_str(text).map_err(|e| {
         layout_error(
             format!("the bundle validates but cannot be split into rules: {e}"),
             "write one `settings` and one `rules` key at the top level",
         )
     })?;
-    if written.rules.len() != bundle.rules.len() {
+    if written.rules.len() != routed.homes.len() {
         return Err(layout_error(
             "the bundle's `rules` could not be told apart".into(),
             "write one `rules` key at the top level",
         ));
     }
-    let both_cases = bundle
-        .rules
-        .iter()
-        .any(|r| r.case_sensitive != bundle.settings.case_sensitive);
     let per_part = options.part_rules.max(1);
-    let key = key_of_text(text.as_bytes());
-    let router = Router::new(key);
-    let (homes, used) = homes_of(&router, &bundle.rules);
-    let host_homes = bundle.rules.iter().any(|r| home_host(r).is_some());
-    let hostless = bundle.rules.iter().any(|r| home_host(r).is_none());
-    let mut hosts: Vec<u64> = bundle
-        .rules
-        .iter()
-        .filter_map(home_host)
-        .map(|h| router.host(h))
-        .collect();
-    drop(bundle);
-    hosts.sort_unstable();
-    hosts.dedup();
+    let (homes, used, both_cases) = (routed.homes, routed.used, routed.both_cases);
+    let (host_homes, hostless) = (routed.host_homes, routed.hostless);
+    let mut hosts = routed.hosts;
     let host_table = hosts.len() <= MAX_HEAD_HOSTS;
     if !host_table {
         hosts.clear();

@@ -18,6 +18,7 @@
 //! the paths cannot choose paths that fall together (a change of any path changes the key).
 
 use super::{PREFIX_BYTES, ROUTE_DEPTH};
+use crate::compile::Sink;
 use crate::pattern::{Pattern, Segment};
 use crate::rule::Rule;
 use rustc_hash::FxHashMap as HashMap;
@@ -192,41 +193,148 @@ impl Used {
     }
 }
 
-/// The homes of every rule of a bundle, in order, and which kinds it uses: each pattern rule
-/// at the literal material the fewest rules share (the deepest of those tied, a whole segment
-/// before a prefix), so that no home grows with a prefix every rule has (a language, a year,
+/// A candidate fixed at the rule's path key (a rule without placeholders).
+const FIXED_EXACT: u16 = u16::MAX;
+/// A candidate fixed at the catch-all (a pattern with no literal material to route by).
+const FIXED_CATCH_ALL: u16 = u16::MAX - 1;
+
+/// Where each rule of a bundle lives, worked out as the compiler hands the rules over one by
+/// one ([`Sink`]): of each rule only the hashes of the places it could live at are kept, so a
+/// bundle of millions of rules never exists compiled. Each pattern rule then lives at the
+/// literal material the fewest rules share (the deepest of those tied, a whole segment before
+/// a prefix), so that no home grows with a prefix every rule has (a language, a year,
 /// `/shop`).
-pub(crate) fn homes_of(router: &Router, rules: &[Rule]) -> (Vec<Home>, Used) {
-    let mut shared: HashMap<(Option<&str>, Place<'_>), u32> = HashMap::default();
-    for rule in rules.iter().filter(|r| !r.pattern.is_exact()) {
-        for place in places(&rule.pattern) {
-            *shared.entry((home_host(rule), place)).or_default() += 1;
+pub(crate) struct Routing {
+    router: Router,
+    /// Each rule's first candidate in `candidates`.
+    start: Vec<u32>,
+    /// Candidates: the hash of a place with its rank (`2 × position + 1` for a whole
+    /// segment, `2 × position` for a prefix), or one fixed home.
+    candidates: Vec<(u64, u16)>,
+    /// How many rules could live at each place.
+    shared: HashMap<u64, u32>,
+    hosts: rustc_hash::FxHashSet<u64>,
+    /// Whether some rule compares case-sensitively, and whether some does not.
+    cases: [bool; 2],
+    host_homes: bool,
+    hostless: bool,
+}
+
+/// Where the rules of a bundle live ([`Routing::finish`]).
+pub(crate) struct Routed {
+    /// Each rule's home, in file order.
+    pub(crate) homes: Vec<Home>,
+    /// Which kinds of home the bundle uses.
+    pub(crate) used: Used,
+    /// The hashes of the exact hosts rules name, ascending.
+    pub(crate) hosts: Vec<u64>,
+    /// Some rule's home names a host.
+    pub(crate) host_homes: bool,
+    /// Some rule's home names none.
+    pub(crate) hostless: bool,
+    /// Some rule compares in the other case than the bundle.
+    pub(crate) both_cases: bool,
+}
+
+impl Routing {
+    pub(crate) fn new(router: Router) -> Routing {
+        Routing {
+            router,
+            start: Vec::new(),
+            candidates: Vec::new(),
+            shared: HashMap::default(),
+            hosts: Default::default(),
+            cases: [false; 2],
+            host_homes: false,
+            hostless: false,
         }
     }
-    let mut used = Used::default();
-    let homes = rules
-        .iter()
-        .map(|rule| {
-            let host = home_host(rule);
-            if rule.pattern.is_exact() {
-                used.0 |= Used::EXACT;
-                return Home(router.hash(host, Place::Exact(rule.pattern.exact_key())));
+
+    /// Each rule at its home.
+    pub(crate) fn finish(self, case_sensitive: bool) -> Routed {
+        let mut used = Used::default();
+        let n = self.start.len();
+        let homes = (0..n)
+            .map(|r| {
+                let from = self.start[r] as usize;
+                let to = self
+                    .start
+                    .get(r + 1)
+                    .map_or(self.candidates.len(), |&e| e as usize);
+                let choices = &self.candidates[from..to];
+                let &(hash, rank) = choices
+                    .iter()
+                    .min_by_key(|(h, rank)| {
+                        (
+                            self.shared.get(h).copied().unwrap_or(0),
+                            std::cmp::Reverse(*rank),
+                        )
+                    })
+                    .expect("every rule has a candidate");
+                used.0 |= match rank {
+                    FIXED_EXACT => Used::EXACT,
+                    FIXED_CATCH_ALL => Used::CATCH_ALL,
+                    r if r % 2 == 1 => Used::LITERAL << (r / 2),
+                    r => Used::PREFIX << (r / 2),
+                };
+                Home(hash)
+            })
+            .collect();
+        let mut hosts: Vec<u64> = self.hosts.into_iter().collect();
+        hosts.sort_unstable();
+        Routed {
+            homes,
+            used,
+            hosts,
+            host_homes: self.host_homes,
+            hostless: self.hostless,
+            both_cases: self.cases[usize::from(!case_sensitive)],
+        }
+    }
+}
+
+impl Sink for Routing {
+    fn take(&mut self, rule: Rule) {
+        let host = home_host(&rule);
+        match host {
+            Some(h) => {
+                self.host_homes = true;
+                self.hosts.insert(self.router.host(h));
             }
-            let rank = |p: &Place<'_>| match *p {
-                Place::Literal(at, _) => (at, 1),
-                Place::Prefix(at, _) => (at, 0),
-                _ => (0, 0),
+            None => self.hostless = true,
+        }
+        self.cases[usize::from(rule.case_sensitive)] = true;
+        self.start.push(self.candidates.len() as u32);
+        if rule.pattern.is_exact() {
+            let home = self
+                .router
+                .hash(host, Place::Exact(rule.pattern.exact_key()));
+            self.candidates.push((home, FIXED_EXACT));
+            return;
+        }
+        let before = self.candidates.len();
+        for place in places(&rule.pattern) {
+            let rank = match place {
+                Place::Literal(at, _) => 2 * at as u16 + 1,
+                Place::Prefix(at, _) => 2 * at as u16,
+                _ => unreachable!("places are literals and prefixes"),
             };
-            let best = places(&rule.pattern)
-                .min_by_key(|p| (shared[&(host, *p)], std::cmp::Reverse(rank(p))));
-            let place = best.unwrap_or(Place::CatchAll);
-            used.0 |= match place {
-                Place::Literal(at, _) => Used::LITERAL << at,
-                Place::Prefix(at, _) => Used::PREFIX << at,
-                _ => Used::CATCH_ALL,
-            };
-            Home(router.hash(host, place))
-        })
-        .collect();
-    (homes, used)
+            let hash = self.router.hash(host, place);
+            *self.shared.entry(hash).or_default() += 1;
+            self.candidates.push((hash, rank));
+        }
+        if self.candidates.len() == before {
+            let home = self.router.hash(host, Place::CatchAll);
+            self.candidates.push((home, FIXED_CATCH_ALL));
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Routing::new(self.router);
+    }
+
+    fn reserve(&mut self, rules: usize) {
+        self.start.reserve(rules);
+        self.candidates.reserve(rules);
+    }
 }

@@ -42,7 +42,11 @@ pub(super) fn too_large(bytes: usize, limit: usize) -> CompileErrors {
         rule_id: None,
         pointer: String::new(),
         message: format!("the bundle is {bytes} bytes; the limit is {limit}"),
-        hint: "build an artifact with `redirects build` (no such limit at run time), or collapse many exact rules into patterns".into(),
+        hint: if limit == crate::limits::MAX_BUNDLE_BYTES {
+            "`redirects build FILE -o rules.bin` validates a bundle this large as it builds the artifact (up to 4 GiB of text and `--max-rules`); `redirects test`, `explain` and `lint` then read rules.bin".into()
+        } else {
+            "split the bundle by host into several artifacts".into()
+        },
         line: None,
         column: None,
     })

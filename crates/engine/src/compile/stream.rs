@@ -3,9 +3,8 @@
 
 use super::json::{Object, Value};
 use super::report::Reader;
-use super::Bundle;
+use super::Sink;
 use crate::error::CompileErrors;
-use crate::limits::MAX_RULES;
 use crate::rule::Rule;
 use crate::settings::Settings;
 use rustc_hash::FxHashMap as HashMap;
@@ -15,18 +14,20 @@ use std::fmt;
 
 /// Compiles the usual bundle in one pass: an object with `settings` (if any) before one `rules`
 /// array, each rule compiled as soon as it is read, so the bundle never exists as a whole tree
-/// next to the compiled rules (more than [`MAX_RULES`] rules are counted, not compiled, and
+/// next to the compiled rules, each handed to `sink` (more than `max_rules` rules are counted,
+/// not compiled, and
 /// reported as [`compile_value`](super::compile_value) does). `Ok(None)` for another shape or
 /// `settings` after `rules`, and `Err` for text the parser rejects (a syntax error, or `rules`
 /// not an array): [`compile_value`](super::compile_value) on the parsed tree is the reference,
 /// and reports those cases with the right errors.
 pub(super) fn compile_streaming(
     text: &str,
-) -> Result<Option<Result<Bundle, CompileErrors>>, serde_json::Error> {
+    max_rules: usize,
+    rules: &mut dyn Sink,
+) -> Result<Option<Result<Settings, CompileErrors>>, serde_json::Error> {
     if !text.trim_start().starts_with('{') {
         return Ok(None);
     }
-    let mut rules = Vec::new();
     let mut ids = HashMap::default();
     let mut rule_reader = Reader::default();
     let mut de = serde_json::Deserializer::from_str(text);
@@ -35,8 +36,9 @@ pub(super) fn compile_streaming(
             reader: &mut rule_reader,
             settings: Settings::default(),
             ids: &mut ids,
-            rules: &mut rules,
+            rules,
             expected: count_rules(text),
+            max_rules,
         },
     }
     .deserialize(&mut de)
@@ -50,7 +52,7 @@ pub(super) fn compile_streaming(
         reader.missing_rules();
     }
     reader.append(rule_reader);
-    Ok(Some(reader.finish(Bundle { settings, rules })))
+    Ok(Some(reader.finish(settings)))
 }
 
 /// Compiles the rules of one part of an artifact: a JSON array of rule objects, checked when
@@ -67,6 +69,7 @@ pub(crate) fn compile_part(text: &str, settings: &Settings, expected: usize) -> 
         ids: &mut ids,
         rules: &mut rules,
         expected,
+        max_rules: expected,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end())
@@ -207,9 +210,11 @@ struct RulesSeed<'c, 'a> {
     reader: &'c mut Reader,
     settings: Settings,
     ids: &'c mut HashMap<Cow<'a, str>, usize>,
-    rules: &'c mut Vec<Rule>,
+    rules: &'c mut dyn Sink,
     /// How many rules the text holds, to size the list before reading.
     expected: usize,
+    /// Most rules compiled: past them, rules are counted.
+    max_rules: usize,
 }
 
 impl<'a> RulesSeed<'_, 'a> {
@@ -218,8 +223,9 @@ impl<'a> RulesSeed<'_, 'a> {
             reader: self.reader,
             settings: self.settings.clone(),
             ids: self.ids,
-            rules: self.rules,
+            rules: &mut *self.rules,
             expected: self.expected,
+            max_rules: self.max_rules,
         }
     }
 }
@@ -239,29 +245,27 @@ impl<'de> Visitor<'de> for RulesSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0;
         while let Some(raw) = seq.next_element::<Value<'de>>()? {
-            if i == MAX_RULES {
+            if i == self.max_rules {
                 // As `compile_value` reports it: the count alone, no error of any rule.
                 let mut count = i + 1;
                 while seq.next_element::<IgnoredAny>()?.is_some() {
                     count += 1;
                 }
-                *self.rules = Vec::new();
+                self.rules.clear();
                 *self.reader = Reader::default();
-                self.reader.too_many_rules(count);
+                self.reader.too_many_rules(count, self.max_rules);
                 return Ok(());
             }
             let rule = self.reader.rule(i, &raw, &self.settings, self.ids);
             if self.reader.found > 0 {
-                if self.rules.capacity() > 0 {
-                    *self.rules = Vec::new();
-                }
+                self.rules.clear();
             } else if let Some(rule) = rule {
-                if self.rules.capacity() == 0 {
+                if i == 0 {
                     // Sized once the first rule compiles, so a list of junk reserves nothing.
-                    self.rules.reserve_exact(self.expected.min(MAX_RULES));
-                    self.ids.reserve(self.expected.min(MAX_RULES));
+                    self.rules.reserve(self.expected.min(self.max_rules));
+                    self.ids.reserve(self.expected.min(self.max_rules));
                 }
-                self.rules.push(rule);
+                self.rules.take(rule);
             }
             i += 1;
         }

@@ -407,8 +407,10 @@ impl PathIndex {
     /// shapes, once every rule is in.
     fn finish(&mut self, rules: &[Rule]) {
         for node in &mut self.nodes {
-            // One shape needs no set: its rules check it themselves.
-            if let Some(edges) = node.shaped.as_mut().filter(|e| e.shapes.len() > 1) {
+            // Even one shape has its set: a rule whose shape a segment does not have is then no
+            // candidate, whichever rules share its part of an artifact (`explain` traces the
+            // same candidates for a bundle and for its artifact cut any way).
+            if let Some(edges) = node.shaped.as_mut().filter(|e| !e.shapes.is_empty()) {
                 let parts: Vec<_> = edges
                     .shapes
                     .iter()
