@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{root, run};
+use support::{root, run, scratch};
 
 fn temp(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("redirects-cli-build-{}", std::process::id()));
@@ -52,4 +52,37 @@ fn a_bundle_with_errors_writes_nothing() {
     assert!(stderr.contains("/rules/0/from"), "{stderr}");
     assert!(!std::path::Path::new(&out).exists());
     assert!(root().join("rules.json").exists());
+}
+
+#[test]
+fn build_reports_rules_every_request_reads_and_takes_a_larger_rule_limit() {
+    // 70 rules with no literal to be routed by: at the catch-all, which every request reads.
+    let rules: Vec<String> = (0..70)
+        .map(|i| {
+            format!(
+                r#"{{"id":"c{i}","from":"/:a/:b","when":{{"query":{{"q":"{i}"}}}},"to":"/t/{i}"}}"#
+            )
+        })
+        .chain(std::iter::once(
+            r#"{"id":"z","from":"/z","to":"/y"}"#.to_string(),
+        ))
+        .collect();
+    let input = scratch(
+        "catch-all.json",
+        &format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(",")),
+    );
+    let out = scratch("catch-all.bin", "");
+    let (input, out) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let (code, _, err) = run(&["build", input, "-o", out]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("70 rules have no literal segment"), "{err}");
+    let (code, stdout, _) = run(&["build", input, "-o", out, "--json"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(r#""catch_all_rules": 70"#), "{stdout}");
+    // The rule limit is the build's choice.
+    let (code, _, err) = run(&["build", input, "-o", out, "--max-rules", "70"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("71 rules; the limit is 70"), "{err}");
+    let (code, _, err) = run(&["build", input, "-o", out, "--max-rules", "0"]);
+    assert_eq!(code, 2, "{err}");
 }

@@ -9,6 +9,10 @@ use edge_redirects::Engine;
 use serde_json::json;
 use std::path::Path;
 
+/// More rules at the catch-all than this are reported: each request of the worker reads and
+/// tries them.
+const CATCH_ALL_NOTE: usize = 64;
+
 /// Runs the command: validates `input` (every error at once, as `validate`), writes the
 /// artifact to `output`, and says what it holds.
 pub fn run(input: &Path, output: &Path, options: Options, as_json: bool) -> CmdResult {
@@ -31,6 +35,7 @@ pub fn run(input: &Path, output: &Path, options: Options, as_json: bool) -> CmdR
     host.write(output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     let seconds = ((host.now_millis() - started) / 1000.0).max(0.0);
+    let catch_all = engine.catch_all_rules().unwrap_or(0);
     let id = format!("{id:016x}");
     if as_json {
         print_json(&json!({
@@ -39,6 +44,7 @@ pub fn run(input: &Path, output: &Path, options: Options, as_json: bool) -> CmdR
             "id": id,
             "rules": engine.rule_count(),
             "parts": parts,
+            "catch_all_rules": catch_all,
             "bytes": bytes.len(),
             "seconds": (seconds * 1000.0).round() / 1000.0,
         }));
@@ -52,6 +58,13 @@ pub fn run(input: &Path, output: &Path, options: Options, as_json: bool) -> CmdR
             parts,
             bytes.len(),
         );
+        if catch_all > CATCH_ALL_NOTE {
+            eprintln!(
+                "{} {} have no literal segment (or 4 literal bytes at a segment's start) among their first 8 to be routed by: every request reads them; give them one to keep requests cheap",
+                paint.yellow("note:"),
+                plural(catch_all, "rule"),
+            );
+        }
     }
     Ok(Status::Ok)
 }

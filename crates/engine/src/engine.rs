@@ -362,6 +362,16 @@ impl Engine {
         }
     }
 
+    /// For an engine loaded from a whole artifact: how many rules without a host have no
+    /// literal material to be routed by and live at the catch-all, which every request reads
+    /// (`redirects build` reports them when they are many). `None` for any other engine.
+    pub fn catch_all_rules(&self) -> Option<usize> {
+        match &self.source {
+            Source::Artifact(a) => a.catch_all_rules(),
+            Source::Whole(_) => None,
+        }
+    }
+
     /// For an engine loaded from an artifact: how many pages its filter has.
     pub fn page_count(&self) -> usize {
         match &self.source {

@@ -639,6 +639,27 @@ impl Artifact {
         out
     }
 
+    /// How many rules without a host live at the catch-all (no literal material to be
+    /// routed by), which every request reads; `None` for a head.
+    pub(crate) fn catch_all_rules(&self) -> Option<usize> {
+        if self.head_only {
+            return None;
+        }
+        let home = self.router().catch_all();
+        let g = page::page_of(home, self.layout.page_bits);
+        let Ok(Some(need)) = self.find_in_place(g, home) else {
+            return Some(0);
+        };
+        let body = &self.bytes[need.offset as usize..][..need.len as usize];
+        let n = u32_at(body, 0) as usize;
+        let homes = 4 + 4 * n;
+        Some(
+            (0..n)
+                .filter(|k| u64_at(body, homes + 8 * k) == home)
+                .count(),
+        )
+    }
+
     /// Why each part that does not compile does not.
     pub(crate) fn part_errors(&self, settings: &Settings) -> Vec<ArtifactError> {
         self.every_part()

@@ -101,6 +101,11 @@ impl Router {
         h.finish()
     }
 
+    /// The catch-all home of rules without a host.
+    pub(crate) fn catch_all(&self) -> u64 {
+        self.hash(None, Place::CatchAll)
+    }
+
     /// The hash the head's table of hosts holds for `host` (lower-case).
     pub(crate) fn host(&self, host: &str) -> u64 {
         self.hash(Some(host), Place::Host)
