@@ -1,17 +1,20 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
+use crate::answer::Passthrough;
 use crate::artifact::{Artifact, ArtifactError, How, Need};
 use crate::compile::{compile, compile_value, json, Bundle};
-use crate::evaluate::index::{Candidates, Index};
-use crate::evaluate::timed::Clock;
-use crate::evaluate::trace::Explanation;
-use crate::evaluate::visitor::Query;
-use crate::evaluate::{lower_host, Paths};
+use crate::error::CompileErrors;
+use crate::evaluate;
+use crate::evaluate::trace::{Explanation, TraceStep};
+use crate::index::candidates::Candidates;
+use crate::index::lookup::Index;
+use crate::index::prepared::{Paths, Prepared};
+use crate::index::timed::Clock;
+use crate::model::rule::Rule;
+use crate::model::settings::Settings;
+use crate::request::visitor::Query;
 use crate::request::Request;
-use crate::rule::Rule;
-use crate::settings::Settings;
-use crate::CompileErrors;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -314,8 +317,8 @@ impl Engine {
     pub fn needs(&self, request: &Request<'_>) -> SmallVec<[Need; 4]> {
         match &self.source {
             Source::Artifact(a) if a.head_only() => self
-                .request_path(request)
-                .and_then(|(url, paths)| needs_of(a, &lower_host(url.host), &paths))
+                .prepare(request)
+                .and_then(|p| needs_of(a, &p.host, &p.paths))
                 .unwrap_or_default(),
             _ => SmallVec::new(),
         }
@@ -351,7 +354,7 @@ impl Engine {
     /// Candidate rules for a request, ascending by file order; `false` when a part the
     /// request needs is damaged or missing, and the request must go to the origin as if no
     /// rule were written (a later rule must not answer for an earlier one it cannot see).
-    pub(crate) fn candidates<'e>(
+    fn candidates<'e>(
         &'e self,
         host: &str,
         paths: &Paths<'_>,
@@ -407,5 +410,33 @@ impl Engine {
         let mut trace = Vec::new();
         let decision = self.run(request, Some(&mut trace), &[]);
         Explanation { decision, trace }
+    }
+
+    /// `request` prepared once for this engine's rules: split, its host lower-cased, its path
+    /// cut as the index compares it. `None` for a URL the engine cannot read.
+    fn prepare<'r>(&self, request: &Request<'r>) -> Option<Prepared<'r>> {
+        Prepared::new(request, &self.settings, self.both_cases)
+    }
+
+    /// Evaluates `request`; with `trace`, records each candidate's verdict. `supplied`: the
+    /// parts a head needs ([`Engine::evaluate_with`]). The request is prepared once, then its
+    /// candidates found and tried.
+    fn run<'e>(
+        &'e self,
+        request: &Request<'_>,
+        trace: Option<&mut Vec<TraceStep<'e>>>,
+        supplied: &[&'e Part],
+    ) -> Decision<'e> {
+        let Some(prepared) = self.prepare(request) else {
+            return Decision::Origin(Passthrough::default());
+        };
+        let (host, paths) = (&prepared.host, &prepared.paths);
+        evaluate::run(
+            &self.settings,
+            request,
+            &prepared,
+            trace,
+            |query, clock, out| self.candidates(host, paths, query, clock, supplied, out),
+        )
     }
 }

@@ -3,10 +3,10 @@
 
 use super::{Forward, Response};
 use crate::answer::cache::{capped, Varies, PRIVATE};
-use crate::encode::{header_safe, html_escape};
-use crate::evaluate::request_url::RequestUrl;
-use crate::rule::Rule;
-use crate::settings::Settings;
+use crate::model::rule::Rule;
+use crate::model::settings::Settings;
+use crate::request::encode::{header_safe, html_escape};
+use crate::request::url::RequestUrl;
 use std::borrow::Cow;
 
 /// The reason phrase of a redirect status.

@@ -7,8 +7,8 @@
 //! the German rule before it did not hold. Such an answer is marked private whatever a rule or
 //! the origin says, and names the request headers it depends on in `Vary`.
 
-use crate::condition::{Condition, Conditions};
-use crate::rule::{Action, Rule};
+use crate::model::condition::{Condition, Conditions};
+use crate::model::rule::{Action, Rule};
 use std::borrow::Cow;
 
 /// Cache-Control of every edge answer that must not be stored by any cache.

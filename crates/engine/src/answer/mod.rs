@@ -433,7 +433,7 @@ mod tests {
     /// Cache-Control: the header changes the worker makes.
     fn changes(path: &str, seconds: i64, origin: Option<&str>) -> Vec<String> {
         let engine = Engine::compile(BUNDLE).unwrap();
-        let launch = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let launch = crate::request::instant::parse_instant("2026-12-24T09:00:00Z").unwrap();
         let url = format!("https://example.com{path}");
         let request = Request {
             now: Some(launch - seconds),

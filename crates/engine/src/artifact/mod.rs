@@ -43,7 +43,7 @@ pub use crate::engine::Part;
 pub use build::{build, build_with, Options};
 
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES};
-use crate::settings::Settings;
+use crate::model::settings::Settings;
 use route::{part_of, Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;

@@ -14,8 +14,8 @@
 //! the paths cannot choose paths that fall together (a change of any path changes the key).
 
 use super::ROUTE_DEPTH;
-use crate::pattern::{Pattern, Segment};
-use crate::rule::Rule;
+use crate::model::pattern::{Pattern, Segment};
+use crate::model::rule::Rule;
 use rustc_hash::FxHashMap as HashMap;
 use siphasher::sip::SipHasher13;
 use smallvec::SmallVec;

@@ -1,6 +1,6 @@
 //! Splitting a request URL into the parts rules look at, without a full URL parse per request.
 
-use crate::encode::decode_segment;
+use crate::request::encode::decode_segment;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 

@@ -7,11 +7,11 @@
 //! ([`crate::limits`]) bound what each candidate's test can look at, so the cost of a request is
 //! its size times a small constant plus its candidates times another, never the two multiplied.
 
-use crate::encode::decode_query;
 use crate::limits::{
     MAX_COOKIE_PAIRS, MAX_LANGUAGE_RANGES, MAX_QUERY_PAIRS, MAX_REQUEST_HEADERS, MAX_VALUES_TESTED,
 };
-use crate::network::request_address;
+use crate::request::encode::decode_query;
+use crate::request::network::request_address;
 use crate::request::Request;
 use std::borrow::Cow;
 use std::net::IpAddr;

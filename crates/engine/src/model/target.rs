@@ -1,10 +1,10 @@
 //! `to` targets: parsed once into literal pieces and placeholders, rendered per request into
 //! an absolute, percent-encoded URL that stays on the origin the rule's author wrote.
 
-use crate::encode::{decode_query, push_encoded, push_normalized, Part};
-use crate::evaluate::request_url::RequestUrl;
-use crate::evaluate::visitor::query_pairs;
-use crate::settings::Settings;
+use crate::model::settings::Settings;
+use crate::request::encode::{decode_query, push_encoded, push_normalized, Part};
+use crate::request::url::RequestUrl;
+use crate::request::visitor::query_pairs;
 use std::borrow::Cow;
 
 /// A value captured for a placeholder.

@@ -1,11 +1,12 @@
 //! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest); or,
 //! with `"from_syntax": "path-to-regexp"`, a path-to-regexp source ([`PathRegex`]).
 
-use crate::constraint::Constraints;
-use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
-pub use crate::path_regex::PathRegex;
-pub use crate::shaped::Shaped;
+use crate::model::constraint::Constraints;
+pub use crate::model::path_regex::PathRegex;
+use crate::model::placeholder::is_name;
+pub use crate::model::shaped::Shaped;
+use crate::request::url::{comparable, PathSegments};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -92,13 +93,6 @@ impl<'p> Iterator for Segments<'p> {
             None => self.stored.next().map(|s| self.pattern.segment(s)),
         }
     }
-}
-
-/// Whether `name` is a valid placeholder name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(crate) fn is_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 impl Pattern {

@@ -1,7 +1,7 @@
 //! A/B splits: sticky assignment from a cookie, fresh assignment by weight.
 
-use crate::evaluate::visitor::Visitor;
-use crate::target::Target;
+use crate::model::target::Target;
+use crate::request::visitor::Visitor;
 
 /// One variant of a split.
 #[derive(Debug, Clone, PartialEq, Eq)]

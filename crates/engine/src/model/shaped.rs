@@ -3,9 +3,9 @@
 //! `page-{:n(\d+)}.html`), or both. It still takes exactly one non-empty piece of one
 //! segment, so the rule index sees it as a `:name` segment and the pattern checks the rest.
 
-use crate::constraint::{Constraint, Constraints, Refusal, ShapeParts};
-use crate::evaluate::request_url::{comparable, raw_offset, raw_offset_from_end};
-use crate::pattern::is_name;
+use crate::model::constraint::{Constraint, Constraints, Refusal, ShapeParts};
+use crate::model::placeholder::is_name;
+use crate::request::url::{comparable, raw_offset, raw_offset_from_end};
 
 /// A placeholder segment with a shape: literal prefix and suffix (comparable form) and an
 /// optional constraint on the captured value.
@@ -168,7 +168,7 @@ impl Shaped {
     /// suffix and at most [`MAX_CONSTRAINT_VALUE_BYTES`] of the value, whatever the segment's
     /// length.
     ///
-    /// [`PathSegments::aligned`]: crate::evaluate::request_url::PathSegments::aligned
+    /// [`PathSegments::aligned`]: crate::request::url::PathSegments::aligned
     /// [`MAX_CONSTRAINT_VALUE_BYTES`]: crate::limits::MAX_CONSTRAINT_VALUE_BYTES
     pub(crate) fn capture<'a>(
         &self,
