@@ -41,7 +41,7 @@ pub use engine::Engine;
 pub use error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 pub use evaluate::trace::{Explanation, TraceStep, Verdict};
 pub use model::condition::{ConditionView, Conditions, GeoField, ValueTest};
-pub use model::pattern::{PathRegex, Pattern, Segment, Segments, Shaped};
+pub use model::pattern::{PathRegex, Pattern, Segment, Segments, ShapedPlaceholder};
 pub use model::rule::Rule;
 pub use model::settings::Settings;
 pub use model::split::{Split, Variant};

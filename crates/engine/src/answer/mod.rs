@@ -201,7 +201,7 @@ impl Passthrough<'_> {
     }
 
     /// The same passthrough kept no longer than `fresh_for` seconds (see
-    /// [`cache::Varies::fresh_for`]).
+    /// [`cache::DependsOn::fresh_for`]).
     pub(crate) fn bounded_for(mut self, fresh_for: Option<u64>) -> Self {
         self.fresh_for = fresh_for;
         self.bounded = None;

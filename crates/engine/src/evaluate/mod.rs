@@ -6,7 +6,7 @@ pub(crate) mod trace;
 
 use self::trace::{TraceStep, Verdict};
 use crate::answer::build::{assignment_cookie, debug_value, redirect};
-use crate::answer::cache::Varies;
+use crate::answer::cache::DependsOn;
 use crate::answer::variant::Assigned;
 use crate::answer::{Decision, Forward, Passthrough};
 use crate::index::prepared::Prepared;
@@ -16,7 +16,7 @@ use crate::model::rule::{Action, Rule};
 use crate::model::settings::Settings;
 use crate::model::target::{Captured, Target};
 use crate::request::url::{PathSegments, RequestUrl};
-use crate::request::visitor::{Query, Visitor};
+use crate::request::visitor::{Query, VisitorData};
 use crate::request::Request;
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -67,23 +67,23 @@ pub(crate) fn run<'e, 'r>(
 ) -> Decision<'e> {
     let (url, paths) = (&prepared.url, &prepared.paths);
     let mut found: SmallVec<[&'e Rule; 8]> = SmallVec::new();
-    let mut visitor = Visitor::new(request, url.query);
+    let mut visitor = VisitorData::new(request, url.query);
     let mut clock = Clock::at(request.now, trace.is_some());
     if !candidates(&mut visitor.query, &mut clock, &mut found) {
         return Decision::Origin(Passthrough::default());
     }
     // What the candidates tried read of the visitor: the answer, whichever it is, depends
     // on all of it (a rule that did not hold decided as much as the one that did).
-    let mut varies = Varies::at(request.now);
+    let mut depends = DependsOn::at(request.now);
     if let Some(bound) = clock.bound {
         // Windows the index left out (or kept) bound the answer as if they were tried.
-        varies.add_window(bound);
+        depends.add_window(bound);
     }
     for &rule in &found {
         let outcome = if rule.allows_method(request.method) {
-            varies.add(rule);
+            depends.add(rule);
             let path = paths.of(rule.case_sensitive);
-            try_rule(settings, rule, &mut visitor, url, path, &varies)
+            try_rule(settings, rule, &mut visitor, url, path, &depends)
         } else {
             Outcome::Skipped(Skip::Method)
         };
@@ -101,24 +101,24 @@ pub(crate) fn run<'e, 'r>(
             return decision;
         }
     }
-    let private = varies.per_visitor();
+    let private = depends.per_visitor();
     Decision::Origin(
         Passthrough {
             private,
-            vary: if private { varies.vary() } else { None },
+            vary: if private { depends.vary() } else { None },
             ..Passthrough::default()
         }
-        .bounded_for(varies.fresh_for()),
+        .bounded_for(depends.fresh_for()),
     )
 }
 
 fn try_rule<'e, 'r>(
     settings: &'e Settings,
     rule: &'e Rule,
-    visitor: &mut Visitor<'_, 'r>,
+    visitor: &mut VisitorData<'_, 'r>,
     url: &RequestUrl<'r>,
     path: &PathSegments<'r>,
-    varies: &Varies<'e>,
+    depends: &DependsOn<'e>,
 ) -> Outcome<'e> {
     let request = visitor.request;
     let mut query_values: Vec<Cow<'r, str>> = Vec::new();
@@ -157,7 +157,7 @@ fn try_rule<'e, 'r>(
     };
     let redirect_to = |location, cookie, variant| {
         Outcome::Applied(Decision::Redirect(redirect(
-            rule, settings, varies, location, head, cookie, variant,
+            rule, settings, depends, location, head, cookie, variant,
         )))
     };
     match &rule.action {
@@ -181,16 +181,16 @@ fn try_rule<'e, 'r>(
             }))
         }
         Action::Pass => {
-            let private = varies.per_visitor();
+            let private = depends.per_visitor();
             Outcome::Applied(Decision::Origin(
                 Passthrough {
                     rule: Some(&rule.id),
                     private,
-                    vary: if private { varies.vary() } else { None },
+                    vary: if private { depends.vary() } else { None },
                     debug: debug_value(rule, settings),
                     ..Passthrough::default()
                 }
-                .bounded_for(varies.fresh_for()),
+                .bounded_for(depends.fresh_for()),
             ))
         }
         Action::Split(split) => {
@@ -206,7 +206,7 @@ fn try_rule<'e, 'r>(
                         rule: Some(&rule.id),
                         set_cookie: cookie,
                         private: true,
-                        vary: varies.vary(),
+                        vary: depends.vary(),
                         debug: debug_value(rule, settings),
                         assigned: Some(Assigned {
                             rule: &rule.id,
@@ -216,7 +216,7 @@ fn try_rule<'e, 'r>(
                         }),
                         ..Passthrough::default()
                     }
-                    .bounded_for(varies.fresh_for()),
+                    .bounded_for(depends.fresh_for()),
                 )),
                 Some(target) => match render(target) {
                     Ok(location) => redirect_to(location, cookie, Some(&variant.name)),
@@ -234,7 +234,7 @@ fn try_rule<'e, 'r>(
 fn is_loop(rule: &Rule, request: &Request<'_>, url: &RequestUrl<'_>, location: &str) -> bool {
     !(rule.status == 303 && method_changes(request.method))
         && url.may_share_path(RequestUrl::path_of(location))
-        && RequestUrl::split(location).is_some_and(|l| l.same_resource(url))
+        && RequestUrl::parse(location).is_some_and(|l| l.same_resource(url))
 }
 
 /// Whether a 303 answer turns a request with `method` into a different one (a GET): every

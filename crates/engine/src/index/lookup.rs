@@ -8,7 +8,7 @@ use crate::index::shapes::ShapeFinder;
 use crate::index::timed::{Clock, Timed, TIMED_FROM};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
 use crate::model::condition::{Condition, Glob, QueryTest};
-use crate::model::pattern::{Pattern, Segment, Shaped};
+use crate::model::pattern::{Pattern, Segment, ShapedPlaceholder};
 use crate::model::rule::Rule;
 use crate::request::url::PathSegments;
 use crate::request::visitor::Query;
@@ -97,7 +97,7 @@ struct ShapedEdges {
 }
 
 /// The shape of segment `at` of rule `rule`'s pattern.
-fn shape_of(rules: &[Rule], (rule, at): (u32, u32)) -> &Shaped {
+fn shape_of(rules: &[Rule], (rule, at): (u32, u32)) -> &ShapedPlaceholder {
     match rules[rule as usize].pattern.segments().nth(at as usize) {
         Some(Segment::Shaped(_, shape)) => shape,
         _ => unreachable!("a shaped edge names a shaped segment"),

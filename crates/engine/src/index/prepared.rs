@@ -26,7 +26,7 @@ impl<'r> Prepared<'r> {
         settings: &Settings,
         both_cases: bool,
     ) -> Option<Prepared<'r>> {
-        let url = RequestUrl::split(request.url)?;
+        let url = RequestUrl::parse(request.url)?;
         let cut = |case_sensitive| {
             let mut path =
                 PathSegments::new(url.path, case_sensitive, settings.trailing_slash_strict);

@@ -4,7 +4,7 @@
 use crate::limits::MAX_VALUE_BYTES_TESTED;
 use crate::request::instant::{format_duration, format_instant};
 use crate::request::network::{IpRanges, Numbers};
-use crate::request::visitor::Visitor;
+use crate::request::visitor::VisitorData;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -351,7 +351,7 @@ impl Condition {
     /// Whether the condition holds; a `":name"` query capture is appended to `captures`.
     pub(crate) fn holds<'r>(
         &self,
-        visitor: &mut Visitor<'_, 'r>,
+        visitor: &mut VisitorData<'_, 'r>,
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {

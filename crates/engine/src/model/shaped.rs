@@ -10,13 +10,13 @@ use crate::request::url::{comparable, raw_offset, raw_offset_from_end};
 /// A placeholder segment with a shape: literal prefix and suffix (comparable form) and an
 /// optional constraint on the captured value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Shaped {
+pub struct ShapedPlaceholder {
     prefix: Box<str>,
     suffix: Box<str>,
     constraint: Option<Constraint>,
 }
 
-impl Shaped {
+impl ShapedPlaceholder {
     /// The literal text before the placeholder (decoded; lower-case when matching ignores case).
     pub fn prefix(&self) -> &str {
         &self.prefix
@@ -49,7 +49,7 @@ impl Shaped {
         raw: &'r str,
         case_sensitive: bool,
         known: &mut Constraints,
-    ) -> Result<Option<(&'r str, Shaped)>, Refusal> {
+    ) -> Result<Option<(&'r str, ShapedPlaceholder)>, Refusal> {
         const UNCLOSED: Refusal = Refusal::Borrowed("a bracket without its closing one");
         if raw.starts_with(':') {
             let end = name_end(raw, 1);
@@ -104,7 +104,7 @@ fn finish<'r>(
     suffix: &'r str,
     case_sensitive: bool,
     known: &mut Constraints,
-) -> Result<(&'r str, Shaped), Refusal> {
+) -> Result<(&'r str, ShapedPlaceholder), Refusal> {
     let name = &name[1..];
     if !is_name(name) {
         return Err(
@@ -128,7 +128,7 @@ fn finish<'r>(
     };
     Ok((
         name,
-        Shaped {
+        ShapedPlaceholder {
             prefix: comparable(prefix, case_sensitive).into(),
             suffix: comparable(suffix, case_sensitive).into(),
             constraint,
@@ -161,7 +161,7 @@ fn closing(text: &str, open: usize, close: u8) -> Option<usize> {
     None
 }
 
-impl Shaped {
+impl ShapedPlaceholder {
     /// Whether the request segment (`decoded`: its comparable form, `raw`: as sent, `aligned`:
     /// whether offsets in one map to the other, [`PathSegments::aligned`]) has this shape; the
     /// raw text of the placeholder's part, as sent, when it has. The work is the prefix, the
