@@ -21,16 +21,18 @@
 #![cfg(target_arch = "wasm32")]
 
 mod analytics;
+mod header_changes;
 mod published;
-mod request_changes;
 mod rules;
 
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, event, js_sys, web_sys, Context, Env};
 
-use edge_redirects::{random_from_fraction, Decision, Geo, Passthrough, Request, Response};
-use request_changes::{apply, with_request_changes};
+use edge_redirects::{
+    random_from_fraction, Decision, Forward, Geo, Passthrough, Request, Response,
+};
+use header_changes::{apply, with_request_changes};
 use rules::{choose, current_rules};
 
 /// Name of the optional variable naming the origin server.
@@ -75,38 +77,86 @@ async fn handle(
     let Some(in_use) = current_rules(env, ctx).await else {
         return fetch_origin(req, origin).await;
     };
-
-    let method = req.method();
-    let url = req.url();
-    let headers = header_pairs(&req.headers());
-    let header_refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let cf = CfFields::of(req);
-    // The visitor's address as Cloudflare sets it; never X-Forwarded-For or True-Client-IP,
-    // which a visitor can write (SECURITY.md).
-    let address = headers
-        .iter()
-        .find(|(n, _)| n == "cf-connecting-ip")
-        .map(|(_, v)| v.as_str());
-    let view = Request {
-        method: &method,
-        url: &url,
-        headers: &header_refs,
-        geo: cf.geo(),
-        random: random_from_fraction(js_sys::Math::random()),
-        now: Some(now(env)),
-        ip: address,
-    };
-    let Some(chosen) = choose(in_use, &view, address).await else {
+    let incoming = Incoming::read(req);
+    let headers = incoming.header_refs();
+    let view = incoming.view(&headers, now(env));
+    let Some(chosen) = choose(in_use, &view, incoming.address()).await else {
         return fetch_origin(req, origin).await;
     };
-
     let decision = chosen.decide(&view);
-    let changed = with_request_changes(req, &decision, &header_refs);
+    let answer = respond(req, origin, &decision, &headers).await;
+    if let (Some(dataset), Ok(answer)) = (analytics::Dataset::bound(env), &answer) {
+        let referrer = incoming.header("referer");
+        let country = incoming.cf.country.as_deref();
+        dataset.record(&decision, answer.status(), &incoming.url, referrer, country);
+    }
+    answer
+}
+
+/// What the worker reads of the platform's request, owned, for the engine's [`Request`].
+struct Incoming {
+    method: String,
+    url: String,
+    /// `(name, value)` pairs, names lower-case ([`header_pairs`]).
+    headers: Vec<(String, String)>,
+    cf: CfFields,
+}
+
+impl Incoming {
+    fn read(req: &web_sys::Request) -> Self {
+        Incoming {
+            method: req.method(),
+            url: req.url(),
+            headers: header_pairs(&req.headers()),
+            cf: CfFields::of(req),
+        }
+    }
+
+    /// The headers as borrowed pairs, as the engine takes them.
+    fn header_refs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// The first value of header `name` (lower-case).
+    fn header(&self, name: &str) -> Option<&str> {
+        let found = self.headers.iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.as_str())
+    }
+
+    /// The visitor's address as Cloudflare sets it; never X-Forwarded-For or True-Client-IP,
+    /// which a visitor can write (SECURITY.md).
+    fn address(&self) -> Option<&str> {
+        self.header("cf-connecting-ip")
+    }
+
+    /// The engine's view of the request at `now`, with `headers` from [`Incoming::header_refs`].
+    fn view<'a>(&'a self, headers: &'a [(&'a str, &'a str)], now: i64) -> Request<'a> {
+        Request {
+            method: &self.method,
+            url: &self.url,
+            headers,
+            geo: self.cf.geo(),
+            random: random_from_fraction(js_sys::Math::random()),
+            now: Some(now),
+            ip: self.address(),
+        }
+    }
+}
+
+/// Carries out `decision` for `req`: the edge's redirect, or the origin's answer as the
+/// decision changes it; an `Err` means the origin could not be reached.
+async fn respond(
+    req: &web_sys::Request,
+    origin: &Origin,
+    decision: &Decision<'_>,
+    headers: &[(&str, &str)],
+) -> Result<web_sys::Response, JsValue> {
+    let changed = with_request_changes(req, decision, headers);
     let to_origin = changed.as_ref().unwrap_or(req);
-    let answer = match &decision {
+    match decision {
         Decision::Redirect(response) => match edge_response(response) {
             Ok(answer) => Ok(answer),
             Err(e) => {
@@ -120,61 +170,66 @@ async fn handle(
         },
         Decision::Forward(forward) => {
             let upstream = fetch_origin(to_origin, origin).await?;
-            let location = upstream.headers().get("location").ok().flatten();
-            let cookies = set_cookies(&upstream.headers());
-            let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
-            match forward.respond(upstream.status(), location.as_deref(), &cookie_refs) {
-                Some(response) => match edge_response(&response) {
-                    Ok(answer) => {
-                        if let Some(body) = upstream.body() {
-                            // The origin's body is not needed once it is replaced by a 303.
-                            let _ = body.cancel();
-                        }
-                        Ok(answer)
-                    }
-                    Err(e) => {
-                        console_error!(
-                            "rule {:?}: building the 303 failed ({}); passing the origin's answer",
-                            response.rule,
-                            describe(&e)
-                        );
-                        Ok(upstream)
-                    }
-                },
-                None => Ok(upstream),
-            }
+            forwarded(forward, upstream)
         }
         Decision::Origin(pass) => {
             let upstream = fetch_origin(to_origin, origin).await?;
-            if pass.is_untouched() {
-                Ok(upstream)
-            } else {
-                match with_changed_headers(&upstream, pass) {
-                    Ok(answer) => Ok(answer),
-                    Err(e) => {
-                        // Never send a per-visitor page out with the origin's shared caching.
-                        console_error!(
-                            "changing the origin's headers failed ({}); answering 502",
-                            describe(&e)
-                        );
-                        bad_gateway().map_err(JsValue::from)
-                    }
-                }
-            }
+            passed(pass, upstream)
         }
-    };
-    if let (Some(dataset), Ok(answer)) = (analytics::Dataset::bound(env), &answer) {
-        let referrer = headers.iter().find(|(n, _)| n == "referer");
-        let referrer = referrer.map(|(_, v)| v.as_str());
-        dataset.record(
-            &decision,
-            answer.status(),
-            &url,
-            referrer,
-            cf.country.as_deref(),
-        );
     }
-    answer
+}
+
+/// The answer to a forwarded request once the origin answered `upstream`: the 303 the rule
+/// asks for, or the origin's answer.
+fn forwarded(
+    forward: &Forward<'_>,
+    upstream: web_sys::Response,
+) -> Result<web_sys::Response, JsValue> {
+    let location = upstream.headers().get("location").ok().flatten();
+    let cookies = set_cookies(&upstream.headers());
+    let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
+    let Some(response) = forward.respond(upstream.status(), location.as_deref(), &cookie_refs)
+    else {
+        return Ok(upstream);
+    };
+    match edge_response(&response) {
+        Ok(answer) => {
+            if let Some(body) = upstream.body() {
+                // The origin's body is not needed once it is replaced by a 303.
+                let _ = body.cancel();
+            }
+            Ok(answer)
+        }
+        Err(e) => {
+            console_error!(
+                "rule {:?}: building the 303 failed ({}); passing the origin's answer",
+                response.rule,
+                describe(&e)
+            );
+            Ok(upstream)
+        }
+    }
+}
+
+/// The origin's answer `upstream` to a request passed on, its headers changed as `pass` says.
+fn passed(
+    pass: &Passthrough<'_>,
+    upstream: web_sys::Response,
+) -> Result<web_sys::Response, JsValue> {
+    if pass.is_untouched() {
+        return Ok(upstream);
+    }
+    match with_changed_headers(&upstream, pass) {
+        Ok(answer) => Ok(answer),
+        Err(e) => {
+            // Never send a per-visitor page out with the origin's shared caching.
+            console_error!(
+                "changing the origin's headers failed ({}); answering 502",
+                describe(&e)
+            );
+            bad_gateway().map_err(JsValue::from)
+        }
+    }
 }
 
 /// The request's headers as owned `(name, value)` pairs (names lower-case, as Fetch gives them).

@@ -12,6 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, js_sys, Context, Delay, Env};
 
+use edge_redirects_publish::choice::{self, Versions};
 use edge_redirects_publish::{canary, fingerprint, keys};
 
 use crate::describe;
@@ -173,12 +174,8 @@ impl Chosen {
     }
 }
 
-/// Picks the version a visitor is served and reads the parts the request needs. A version
-/// whose parts cannot be read gives way to the stable version (when the visitor's is the
-/// canary), then to the one in use before, then to the embedded bundle: every answer comes
-/// from one version whole. While a canary runs, whatever answers is compared with the version
-/// the visitor is not served; where that one's answer is unknown (its parts cannot be read)
-/// the answer is per-visitor, never shared-cacheable.
+/// Picks the version a visitor is served and reads the parts the request needs, falling back
+/// as [`choice`] says when a version's parts cannot be read; the embedded bundle last.
 pub(crate) async fn choose(
     in_use: InUse,
     view: &Request<'_>,
@@ -194,56 +191,31 @@ pub(crate) async fn choose(
         }
         InUse::Published(p, ns) => (p, ns),
     };
-    let (primary, other) = canary::pick(
-        Rc::clone(&published.current),
-        published
-            .canary
-            .as_ref()
-            .map(|(canary, percent)| (Rc::clone(canary), *percent)),
-        address,
-    );
-    let mut other_parts = None;
-    if let Some(other) = &other {
-        other_parts = Some(other.parts_for(&namespace, view).await);
-    }
-    if let Some(parts) = primary.parts_for(&namespace, view).await {
-        return Some(Chosen {
-            engine: Held::Version(primary),
-            parts,
-            other: other.zip(other_parts),
-        });
-    }
-    // The visitor's version cannot answer. The canary gives way to the stable version (its
-    // parts read already), compared with the canary, whose answer is unknown: per-visitor.
-    let canary_failed = published
-        .canary
-        .as_ref()
-        .is_some_and(|(canary, _)| Rc::ptr_eq(canary, &primary));
-    if canary_failed {
-        if let (Some(stable), Some(Some(parts))) = (&other, &other_parts) {
-            return Some(Chosen {
-                engine: Held::Version(Rc::clone(stable)),
-                parts: parts.clone(),
-                other: Some((primary, None)),
-            });
+    let versions = Versions {
+        current: Rc::clone(&published.current),
+        canary: published.canary.clone(),
+        previous: published.fallback.clone(),
+    };
+    let namespace = &namespace;
+    let choice = choice::choose(&versions, address, |version: &Rc<published::Version>| {
+        let version = Rc::clone(version);
+        async move { version.parts_for(namespace, view).await }
+    })
+    .await;
+    let (engine, parts) = match choice.answers {
+        Some((version, parts)) => (Held::Version(version), parts),
+        None => {
+            let engine = RULES.with(|cell| embedded(&mut cell.borrow_mut()))?;
+            console_error!(
+                "answering from the embedded bundle: a published part could not be read"
+            );
+            (Held::Engine(engine), Parts::default())
         }
-    }
-    let other = other.zip(other_parts);
-    if let Some(before) = &published.fallback {
-        if let Some(parts) = before.parts_for(&namespace, view).await {
-            return Some(Chosen {
-                engine: Held::Version(Rc::clone(before)),
-                parts,
-                other,
-            });
-        }
-    }
-    let engine = RULES.with(|cell| embedded(&mut cell.borrow_mut()))?;
-    console_error!("answering from the embedded bundle: a published part could not be read");
+    };
     Some(Chosen {
-        engine: Held::Engine(engine),
-        parts: Parts::default(),
-        other,
+        engine,
+        parts,
+        other: choice.other,
     })
 }
 

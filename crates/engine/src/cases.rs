@@ -8,9 +8,9 @@
 //! `https://`), `cookies` may be given as an object, and an expected `location` may be a path,
 //! resolved against the request URL.
 
-use crate::instant::parse_instant;
+use crate::answer::Decision;
+use crate::request::instant::parse_instant;
 use crate::request::{random_from_fraction, RequestBuf};
-use crate::Decision;
 use serde_json::{json, Map, Value};
 
 /// A case file: an optional bundle and the cases to replay against it.

@@ -1,20 +1,20 @@
 //! The compiled engine: compile once, evaluate many times.
 
 use crate::answer::Decision;
-use crate::artifact::{Artifact, ArtifactError, How, Need, Page};
+use crate::answer::Passthrough;
+use crate::artifact::{Artifact, ArtifactError, How, Need, Page, Part};
 use crate::compile::{compile, compile_value, json, Bundle};
-use crate::evaluate::index::{Candidates, Index};
-use crate::evaluate::timed::Clock;
-use crate::evaluate::trace::Explanation;
-use crate::evaluate::visitor::Query;
-use crate::evaluate::{lower_host, Paths};
+use crate::error::CompileErrors;
+use crate::evaluate;
+use crate::evaluate::trace::{Explanation, TraceStep};
+use crate::index::prepared::{Paths, Prepared};
+use crate::index::timed::Clock;
+use crate::model::rule::Rule;
+use crate::model::settings::Settings;
+use crate::request::visitor::Query;
 use crate::request::Request;
-use crate::rule::Rule;
-use crate::settings::Settings;
-use crate::CompileErrors;
 use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 /// A compiled, immutable rule bundle. Compile once, evaluate many times; share freely.
 ///
@@ -37,144 +37,6 @@ enum Source {
     Whole(Box<Part>),
     /// An artifact: parts compiled on first use.
     Artifact(Box<Artifact>),
-}
-
-/// Compiled rules with their own index: the whole bundle, or one part of an artifact (from
-/// [`Engine::decode_part`] when parts are kept apart from the head). Rules keep their number
-/// in the bundle ([`Rule::index`]); the index numbers them by position here.
-#[derive(Debug)]
-pub struct Part {
-    pub(crate) rules: Vec<Rule>,
-    /// Built with the part, or (a piece cut by [`Part::narrow`]) when first read: most
-    /// pieces of a part are kept for a request that may never come.
-    index: OnceLock<Index>,
-    /// The part's number in its artifact (`usize::MAX` for a whole bundle).
-    number: usize,
-    /// For a part cut to one home ([`Part::narrow`]): that home's hash.
-    home: Option<u64>,
-    /// For a part decoded from an artifact: each rule's home, as the build routed it.
-    homes: Box<[u64]>,
-    /// The bytes of the stored part these rules were compiled from (a piece cut by
-    /// [`Part::narrow`] has its rules' share); 0 when not compiled from a stored part.
-    encoded: u32,
-}
-
-impl Part {
-    pub(crate) fn new(rules: Vec<Rule>, number: usize) -> Part {
-        let index = OnceLock::from(Index::build(&rules));
-        Part {
-            rules,
-            index,
-            number,
-            home: None,
-            homes: Box::default(),
-            encoded: 0,
-        }
-    }
-
-    /// A part compiled from `encoded` bytes of a stored artifact, its rules living at `homes`.
-    pub(crate) fn decoded(
-        rules: Vec<Rule>,
-        homes: Box<[u64]>,
-        number: usize,
-        encoded: u32,
-    ) -> Part {
-        Part {
-            encoded,
-            homes,
-            ..Part::new(rules, number)
-        }
-    }
-
-    /// An estimate of the memory this part takes, in bytes, for a cache that keeps parts
-    /// within a memory budget: [`crate::artifact::PART_BYTES_PER_ENCODED_BYTE`] for each byte of the stored
-    /// part it was compiled from, plus [`crate::artifact::PART_BYTES_PER_RULE`] for each rule: at
-    /// least what the part takes, and at most about twice, for the rules measured. A piece cut by
-    /// [`Part::narrow`] is costed its rules' share of the part's bytes (by their number).
-    pub fn cost(&self) -> usize {
-        use crate::artifact::{PART_BYTES_PER_ENCODED_BYTE, PART_BYTES_PER_RULE};
-        (self.encoded as usize)
-            .saturating_mul(PART_BYTES_PER_ENCODED_BYTE)
-            .saturating_add(self.rules.len().saturating_mul(PART_BYTES_PER_RULE))
-    }
-
-    /// This part cut by home ([`Need::home`]): the rules living at `home` as a part of their
-    /// own (empty if none do), and one part for each other home it holds. The part of a home
-    /// stands in for this whole part for every request with that home ([`Part::serves`]), so a
-    /// reader that keeps many requests' rules (the worker, with parts read from KV) keeps
-    /// these, about one rule each, instead of whole parts of about 64. Rules move, in file
-    /// order; each piece builds its index when first read.
-    pub fn narrow(self, home: u64) -> (Part, Vec<Part>) {
-        let number = self.number;
-        let (encoded, total) = (self.encoded as usize, self.rules.len().max(1));
-        if self.homes.len() != self.rules.len() {
-            // Not decoded from an artifact: no homes to cut by.
-            return (self, Vec::new());
-        }
-        // Linear: each home's group found by a map, whatever the number of homes.
-        let mut groups: Vec<(u64, Vec<Rule>)> = vec![(home, Vec::new())];
-        let mut at: rustc_hash::FxHashMap<u64, usize> = Default::default();
-        at.insert(home, 0);
-        for (rule, &h) in self.rules.into_iter().zip(self.homes.iter()) {
-            let g = *at.entry(h).or_insert_with(|| {
-                groups.push((h, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push(rule);
-        }
-        let mut pieces = groups.into_iter().map(|(h, rules)| Part {
-            // The piece's share of the stored bytes, by its rules.
-            encoded: (encoded.saturating_mul(rules.len()) / total) as u32,
-            rules,
-            index: OnceLock::new(),
-            number,
-            home: Some(h),
-            homes: Box::default(),
-        });
-        let wanted = pieces.next().expect("the wanted home comes first");
-        (wanted, pieces.collect())
-    }
-
-    /// The home this part was narrowed to, if it was.
-    pub fn home(&self) -> Option<u64> {
-        self.home
-    }
-
-    /// Whether this part answers for `need`: its part, whole or narrowed to its home.
-    pub fn serves(&self, need: &Need) -> bool {
-        self.number == need.part && self.home.is_none_or(|h| h == need.home)
-    }
-
-    /// The part's number in its artifact.
-    pub fn number(&self) -> usize {
-        self.number
-    }
-
-    /// How many rules it holds.
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    /// Whether it holds no rule.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
-    /// This part's candidate rules for a request, ascending.
-    fn collect<'e>(
-        &'e self,
-        host: &str,
-        paths: &Paths<'_>,
-        query: &mut Query<'_>,
-        clock: &mut Clock,
-        out: &mut SmallVec<[&'e Rule; 8]>,
-    ) {
-        let mut ids = Candidates::new();
-        self.index
-            .get_or_init(|| Index::build(&self.rules))
-            .candidates(&self.rules, host, paths, query, clock, &mut ids);
-        out.extend(ids.iter().map(|&i| &self.rules[i as usize]));
-    }
 }
 
 /// The homes a request's rules can live in, for each form of its path (a rule with its own
@@ -315,8 +177,8 @@ impl Engine {
     pub fn pages_needed(&self, request: &Request<'_>) -> SmallVec<[usize; 4]> {
         let mut out: SmallVec<[usize; 4]> = SmallVec::new();
         if let Source::Artifact(a) = &self.source {
-            if let Some((url, paths)) = self.request_path(request).filter(|_| a.head_only()) {
-                for (page, _) in homes_of(a, &lower_host(url.host), &paths) {
+            if let Some(p) = self.prepare(request).filter(|_| a.head_only()) {
+                for (page, _) in homes_of(a, &p.host, &p.paths) {
                     if let Err(at) = out.binary_search(&page) {
                         out.insert(at, page);
                     }
@@ -334,10 +196,10 @@ impl Engine {
     pub fn needs(&self, request: &Request<'_>, pages: &[&Page]) -> Option<SmallVec<[Need; 4]>> {
         match &self.source {
             Source::Artifact(a) if a.head_only() => {
-                let Some((url, paths)) = self.request_path(request) else {
+                let Some(p) = self.prepare(request) else {
                     return Some(SmallVec::new());
                 };
-                a.needs(&homes_of(a, &lower_host(url.host), &paths), pages)
+                a.needs(&homes_of(a, &p.host, &p.paths), pages)
             }
             _ => Some(SmallVec::new()),
         }
@@ -403,7 +265,7 @@ impl Engine {
     /// Candidate rules for a request, ascending by file order; `false` when a part the
     /// request needs is damaged or missing, and the request must go to the origin as if no
     /// rule were written (a later rule must not answer for an earlier one it cannot see).
-    pub(crate) fn candidates<'e>(
+    fn candidates<'e>(
         &'e self,
         host: &str,
         paths: &Paths<'_>,
@@ -460,5 +322,33 @@ impl Engine {
         let mut trace = Vec::new();
         let decision = self.run(request, Some(&mut trace), Supply::default());
         Explanation { decision, trace }
+    }
+
+    /// `request` prepared once for this engine's rules: split, its host lower-cased, its path
+    /// cut as the index compares it. `None` for a URL the engine cannot read.
+    fn prepare<'r>(&self, request: &Request<'r>) -> Option<Prepared<'r>> {
+        Prepared::new(request, &self.settings, self.both_cases)
+    }
+
+    /// Evaluates `request`; with `trace`, records each candidate's verdict. `supplied`: the
+    /// pages and parts a head needs ([`Engine::evaluate_with`]). The request is prepared once, then its
+    /// candidates found and tried.
+    fn run<'e>(
+        &'e self,
+        request: &Request<'_>,
+        trace: Option<&mut Vec<TraceStep<'e>>>,
+        supplied: Supply<'_, 'e>,
+    ) -> Decision<'e> {
+        let Some(prepared) = self.prepare(request) else {
+            return Decision::Origin(Passthrough::default());
+        };
+        let (host, paths) = (&prepared.host, &prepared.paths);
+        evaluate::run(
+            &self.settings,
+            request,
+            &prepared,
+            trace,
+            |query, clock, out| self.candidates(host, paths, query, clock, supplied, out),
+        )
     }
 }

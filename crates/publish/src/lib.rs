@@ -8,6 +8,8 @@
 //! - [`cache`]: the cache of compiled pieces, least recently used out within a byte budget.
 //! - [`canary`]: which visitors a canary serves, and the decision while one runs (where the
 //!   two versions answer differently, the answer is per-visitor).
+//! - [`choice`]: which version answers when a version's parts cannot be read, and which one
+//!   its answer is compared with.
 //! - [`analytics`]: the Analytics Engine data point and the SQL `redirects stats` reads it with.
 //! - [`base64`] and [`fingerprint`]: how values are stored, and recognised again.
 
@@ -15,6 +17,7 @@ pub mod analytics;
 pub mod base64;
 pub mod cache;
 pub mod canary;
+pub mod choice;
 pub mod fingerprint;
 pub mod keys;
 pub mod manifest;

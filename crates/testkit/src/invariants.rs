@@ -12,7 +12,7 @@
 //!   language, cookies or headers, or drew an A/B variant) is storable by no shared cache,
 //!   whatever the rule's headers or the origin's say.
 
-use edge_redirects::{Decision, Engine, HeaderChange, Request, Response, Verdict};
+use edge_redirects::{Decision, Engine, Geo, HeaderChange, Request, Response, Verdict};
 use std::borrow::Cow;
 use url::Url;
 
@@ -396,6 +396,36 @@ fn percent_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
         i += 1;
     }
     Cow::Owned(out)
+}
+
+/// Checks a request with `url` as sent and as the platform normalises it
+/// ([`crate::as_sent_and_normalised`]), without an instant or an address, and panics on a
+/// violation that is not known ([`is_known`]): what each fuzz target does with a request.
+pub fn assert_holds(
+    engine: &Engine,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    geo: Geo<'_>,
+    random: u64,
+) {
+    for url in &crate::as_sent_and_normalised(url) {
+        let request = Request {
+            method,
+            url,
+            headers,
+            geo,
+            random,
+            now: None,
+            ip: None,
+        };
+        match check(engine, &request) {
+            Err(violation) if !is_known(&violation) => {
+                panic!("invariant broken: {violation}\nrequest: {request:?}")
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Whether `violation` belongs to a class of engine bugs already pinned by an ignored test

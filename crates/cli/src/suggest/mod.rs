@@ -6,14 +6,14 @@
 //! the path and whose second, optional, is the hit count, or a text file with one path or URL
 //! a line) and the live URLs (a `sitemap.xml`, or a text file with one URL or path a line).
 
-mod matcher;
+mod site;
 
 use crate::bundle::{read_text, CmdResult};
 use crate::Status;
 use edge_redirects::limits::MAX_TEXT_BYTES;
 use edge_redirects::{Engine, Segment};
-use matcher::Site;
 use serde_json::{json, Value};
+use site::Site;
 use std::path::PathBuf;
 
 /// Arguments of `redirects suggest`.

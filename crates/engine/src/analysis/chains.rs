@@ -5,7 +5,7 @@ use super::sample::{sample_request, unmark};
 use super::{host_covers, named, Finding, Severity};
 use crate::answer::Decision;
 use crate::engine::Engine;
-use crate::rule::Rule;
+use crate::model::rule::Rule;
 use std::collections::{HashMap, HashSet};
 
 /// How many redirects are followed before a chain is called a chain without end.

@@ -28,8 +28,8 @@ mod statuses;
 mod windows;
 
 use crate::engine::Engine;
-use crate::host::host_matches;
-use crate::rule::Rule;
+use crate::model::rule::Rule;
+use crate::request::host::host_matches;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -175,7 +175,7 @@ mod tests {
             ] }"#,
         )
         .unwrap();
-        let now = crate::parse_instant("2026-06-01T00:00:00Z").ok();
+        let now = crate::request::instant::parse_instant("2026-06-01T00:00:00Z").ok();
         let found: Vec<_> = super::analyse_at(&engine, now)
             .into_iter()
             .map(|f| (f.code, f.rules[0].0))

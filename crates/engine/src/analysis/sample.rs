@@ -2,10 +2,10 @@
 //! matches, built from its compiled pattern and `when` conditions, with marker values in
 //! place of its placeholders so they can be recognised again in targets.
 
-use crate::condition::{ConditionView, GeoField, ValueTest};
-use crate::pattern::Segment;
+use crate::model::condition::{ConditionView, GeoField, ValueTest};
+use crate::model::pattern::Segment;
+use crate::model::rule::Rule;
 use crate::request::RequestBuf;
-use crate::rule::Rule;
 
 /// A sample request is an owned request; [`RequestBuf::with`] lends it to the engine.
 pub(super) type Sample = RequestBuf;

@@ -9,9 +9,9 @@
 //! splat. The trie holds the unconditional rules alone and borrows their literals.
 
 use super::{host_covers, named, Finding, Severity};
-use crate::condition::Conditions;
-use crate::pattern::Segment;
-use crate::rule::Rule;
+use crate::model::condition::Conditions;
+use crate::model::pattern::Segment;
+use crate::model::rule::Rule;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! that vary per visitor, 301/302 for methods with a body, cache headers the engine drops.
 
 use super::{named, Finding, Severity};
-use crate::rule::Rule;
+use crate::model::rule::Rule;
 
 /// `permanent-conditional` and `method-change`.
 pub(super) fn check(rule: &Rule, findings: &mut Vec<Finding>) {

@@ -2,8 +2,8 @@
 //! and one whose `before` has passed is over (the rule can be removed).
 
 use super::{named, Finding, Severity};
-use crate::instant::{format_duration, format_instant};
-use crate::rule::Rule;
+use crate::model::rule::Rule;
+use crate::request::instant::{format_duration, format_instant};
 
 /// Adds `window-never-opens` and `window-over` findings for `rule` at `now`, if known.
 pub(super) fn check(rule: &Rule, now: Option<i64>, out: &mut Vec<Finding>) {

@@ -2,11 +2,11 @@
 //! the rule's headers, the A/B cookie and the debug header, in that order.
 
 use super::{Forward, Response};
-use crate::answer::cache::{capped, Varies, PRIVATE};
-use crate::encode::{header_safe, html_escape};
-use crate::evaluate::request_url::RequestUrl;
-use crate::rule::Rule;
-use crate::settings::Settings;
+use crate::answer::cache::{capped, DependsOn, PRIVATE};
+use crate::model::rule::Rule;
+use crate::model::settings::Settings;
+use crate::request::encode::{header_safe, html_escape};
+use crate::request::url::RequestUrl;
 use std::borrow::Cow;
 
 /// The reason phrase of a redirect status.
@@ -81,21 +81,21 @@ pub(crate) fn debug_value<'e>(rule: &'e Rule, settings: &Settings) -> Option<Cow
     settings.debug_header.then(|| header_safe(&rule.id))
 }
 
-/// A redirect answered at the edge; `varies` is what the candidates tried read of the visitor,
+/// A redirect answered at the edge; `depends` is what the candidates tried read of the visitor,
 /// `variant` the A/B variant when a split decided.
 pub(crate) fn redirect<'e>(
     rule: &'e Rule,
     settings: &'e Settings,
-    varies: &Varies<'_>,
+    depends: &DependsOn<'_>,
     location: String,
     head: bool,
     set_cookie: Option<String>,
     variant: Option<&'e str>,
 ) -> Response<'e> {
-    let private = varies.per_visitor();
+    let private = depends.per_visitor();
     let cache_control = cache_control(rule.status, private, settings);
     // A window could change this answer: no cache keeps it past the window's next bound.
-    let bounded = varies.fresh_for().filter(|_| !private).map(|seconds| {
+    let bounded = depends.fresh_for().filter(|_| !private).map(|seconds| {
         let own = rule
             .headers()
             .iter()
@@ -111,7 +111,7 @@ pub(crate) fn redirect<'e>(
         head,
         cache_control,
         private,
-        vary: if private { varies.vary() } else { None },
+        vary: if private { depends.vary() } else { None },
         bounded,
         rule_headers: rule.headers(),
         set_cookies: set_cookie.into_iter().collect(),
@@ -167,7 +167,7 @@ pub(crate) fn forward_response<'e>(
 
 /// Whether two absolute URLs name the same resource (the loop guard's comparison).
 fn is_same_resource(a: &str, b: &str) -> bool {
-    match (RequestUrl::split(a), RequestUrl::split(b)) {
+    match (RequestUrl::parse(a), RequestUrl::parse(b)) {
         (Some(a), Some(b)) => a.same_resource(&b),
         _ => false,
     }

@@ -7,8 +7,8 @@
 //! the German rule before it did not hold. Such an answer is marked private whatever a rule or
 //! the origin says, and names the request headers it depends on in `Vary`.
 
-use crate::condition::{Condition, Conditions};
-use crate::rule::{Action, Rule};
+use crate::model::condition::{Condition, Conditions};
+use crate::model::rule::{Action, Rule};
 use std::borrow::Cow;
 
 /// Cache-Control of every edge answer that must not be stored by any cache.
@@ -30,15 +30,15 @@ pub(crate) fn is_cache_header(name: &str) -> bool {
             .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// What about the visitor the candidates tried for one request have read, and until when
-/// their time windows leave the answer as it is.
+/// What one request's answer depends on: what about the visitor the candidates tried have read,
+/// and until when their time windows leave the answer as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Varies<'e> {
+pub(crate) struct DependsOn<'e> {
     /// Anything at all: the answer is per visitor.
     any: bool,
     language: bool,
     cookie: bool,
-    /// Header conditions' names, as written (repeats removed in [`Varies::vary`]).
+    /// Header conditions' names, as written (repeats removed in [`DependsOn::vary`]).
     headers: Vec<&'e str>,
     /// The request's time, for the window bounds.
     now: Option<i64>,
@@ -60,12 +60,12 @@ pub(crate) enum Window {
     Unknown,
 }
 
-impl<'e> Varies<'e> {
+impl<'e> DependsOn<'e> {
     /// Nothing read yet, for a request at `now`.
     pub(crate) fn at(now: Option<i64>) -> Self {
-        Varies {
+        DependsOn {
             now,
-            ..Varies::default()
+            ..DependsOn::default()
         }
     }
 
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn the_nearest_bound_ahead() {
-        let mut v = Varies::at(Some(100));
+        let mut v = DependsOn::at(Some(100));
         assert_eq!(v.fresh_for(), None);
         v.add_window(50);
         assert_eq!((v.window, v.fresh_for()), (Window::Passed, None));
@@ -301,7 +301,7 @@ mod tests {
         v.add_window(160);
         v.add_window(90);
         assert_eq!(v.fresh_for(), Some(60));
-        let mut unknown = Varies::at(None);
+        let mut unknown = DependsOn::at(None);
         unknown.add_window(50);
         assert_eq!(unknown.fresh_for(), Some(0));
     }

@@ -201,7 +201,7 @@ impl Passthrough<'_> {
     }
 
     /// The same passthrough kept no longer than `fresh_for` seconds (see
-    /// [`cache::Varies::fresh_for`]).
+    /// [`cache::DependsOn::fresh_for`]).
     pub(crate) fn bounded_for(mut self, fresh_for: Option<u64>) -> Self {
         self.fresh_for = fresh_for;
         self.bounded = None;
@@ -433,7 +433,7 @@ mod tests {
     /// Cache-Control: the header changes the worker makes.
     fn changes(path: &str, seconds: i64, origin: Option<&str>) -> Vec<String> {
         let engine = Engine::compile(BUNDLE).unwrap();
-        let launch = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let launch = crate::request::instant::parse_instant("2026-12-24T09:00:00Z").unwrap();
         let url = format!("https://example.com{path}");
         let request = Request {
             now: Some(launch - seconds),

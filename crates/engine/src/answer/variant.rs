@@ -10,7 +10,7 @@
 //! variant by sending the cookie, never an unknown one.
 
 use super::HeaderChange;
-use crate::encode::header_safe;
+use crate::request::encode::header_safe;
 use std::borrow::Cow;
 
 /// The request header that names the split and the variant on requests a split passes to the

@@ -38,14 +38,15 @@
 
 mod build;
 mod page;
+mod part;
 mod route;
 
-pub use crate::engine::Part;
 pub use build::{build, build_with, Options};
 pub use page::Page;
+pub use part::Part;
 
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES, MAX_PAGE_BYTES};
-use crate::settings::Settings;
+use crate::model::settings::Settings;
 use route::{Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;

@@ -19,8 +19,8 @@
 
 use super::{PREFIX_BYTES, ROUTE_DEPTH};
 use crate::compile::Sink;
-use crate::pattern::{Pattern, Segment};
-use crate::rule::Rule;
+use crate::model::pattern::{Pattern, Segment};
+use crate::model::rule::Rule;
 use rustc_hash::FxHashMap as HashMap;
 use siphasher::sip::SipHasher13;
 use smallvec::SmallVec;

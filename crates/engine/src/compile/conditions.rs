@@ -4,12 +4,12 @@
 use super::http::is_token_byte;
 use super::json::Value;
 use super::report::Reader;
-use crate::condition::{CodeList, Condition, Conditions, GeoField, Glob, QueryTest};
 use crate::error::{pointer_token, ErrorKind};
-use crate::instant::parse_instant;
 use crate::limits::{MAX_IP_ENTRIES, MAX_LIST_ENTRIES};
-use crate::network::{parse_entry, IpRanges, Numbers};
-use crate::pattern::is_name;
+use crate::model::condition::{CodeList, Condition, Conditions, GeoField, Glob, QueryTest};
+use crate::model::placeholder::is_name;
+use crate::request::instant::parse_instant;
+use crate::request::network::{parse_entry, IpRanges, Numbers};
 
 const CONDITION_KEYS: &[&str] = &[
     "after",

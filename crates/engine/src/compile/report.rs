@@ -5,9 +5,9 @@
 //! here too.
 
 use super::json::{Object, Value};
-use crate::constraint::Constraints;
 use crate::error::{pointer_token, CompileError, CompileErrors, ErrorKind};
 use crate::limits::{MAX_ERRORS, MAX_ERROR_TEXT_BYTES, MAX_SUGGESTED_KEY_CHARS, MAX_TEXT_BYTES};
+use crate::model::constraint::Constraints;
 use std::fmt;
 
 /// The JSON pointer of rule `i`, `/rules/<i>`, written only when an error needs it.

@@ -5,14 +5,14 @@
 use super::http::{header_value_ok, is_token_byte};
 use super::json::{Object, Value};
 use super::report::{Reader, RulePointer};
-use crate::condition::Conditions;
 use crate::error::{pointer_token, ErrorKind};
-use crate::host::normalize_rule_host;
 use crate::limits::{MAX_CAPTURES, MAX_PATTERN_SEGMENTS};
-use crate::pattern::Pattern;
-use crate::rule::{Action, Rule, RuleExtras, WrittenTexts};
-use crate::settings::Settings;
-use crate::target::{Target, TargetError};
+use crate::model::condition::Conditions;
+use crate::model::pattern::Pattern;
+use crate::model::rule::{Action, Rule, RuleExtras, WrittenTexts};
+use crate::model::settings::Settings;
+use crate::model::target::{Target, TargetError};
+use crate::request::host::normalize_rule_host;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 

@@ -4,8 +4,8 @@ use super::http::header_value_ok;
 use super::json::{Object, Value};
 use super::report::Reader;
 use crate::error::{pointer_token, ErrorKind};
-use crate::host::normalize_rule_host;
-use crate::settings::Settings;
+use crate::model::settings::Settings;
+use crate::request::host::normalize_rule_host;
 
 const SETTINGS_KEYS: &[&str] = &[
     "preserve_query",

@@ -5,8 +5,8 @@ use super::json::Value;
 use super::report::{Reader, RulePointer};
 use crate::error::ErrorKind;
 use crate::limits::MAX_LIST_ENTRIES;
-use crate::split::{Split, Variant};
-use crate::target::Target;
+use crate::model::split::{Split, Variant};
+use crate::model::target::Target;
 
 const SPLIT_KEYS: &[&str] = &["cookie", "variants"];
 const VARIANT_KEYS: &[&str] = &["name", "weight", "to"];

@@ -1,6 +1,6 @@
 //! Why each candidate rule did or did not apply: the data behind `redirects explain`.
 
-use crate::Decision;
+use crate::answer::Decision;
 use std::fmt;
 
 /// The decision for a request together with the reasoning that led to it.

@@ -10,7 +10,7 @@
 //! shape found still checks its whole pattern; what is found here only narrows the
 //! candidates, so a request's cost does not grow with the number of shapes at one place.
 
-use crate::constraint::{End, ShapeParts, ShapePattern, ShapeSet};
+use crate::model::constraint::{End, ShapeParts, ShapePattern, ShapeSet};
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 

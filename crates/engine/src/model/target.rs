@@ -1,10 +1,10 @@
 //! `to` targets: parsed once into literal pieces and placeholders, rendered per request into
 //! an absolute, percent-encoded URL that stays on the origin the rule's author wrote.
 
-use crate::encode::{decode_query, push_encoded, push_normalized, Part};
-use crate::evaluate::request_url::RequestUrl;
-use crate::evaluate::visitor::query_pairs;
-use crate::settings::Settings;
+use crate::model::settings::Settings;
+use crate::request::encode::{decode_query, push_encoded, push_normalized, UrlPart};
+use crate::request::url::RequestUrl;
+use crate::request::visitor::query_pairs;
 use std::borrow::Cow;
 
 /// A value captured for a placeholder.
@@ -21,7 +21,7 @@ enum Piece {
     /// Literal text, already in URL form.
     Lit(String),
     /// A placeholder and the part of the URL it lands in.
-    Var(String, Part),
+    Var(String, UrlPart),
     /// A placeholder inside the host.
     HostVar(String),
 }
@@ -112,7 +112,7 @@ impl Target {
             }
             let end = after.find(['/', '?', '#']).unwrap_or(after.len());
             let (authority, rest) = after.split_at(end);
-            let pieces = scan(authority, Part::Path, true, known, &mut unknown);
+            let pieces = scan(authority, UrlPart::Path, true, known, &mut unknown);
             let templated = pieces.iter().any(|p| matches!(p, Piece::HostVar(_)));
             let probe: String = pieces
                 .iter()
@@ -156,11 +156,11 @@ impl Target {
             Some((p, q)) => (p, Some(q)),
             None => (before_fragment, None),
         };
-        let mut pieces = scan(path, Part::Path, false, known, &mut unknown);
+        let mut pieces = scan(path, UrlPart::Path, false, known, &mut unknown);
         let mut query_names = Vec::new();
         if let Some(q) = query {
             pieces.push(Piece::Lit("?".into()));
-            pieces.extend(scan(q, Part::Query, false, known, &mut unknown));
+            pieces.extend(scan(q, UrlPart::Query, false, known, &mut unknown));
             for (name, _) in query_pairs(q) {
                 if !name.contains(':') {
                     query_names.push(decode_query(name).into_owned());
@@ -169,7 +169,7 @@ impl Target {
         }
         if let Some(f) = fragment {
             pieces.push(Piece::Lit("#".into()));
-            pieces.extend(scan(f, Part::Fragment, false, known, &mut unknown));
+            pieces.extend(scan(f, UrlPart::Fragment, false, known, &mut unknown));
         }
         if !unknown.is_empty() {
             return Err(TargetError::Unknown(unknown));
@@ -266,13 +266,15 @@ impl Target {
                     out.push_str(l);
                 }
                 Piece::Var(name, part) => match (lookup(captures, name)?, *part) {
-                    (Captured::Raw(r), Part::Query) => {
-                        push_normalized(&mut out, r, Part::QueryComponent)
+                    (Captured::Raw(r), UrlPart::Query) => {
+                        push_normalized(&mut out, r, UrlPart::QueryComponent)
                     }
                     (Captured::Raw(r), part) => push_normalized(&mut out, r, part),
-                    (Captured::Decoded(d), Part::Path) => push_encoded(&mut out, d, Part::Segment),
-                    (Captured::Decoded(d), Part::Query) => {
-                        push_encoded(&mut out, d, Part::QueryComponent)
+                    (Captured::Decoded(d), UrlPart::Path) => {
+                        push_encoded(&mut out, d, UrlPart::Segment)
+                    }
+                    (Captured::Decoded(d), UrlPart::Query) => {
+                        push_encoded(&mut out, d, UrlPart::QueryComponent)
                     }
                     (Captured::Decoded(d), part) => push_encoded(&mut out, d, part),
                 },
@@ -315,7 +317,7 @@ fn push_carried_query(
         }
         out.push_str(sep);
         sep = "&";
-        push_normalized(out, pair, Part::Query);
+        push_normalized(out, pair, UrlPart::Query);
     }
 }
 
@@ -326,7 +328,7 @@ fn lookup<'c, 'a>(captures: &'c [(&str, Captured<'a>)], name: &str) -> Option<&'
 /// Cuts `text` into literal pieces (normalised for `part`) and placeholders.
 fn scan(
     text: &str,
-    part: Part,
+    part: UrlPart,
     host: bool,
     known: &[&str],
     unknown: &mut Vec<String>,
@@ -403,7 +405,7 @@ pub fn placeholder_names(target: &str) -> Vec<&str> {
     names
 }
 
-fn push_lit(out: &mut String, text: &str, part: Part, host: bool) {
+fn push_lit(out: &mut String, text: &str, part: UrlPart, host: bool) {
     if host {
         out.push_str(text);
     } else {

@@ -2,15 +2,16 @@
 //! restriction. A lookup returns candidate rule indexes; file order among them is restored by
 //! sorting, so the cost of a request does not grow with the number of rules.
 
-use crate::condition::{Condition, Glob, QueryTest};
-use crate::evaluate::request_url::PathSegments;
-use crate::evaluate::shapes::ShapeFinder;
-use crate::evaluate::timed::{Clock, Timed, TIMED_FROM};
-use crate::evaluate::visitor::Query;
-use crate::evaluate::Paths;
+use crate::index::candidates::Candidates;
+use crate::index::prepared::Paths;
+use crate::index::shapes::ShapeFinder;
+use crate::index::timed::{Clock, Timed, TIMED_FROM};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
-use crate::pattern::{Pattern, Segment, Shaped};
-use crate::rule::Rule;
+use crate::model::condition::{Condition, Glob, QueryTest};
+use crate::model::pattern::{Pattern, Segment, ShapedPlaceholder};
+use crate::model::rule::Rule;
+use crate::request::url::PathSegments;
+use crate::request::visitor::Query;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use smallvec::SmallVec;
@@ -24,9 +25,6 @@ fn key_of(rules: &[Rule], r: u32) -> &str {
 fn hash(key: &str) -> u64 {
     FxBuildHasher.hash_one(key)
 }
-
-/// The candidate rules of one request (rarely more than a few).
-pub(crate) type Candidates = SmallVec<[u32; 8]>;
 
 /// Rule indexes (positions in `rules`), ascending.
 type Ids = Vec<u32>;
@@ -99,7 +97,7 @@ struct ShapedEdges {
 }
 
 /// The shape of segment `at` of rule `rule`'s pattern.
-fn shape_of(rules: &[Rule], (rule, at): (u32, u32)) -> &Shaped {
+fn shape_of(rules: &[Rule], (rule, at): (u32, u32)) -> &ShapedPlaceholder {
     match rules[rule as usize].pattern.segments().nth(at as usize) {
         Some(Segment::Shaped(_, shape)) => shape,
         _ => unreachable!("a shaped edge names a shaped segment"),

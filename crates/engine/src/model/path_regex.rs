@@ -16,8 +16,8 @@
 //! that captures is `$1`, `$2`, ... in `to` (counted as path-to-regexp counts them, named ones
 //! included), a named one also `:name`; a group that took part in no match is empty.
 
-use crate::constraint::{parse_hir, parser, syntax_error, Refusal};
-use crate::evaluate::request_url::{comparable, PathSegments};
+use crate::model::constraint::{parse_hir, parser, syntax_error, Refusal};
+use crate::request::url::{comparable, PathSegments};
 use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input};
@@ -318,7 +318,7 @@ fn parse(source: &str) -> Result<Vec<Token>, String> {
 /// A literal text as regular expression syntax over the decoded path: ASCII escaped, other
 /// bytes as `\xHH`.
 fn push_literal(re: &mut String, text: &str) {
-    let decoded = crate::encode::decode_segment(text);
+    let decoded = crate::request::encode::decode_segment(text);
     for &b in decoded.as_bytes() {
         if b.is_ascii() {
             let c = b as char;

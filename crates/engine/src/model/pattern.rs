@@ -1,11 +1,12 @@
 //! `from` patterns: literal segments, `:name` (one segment), `:name*` and `*` (the rest); or,
 //! with `"from_syntax": "path-to-regexp"`, a path-to-regexp source ([`PathRegex`]).
 
-use crate::constraint::Constraints;
-use crate::evaluate::request_url::{comparable, PathSegments};
 use crate::limits::MAX_PATTERN_SEGMENTS;
-pub use crate::path_regex::PathRegex;
-pub use crate::shaped::Shaped;
+use crate::model::constraint::Constraints;
+pub use crate::model::path_regex::PathRegex;
+use crate::model::placeholder::is_name;
+pub use crate::model::shaped::ShapedPlaceholder;
+use crate::request::url::{comparable, PathSegments};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -25,7 +26,7 @@ pub enum Segment<'p> {
     Splat(&'p str),
     /// A placeholder with a shape (`:id(\d+)`, `:slug.html`, `dash-{:id}`) — one non-empty
     /// part of exactly one segment, its name and its shape.
-    Shaped(&'p str, &'p Shaped),
+    Shaped(&'p str, &'p ShapedPlaceholder),
     /// A path-to-regexp source after its leading literal segments: the rest of the path must
     /// start with this literal text (comparable form, possibly empty), and the whole path
     /// match the source. Always last.
@@ -70,7 +71,7 @@ pub struct Pattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct More {
     /// The shapes of `Kind::Shaped` segments.
-    shapes: Box<[Shaped]>,
+    shapes: Box<[ShapedPlaceholder]>,
     /// A path-to-regexp source (`"from_syntax": "path-to-regexp"`), matched whole.
     regex: Option<PathRegex>,
 }
@@ -92,13 +93,6 @@ impl<'p> Iterator for Segments<'p> {
             None => self.stored.next().map(|s| self.pattern.segment(s)),
         }
     }
-}
-
-/// Whether `name` is a valid placeholder name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(crate) fn is_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 impl Pattern {
@@ -185,15 +179,15 @@ impl Pattern {
         let source = text;
         let mut text = String::with_capacity(text.len());
         let mut segs: Vec<Seg> = Vec::with_capacity(cut.len());
-        let mut shapes: Vec<Shaped> = Vec::new();
+        let mut shapes: Vec<ShapedPlaceholder> = Vec::new();
         let count = cut.len();
         for (i, &(start, end)) in cut.iter().enumerate() {
             let raw = &source[start..end];
             let last = i + 1 == count;
             let (kind, value) = if raw == "*" {
                 (Kind::Splat, Cow::Borrowed("splat"))
-            } else if let Some((name, shape)) =
-                Shaped::parse(raw, case_sensitive, known).map_err(|e| format!("`{raw}`: {e}"))?
+            } else if let Some((name, shape)) = ShapedPlaceholder::parse(raw, case_sensitive, known)
+                .map_err(|e| format!("`{raw}`: {e}"))?
             {
                 shapes.push(shape);
                 (Kind::Shaped(shapes.len() as u32 - 1), Cow::Borrowed(name))

@@ -7,18 +7,18 @@
 //! ([`crate::limits`]) bound what each candidate's test can look at, so the cost of a request is
 //! its size times a small constant plus its candidates times another, never the two multiplied.
 
-use crate::encode::decode_query;
 use crate::limits::{
     MAX_COOKIE_PAIRS, MAX_LANGUAGE_RANGES, MAX_QUERY_PAIRS, MAX_REQUEST_HEADERS, MAX_VALUES_TESTED,
 };
-use crate::network::request_address;
+use crate::request::encode::decode_query;
+use crate::request::network::request_address;
 use crate::request::Request;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// One request as the conditions see it.
 #[derive(Debug)]
-pub(crate) struct Visitor<'q, 'r> {
+pub(crate) struct VisitorData<'q, 'r> {
     pub request: &'q Request<'r>,
     pub query: Query<'r>,
     /// `(name, value)` cookie pairs sorted by name, pairs of one name in the order sent.
@@ -31,10 +31,10 @@ pub(crate) struct Visitor<'q, 'r> {
     address: Option<Option<IpAddr>>,
 }
 
-impl<'q, 'r> Visitor<'q, 'r> {
+impl<'q, 'r> VisitorData<'q, 'r> {
     /// Nothing parsed yet; `query` is the URL's query without `?`.
     pub(crate) fn new(request: &'q Request<'r>, query: Option<&'r str>) -> Self {
-        Visitor {
+        VisitorData {
             request,
             query: Query::new(query),
             cookies: None,
@@ -265,12 +265,12 @@ fn parse_q(v: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn with_headers(headers: &[(&str, &str)], f: impl FnOnce(&mut Visitor<'_, '_>)) {
+    fn with_headers(headers: &[(&str, &str)], f: impl FnOnce(&mut VisitorData<'_, '_>)) {
         let request = Request {
             headers,
             ..Request::get("https://a/")
         };
-        f(&mut Visitor::new(&request, None));
+        f(&mut VisitorData::new(&request, None));
     }
 
     #[test]

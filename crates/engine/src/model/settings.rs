@@ -47,6 +47,6 @@ impl Settings {
     pub fn host_allowed(&self, host: &str) -> bool {
         self.allowed_hosts
             .iter()
-            .any(|allowed| crate::host::host_matches(allowed, host))
+            .any(|allowed| crate::request::host::host_matches(allowed, host))
     }
 }

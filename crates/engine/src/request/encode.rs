@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// Where in a URL a piece of text goes; decides which characters stay as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Part {
+pub(crate) enum UrlPart {
     /// One path segment: `/` is encoded.
     Segment,
     /// Several path segments: `/` stays.
@@ -19,7 +19,7 @@ pub(crate) enum Part {
     Fragment,
 }
 
-fn keep(b: u8, part: Part) -> bool {
+fn keep(b: u8, part: UrlPart) -> bool {
     // RFC 3986 unreserved characters are safe everywhere.
     if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
         return true;
@@ -30,11 +30,11 @@ fn keep(b: u8, part: Part) -> bool {
         b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@'
     );
     match part {
-        Part::Segment => pchar,
-        Part::Path => pchar || b == b'/',
-        Part::Query | Part::Fragment => pchar || b == b'/' || b == b'?',
+        UrlPart::Segment => pchar,
+        UrlPart::Path => pchar || b == b'/',
+        UrlPart::Query | UrlPart::Fragment => pchar || b == b'/' || b == b'?',
         // Inside one name or value, the pair separators `&`, `=` and `+` (a space) are escaped.
-        Part::QueryComponent => {
+        UrlPart::QueryComponent => {
             (pchar && !matches!(b, b'&' | b'=' | b'+')) || b == b'/' || b == b'?'
         }
     }
@@ -55,7 +55,7 @@ fn is_escape(bytes: &[u8], i: usize) -> bool {
 /// Appends `text` to `out`, keeping valid `%XX` escapes as they are and percent-encoding every
 /// other byte that may not appear raw in `part`. Used for text that is already in URL form
 /// (a captured request path segment, a carried-over query string, a literal of a target).
-pub(crate) fn push_normalized(out: &mut String, text: &str, part: Part) {
+pub(crate) fn push_normalized(out: &mut String, text: &str, part: UrlPart) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut run = 0;
@@ -80,7 +80,7 @@ pub(crate) fn push_normalized(out: &mut String, text: &str, part: Part) {
 
 /// Appends `text` (plain, decoded text) to `out`, percent-encoding every byte that may not
 /// appear raw in `part`, `%` included.
-pub(crate) fn push_encoded(out: &mut String, text: &str, part: Part) {
+pub(crate) fn push_encoded(out: &mut String, text: &str, part: UrlPart) {
     for &b in text.as_bytes() {
         if b != b'%' && keep(b, part) {
             out.push(b as char);
@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn normalized_keeps_escapes_and_encodes_the_rest() {
         let mut s = String::new();
-        push_normalized(&mut s, "a%2Fb/\\c%zz é?#\r\n", Part::Segment);
+        push_normalized(&mut s, "a%2Fb/\\c%zz é?#\r\n", UrlPart::Segment);
         assert_eq!(s, "a%2Fb%2F%5Cc%25zz%20%C3%A9%3F%23%0D%0A");
     }
 

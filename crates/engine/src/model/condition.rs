@@ -1,10 +1,10 @@
 //! `when` / `unless` conditions: time windows, query, header, cookie, geolocation, language,
 //! IP ranges and networks (ASN).
 
-use crate::evaluate::visitor::Visitor;
-use crate::instant::{format_duration, format_instant};
 use crate::limits::MAX_VALUE_BYTES_TESTED;
-use crate::network::{IpRanges, Numbers};
+use crate::request::instant::{format_duration, format_instant};
+use crate::request::network::{IpRanges, Numbers};
+use crate::request::visitor::VisitorData;
 use std::borrow::Cow;
 
 /// A value test: exact text, a `*` glob, or presence with any value.
@@ -351,7 +351,7 @@ impl Condition {
     /// Whether the condition holds; a `":name"` query capture is appended to `captures`.
     pub(crate) fn holds<'r>(
         &self,
-        visitor: &mut Visitor<'_, 'r>,
+        visitor: &mut VisitorData<'_, 'r>,
         captures: &mut Vec<Cow<'r, str>>,
     ) -> bool {
         match self {
@@ -504,7 +504,7 @@ mod tests {
 
     #[test]
     fn windows_say_when_they_open_or_closed() {
-        let t = crate::parse_instant("2026-12-24T09:00:00Z").unwrap();
+        let t = crate::request::instant::parse_instant("2026-12-24T09:00:00Z").unwrap();
         let (after, before) = (Condition::After(t), Condition::Before(t));
         let said = |c: &Condition, now: Option<i64>, held| c.describe_at(now, held);
         assert_eq!(

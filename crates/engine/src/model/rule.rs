@@ -1,9 +1,9 @@
 //! A compiled rule and the read-only view tools (explain, lint) use.
 
-use crate::condition::Conditions;
-use crate::pattern::{Pattern, Segments};
-use crate::split::Split;
-use crate::target::Target;
+use crate::model::condition::Conditions;
+use crate::model::pattern::{Pattern, Segments};
+use crate::model::split::Split;
+use crate::model::target::Target;
 
 /// What a rule does once it matches.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@
 //! its leaf, collecting the windows stored on the way. Memory is O(n log n) rule numbers for
 //! n windows.
 
-use crate::rule::Rule;
+use crate::index::candidates::Candidates;
+use crate::model::rule::Rule;
 
 /// A list is given a tree from this many windowed rules (below it, trying each is cheaper).
 pub(crate) const TIMED_FROM: usize = 16;
@@ -144,7 +145,7 @@ impl Timed {
 
     /// The candidates at `clock`'s instant: the rules without a window and the windowed ones
     /// open then (every one when `clock.every_rule`), in any order. Notes the nearest bound.
-    pub(crate) fn collect(&self, clock: &mut Clock, out: &mut super::index::Candidates) {
+    pub(crate) fn collect(&self, clock: &mut Clock, out: &mut Candidates) {
         out.extend_from_slice(&self.always);
         let now = clock.now;
         match now {
@@ -211,7 +212,7 @@ mod tests {
 
     fn open_at(timed: &Timed, now: Option<i64>) -> (Vec<u32>, Option<i64>) {
         let mut clock = Clock::at(now, false);
-        let mut out = super::super::index::Candidates::new();
+        let mut out = Candidates::new();
         timed.collect(&mut clock, &mut out);
         let mut v = out.to_vec();
         v.sort_unstable();
@@ -221,7 +222,7 @@ mod tests {
     #[test]
     fn an_instant_finds_exactly_the_windows_open_then() {
         let t = |h: i64| 1_767_225_600 + 3_600 * h; // 2026-01-01T00:00:00Z + h hours
-        let iso = |h: i64| crate::format_instant(t(h));
+        let iso = |h: i64| crate::request::instant::format_instant(t(h));
         // Nested, overlapping, open-ended and empty windows.
         let mut spec: Vec<(Option<String>, Option<String>)> = (0..20)
             .map(|i| (Some(iso(i)), Some(iso(i + 1 + i % 3))))

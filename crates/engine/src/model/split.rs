@@ -1,7 +1,7 @@
 //! A/B splits: sticky assignment from a cookie, fresh assignment by weight.
 
-use crate::evaluate::visitor::Visitor;
-use crate::target::Target;
+use crate::model::target::Target;
+use crate::request::visitor::VisitorData;
 
 /// One variant of a split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Split {
 
     /// The sticky variant named by the visitor's cookie, else a fresh one drawn by weight:
     /// `random` scaled to `[0, total)`, then the first variant whose cumulative weight exceeds it.
-    pub(crate) fn assign(&self, visitor: &mut Visitor<'_, '_>) -> Assignment {
+    pub(crate) fn assign(&self, visitor: &mut VisitorData<'_, '_>) -> Assignment {
         if let Some(value) = visitor.cookie(&self.cookie) {
             if let Some(i) = self.variants.iter().position(|v| v.name == value) {
                 return Assignment {

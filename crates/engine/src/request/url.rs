@@ -1,6 +1,6 @@
 //! Splitting a request URL into the parts rules look at, without a full URL parse per request.
 
-use crate::encode::decode_segment;
+use crate::request::encode::decode_segment;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
@@ -20,9 +20,9 @@ pub(crate) struct RequestUrl<'a> {
 }
 
 impl<'a> RequestUrl<'a> {
-    /// Splits `url`; `None` for anything that is not a plausible absolute http(s) URL.
+    /// Reads `url` into its parts; `None` for anything that is not a plausible absolute http(s) URL.
     /// One pass over the bytes: this runs for every request.
-    pub fn split(url: &'a str) -> Option<Self> {
+    pub fn parse(url: &'a str) -> Option<Self> {
         let bytes = url.as_bytes();
         let colon = bytes.iter().take(6).position(|&b| b == b':')?;
         let scheme = &url[..colon];
@@ -459,19 +459,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splits_urls() {
-        let u = RequestUrl::split("https://user@Example.com:8443/a/b?x=1#f").unwrap();
+    fn parses_urls() {
+        let u = RequestUrl::parse("https://user@Example.com:8443/a/b?x=1#f").unwrap();
         assert_eq!(u.authority, "Example.com:8443");
         assert_eq!(u.host, "Example.com");
         assert_eq!(u.port(), "8443");
         assert_eq!(u.path, "/a/b");
         assert_eq!(u.query, Some("x=1"));
-        let u = RequestUrl::split("http://[::1]:8787").unwrap();
+        let u = RequestUrl::parse("http://[::1]:8787").unwrap();
         assert_eq!(u.host, "[::1]");
         assert_eq!(u.port(), "8787");
         assert_eq!(u.path, "/");
-        assert!(RequestUrl::split("ftp://x/").is_none());
-        assert!(RequestUrl::split("https://ev il/").is_none());
+        assert!(RequestUrl::parse("ftp://x/").is_none());
+        assert!(RequestUrl::parse("https://ev il/").is_none());
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! The engine's view of an incoming request: borrowed, so adapters never copy a body or rebuild
 //! a URL just to ask for a decision.
 
+pub(crate) mod encode;
+pub(crate) mod host;
+pub(crate) mod instant;
+pub(crate) mod network;
+pub(crate) mod url;
+pub(crate) mod visitor;
+
 /// What the engine needs to know about one request.
 ///
 /// Adapters (the worker, the CLI) fill this from their own request type. Everything is borrowed;

@@ -3,20 +3,20 @@
 //! `page-{:n(\d+)}.html`), or both. It still takes exactly one non-empty piece of one
 //! segment, so the rule index sees it as a `:name` segment and the pattern checks the rest.
 
-use crate::constraint::{Constraint, Constraints, Refusal, ShapeParts};
-use crate::evaluate::request_url::{comparable, raw_offset, raw_offset_from_end};
-use crate::pattern::is_name;
+use crate::model::constraint::{Constraint, Constraints, Refusal, ShapeParts};
+use crate::model::placeholder::is_name;
+use crate::request::url::{comparable, raw_offset, raw_offset_from_end};
 
 /// A placeholder segment with a shape: literal prefix and suffix (comparable form) and an
 /// optional constraint on the captured value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Shaped {
+pub struct ShapedPlaceholder {
     prefix: Box<str>,
     suffix: Box<str>,
     constraint: Option<Constraint>,
 }
 
-impl Shaped {
+impl ShapedPlaceholder {
     /// The literal text before the placeholder (decoded; lower-case when matching ignores case).
     pub fn prefix(&self) -> &str {
         &self.prefix
@@ -49,7 +49,7 @@ impl Shaped {
         raw: &'r str,
         case_sensitive: bool,
         known: &mut Constraints,
-    ) -> Result<Option<(&'r str, Shaped)>, Refusal> {
+    ) -> Result<Option<(&'r str, ShapedPlaceholder)>, Refusal> {
         const UNCLOSED: Refusal = Refusal::Borrowed("a bracket without its closing one");
         if raw.starts_with(':') {
             let end = name_end(raw, 1);
@@ -104,7 +104,7 @@ fn finish<'r>(
     suffix: &'r str,
     case_sensitive: bool,
     known: &mut Constraints,
-) -> Result<(&'r str, Shaped), Refusal> {
+) -> Result<(&'r str, ShapedPlaceholder), Refusal> {
     let name = &name[1..];
     if !is_name(name) {
         return Err(
@@ -128,7 +128,7 @@ fn finish<'r>(
     };
     Ok((
         name,
-        Shaped {
+        ShapedPlaceholder {
             prefix: comparable(prefix, case_sensitive).into(),
             suffix: comparable(suffix, case_sensitive).into(),
             constraint,
@@ -161,14 +161,14 @@ fn closing(text: &str, open: usize, close: u8) -> Option<usize> {
     None
 }
 
-impl Shaped {
+impl ShapedPlaceholder {
     /// Whether the request segment (`decoded`: its comparable form, `raw`: as sent, `aligned`:
     /// whether offsets in one map to the other, [`PathSegments::aligned`]) has this shape; the
     /// raw text of the placeholder's part, as sent, when it has. The work is the prefix, the
     /// suffix and at most [`MAX_CONSTRAINT_VALUE_BYTES`] of the value, whatever the segment's
     /// length.
     ///
-    /// [`PathSegments::aligned`]: crate::evaluate::request_url::PathSegments::aligned
+    /// [`PathSegments::aligned`]: crate::request::url::PathSegments::aligned
     /// [`MAX_CONSTRAINT_VALUE_BYTES`]: crate::limits::MAX_CONSTRAINT_VALUE_BYTES
     pub(crate) fn capture<'a>(
         &self,
