@@ -16,6 +16,32 @@ export default function () { return new Dataset(); }
 `;
 
 /**
+ * The text of a workerd config: service `main` (the worker: its `modules` entries, with
+ * `bindings` text after its outbound) in front of service `origin` (origin.mjs), `services`
+ * more, listening on `address`; `extensions` text after the sockets.
+ */
+export function workerdConfig({ modules, date, bindings = '', services = '', address = '127.0.0.1:0', extensions = '' }) {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = (
+        modules = [
+          ${modules}
+        ],
+        compatibilityDate = "${date}",
+        globalOutbound = "origin",${bindings}
+    )),
+    (name = "origin", worker = (
+        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
+        compatibilityDate = "${date}",
+    )),${services}
+  ],
+  sockets = [ (name = "http", address = "${address}", http = (), service = "main") ],${extensions}
+);
+`;
+}
+
+/**
  * A directory holding one workerd config with its worker's modules beside it; with
  * `analytics`, the worker gets REDIRECT_ANALYTICS bound to the stand-in dataset.
  */
@@ -35,24 +61,7 @@ export function stageIn(dir, modules, { analytics = false } = {}) {
   const list = modules.map((m) => `(name = "${m.name}", ${m.type} = embed "${m.name}")`).join(',\n          ');
   writeFileSync(
     path.join(dir, 'config.capnp'),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = (
-        modules = [
-          ${list}
-        ],
-        compatibilityDate = "2025-01-01",
-        globalOutbound = "origin",${bindings}
-    )),
-    (name = "origin", worker = (
-        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
-        compatibilityDate = "2025-01-01",
-    )),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],${extensions}
-);
-`,
+    workerdConfig({ modules: list, date: '2025-01-01', bindings, extensions }),
   );
   return dir;
 }

@@ -72,6 +72,7 @@ writeFileSync(
 // The bundle of --rules N: rules.json's rules first (so every request of the mix below still
 // meets the rule it expects), then N generated ones; served to the worker as KV would.
 const { generateRequests, generateRules, toOurBundle } = await import(path.join(ROOT, "benches/peers/ruleset.mjs"));
+const { workerdConfig } = await import(path.join(ROOT, "benches/peers/workerd-run.mjs"));
 let extraMix = [];
 let bundleBytes = readFileSync(path.join(ROOT, "rules.json")).length;
 if (generated > 0) {
@@ -122,24 +123,13 @@ const freePort = () =>
 const port = await freePort();
 writeFileSync(
   path.join(stageDir, "config.capnp"),
-  `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = (
-        modules = [
-          ${modules.join(",\n          ")}
-        ],
-        compatibilityDate = "${date}",
-        globalOutbound = "origin",${generated > 0 ? `\n        bindings = [ (name = "REDIRECT_RULES", kvNamespace = "kv") ],` : ""}
-    )),
-    (name = "origin", worker = (
-        modules = [ (name = "origin.mjs", esModule = embed "origin.mjs") ],
-        compatibilityDate = "${date}",
-    )),${kvService}
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-`,
+  workerdConfig({
+    modules: modules.join(",\n          "),
+    date,
+    bindings: generated > 0 ? `\n        bindings = [ (name = "REDIRECT_RULES", kvNamespace = "kv") ],` : "",
+    services: kvService,
+    address: `127.0.0.1:${port}`,
+  }),
 );
 
 const inspectorPort = await freePort();

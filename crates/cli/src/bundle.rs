@@ -74,7 +74,8 @@ pub fn load_valid(path: &Path) -> Result<Option<(String, Engine)>, String> {
 
 /// Reads an artifact whole and checks what the commands rely on: the rule count its header
 /// claims against what the file can hold and the compile limit (checked before anything is
-/// allocated from it), then every rule compiled, once each, in order. A part that does not
+/// allocated from it), then every part compiled, once each and apart, holding every rule
+/// number once. A part that does not
 /// compile would otherwise leave its rules out without a word (and `lint` find nothing).
 fn load_artifact(path: &Path, bytes: Vec<u8>) -> Result<Engine, String> {
     let name = path.display().to_string();
@@ -89,22 +90,22 @@ fn load_artifact(path: &Path, bytes: Vec<u8>) -> Result<Engine, String> {
              hold (and the limit is {MAX_BUILD_RULES}); {rebuild}"
         ));
     }
-    let in_order = engine
-        .rules()
-        .iter()
-        .enumerate()
-        .all(|(k, rule)| rule.index() == k);
-    if engine.rules().len() == claimed && in_order {
+    // Every part compiled once, apart (memory: one part, whatever the rule count).
+    let check = engine.check_parts().expect("a whole artifact");
+    if check.errors.is_empty() && check.numbered {
         return Ok(engine);
     }
-    // Which parts: compiled one by one again (only on this rare path).
-    let broken: Vec<String> = engine.part_errors().iter().map(|e| e.to_string()).collect();
+    let broken: Vec<String> = check.errors.iter().map(|e| e.to_string()).collect();
     if broken.is_empty() {
         return Err(format!(
             "{name}: the header claims {claimed} rules but the parts hold {} (numbered {}); \
              {rebuild}",
-            engine.rules().len(),
-            if in_order { "in order" } else { "out of order" }
+            check.rules,
+            if check.rules == claimed {
+                "out of order"
+            } else {
+                "in order"
+            }
         ));
     }
     let them = if broken.len() == 1 { "it" } else { "them" };

@@ -2,7 +2,7 @@
 
 use crate::answer::Decision;
 use crate::answer::Passthrough;
-use crate::artifact::{Artifact, ArtifactError, How, Need, Page, Part};
+use crate::artifact::{Artifact, ArtifactError, How, Need, Page, Part, PartsCheck};
 use crate::compile::{compile, compile_value, json, Bundle};
 use crate::error::CompileErrors;
 use crate::evaluate;
@@ -215,12 +215,13 @@ impl Engine {
         }
     }
 
-    /// For an engine loaded from a whole artifact: why each part that does not compile does
-    /// not (each part compiled again, apart; empty for any other engine).
-    pub fn part_errors(&self) -> Vec<ArtifactError> {
+    /// For an engine loaded from a whole artifact: every part compiled once, one at a time
+    /// (memory: one part, whatever the rule count), and what that found; `None` for any other
+    /// engine.
+    pub fn check_parts(&self) -> Option<PartsCheck> {
         match &self.source {
-            Source::Artifact(a) => a.part_errors(&self.settings),
-            Source::Whole(_) => Vec::new(),
+            Source::Artifact(a) if !a.head_only() => Some(a.check_parts(&self.settings)),
+            _ => None,
         }
     }
 

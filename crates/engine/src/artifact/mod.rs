@@ -256,6 +256,17 @@ pub fn split(bytes: &[u8]) -> Result<Pieces<'_>, ArtifactError> {
     })
 }
 
+/// What compiling every part of an artifact found ([`crate::Engine::check_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartsCheck {
+    /// Why each part that does not compile does not.
+    pub errors: Vec<ArtifactError>,
+    /// How many rules the parts that compile hold.
+    pub rules: usize,
+    /// Whether every rule number below the header's count is held exactly once.
+    pub numbered: bool,
+}
+
 /// How much of an artifact [`Layout::read`] checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum How {
@@ -661,12 +672,35 @@ impl Artifact {
         )
     }
 
-    /// Why each part that does not compile does not.
-    pub(crate) fn part_errors(&self, settings: &Settings) -> Vec<ArtifactError> {
-        self.every_part()
-            .into_iter()
-            .filter_map(|(need, body)| self.decode(&need, body, settings).err())
-            .collect()
+    /// Every part compiled once, one at a time (memory: one part): why each that does not
+    /// compile does not, how many rules the others hold, and whether every rule number of the
+    /// header's count is held exactly once.
+    pub(crate) fn check_parts(&self, settings: &Settings) -> PartsCheck {
+        let claimed = self.rule_count();
+        let mut seen = vec![0u64; claimed.div_ceil(64)];
+        let mut check = PartsCheck {
+            errors: Vec::new(),
+            rules: 0,
+            numbered: true,
+        };
+        for (need, body) in self.every_part() {
+            match self.decode(&need, body, settings) {
+                Ok(part) => {
+                    check.rules += part.rules.len();
+                    for rule in &part.rules {
+                        let i = rule.index as usize;
+                        let (word, bit) = (i / 64, 1u64 << (i % 64));
+                        match seen.get_mut(word) {
+                            Some(w) if *w & bit == 0 && i < claimed => *w |= bit,
+                            _ => check.numbered = false,
+                        }
+                    }
+                }
+                Err(e) => check.errors.push(e),
+            }
+        }
+        check.numbered &= check.rules == claimed;
+        check
     }
 
     /// Every rule, compiled into one part (all parts read once; none for a head).
