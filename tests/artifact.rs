@@ -218,7 +218,7 @@ fn damaged_bytes_are_refused_at_load() {
         Engine::load(text.as_bytes().to_vec()).is_err(),
         "JSON is not an artifact"
     );
-    // Every byte of the header and directory, and bytes spread over the parts.
+    // Every byte of the head and page directory, and bytes spread over the pages and parts.
     let directory_end = 48 + 60 * 16;
     let mut refused = 0;
     for at in (8..good.len())
