@@ -934,3 +934,33 @@ fn the_rule_limit_of_a_build_is_an_option() {
     let bytes = artifact::build_with(&text, options(101)).expect("within the limit");
     assert_eq!(Engine::load(bytes).unwrap().rule_count(), 101);
 }
+
+#[test]
+fn more_hosts_than_the_head_lists_still_route_every_request() {
+    use edge_redirects::limits::MAX_HEAD_HOSTS;
+    let n = MAX_HEAD_HOSTS + 10;
+    let rules: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"id":"h{i}","host":"s{i}.example.com","from":"/a","to":"/b/{i}"}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+    let bytes = artifact::build(&text).unwrap();
+    let stored = Stored::new(&bytes);
+    // No table of hosts in the head: a host no rule names reads the page of its homes.
+    assert_eq!(
+        stored.engine.artifact().map(|(_, parts)| parts > 0),
+        Some(true)
+    );
+    let unnamed = RequestBuf::get("https://nobody.example.com/a");
+    assert!(!unnamed.with(|r| stored.engine.pages_needed(r)).is_empty());
+    let json = Engine::compile(&text).unwrap();
+    for url in [
+        "https://nobody.example.com/a",
+        "https://s7.example.com/a",
+        "https://s65540.example.com/a",
+        "https://s7.example.com/b",
+    ] {
+        let request = RequestBuf::get(url);
+        let expected = request.with(|r| json.evaluate(r));
+        check_through_head(&stored, &request, &expected, url);
+    }
+}
