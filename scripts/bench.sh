@@ -70,8 +70,11 @@ build_js_api() {
   echo '{ "type": "module" }' > "$dir/pkg/package.json"
 }
 
-stage "engine-only wasm for Node (release profile, as the worker ships)"
-build_js_api "$ROOT/target/js-api"
+# (sections 1-3 only: --large never loads it)
+if ! $large_only; then
+  stage "engine-only wasm for Node (release profile, as the worker ships)"
+  build_js_api "$ROOT/target/js-api"
+fi
 
 # Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
 # crate (the checkout's own rules.json and build/ stay untouched); the copy's target/ is shared
