@@ -216,4 +216,8 @@ size_row() { printf '%-58s %10s %10s\n' "$1" "$(du -b "$2" | cut -f1)" "$(gzip -
   size_row "library for JS (npm/redirects/wasm, the playground's)" "$ROOT/npm/redirects/wasm/edge_redirects_js_bg.wasm"
 } | tee "$out/sizes.txt"
 
-log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md, sizes in $out/sizes.txt"
+if $large_only; then
+  log "done in $(( $(date +%s) - started )) s; tables in $out/large.md, large-kv.md, large-shapes.md and large-embedded-shapes.md, sizes in $out/sizes.txt"
+else
+  log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md (large rule sets: $out/large*.md), sizes in $out/sizes.txt"
+fi
