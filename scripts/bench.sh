@@ -20,7 +20,7 @@
 #    1M rules (SIZES=..., the first the base of the ratios) through KV, every answer checked
 #    against the engine compiled from the JSON (benches/peers/native/oracle), and embedded at
 #    10k and at the largest size whose upload fits the 64 MiB script limit
-#    (benches/peers/large-shapes.mjs, then large.mjs --sets);
+#    (benches/peers/large-shapes.mjs, then large.mjs --sets; with --large only);
 # 5. the size of the worker's wasm beside the wasm library for JavaScript (scripts/build-js).
 # Results: target/bench/{peers,native,workerd,large,large-kv,large-shapes,large-embedded-shapes}.md
 # (+ .json); BENCHMARKS.md holds a reading of them.
@@ -180,7 +180,8 @@ stage "large rule sets through KV (redirects publish into wrangler's local stora
 bash "$ROOT/scripts/build" > "$out/build-checkout.log" 2>&1 || { tail -20 "$out/build-checkout.log" >&2; die "building the worker failed"; }
 node "$peers/large-kv.mjs" --sizes 10000,1000000 --out "$out" $($quick && echo --requests 2000)
 
-# --- 4b. bundles of several shapes: through KV, then embedded ---------------------------------
+# --- 4b. bundles of several shapes: through KV, then embedded (--large only: about 45 min) -----
+if $large_only; then
 shapes="${SHAPES:-plain,lang,date,hot,multihost,mixed}"
 if $quick; then shape_sizes="${SIZES:-10000,100000}"; else shape_sizes="${SIZES:-10000,1000000}"; fi
 stage "the JSON engine natively, for the answers to compare with (benches/peers/native/oracle)"
@@ -205,6 +206,7 @@ for set in "${embedded_sets[@]}"; do
   build_worker "${set##*-}" "${set%-*}" generated
 done
 node "$peers/large.mjs" --sets "$(IFS=,; echo "${embedded_sets[*]}")" --out "$out" $($quick && echo --repeats 1 --requests 500)
+fi
 
 # --- 5. sizes: the worker's wasm beside the wasm library for JavaScript ------------------------
 stage "wasm sizes: the worker and the library for JavaScript (scripts/build-js)"
