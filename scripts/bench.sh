@@ -4,6 +4,7 @@
 #   bash scripts/bench.sh           # full: 1k/10k/100k rules, criterion, peers, workerd (~9 min)
 #   bash scripts/bench.sh --quick   # 1k/10k in Node, summary-only criterion, workerd at 10k
 #   bash scripts/bench.sh --large   # only the large rule sets (section 4)
+#   SHAPES=lang,hot SIZES=10000,100000 bash scripts/bench.sh --large   # fewer shapes, other sizes
 #
 # 1. the engine alone, natively (criterion, benches/engine.rs): compile and evaluate at
 #    1k/10k/100k mixed rules, p50/p99 per request;
@@ -14,9 +15,15 @@
 #    worker under the same load, and cold start;
 # 4. large rule sets (benches/peers/large.mjs): the realistic migration at 10 to 100k rules
 #    built into the embedded artifact, first request and memory of a fresh isolate; and at 10k
-#    and 1M rules published through KV (benches/peers/large-kv.mjs);
+#    and 1M rules published through KV (benches/peers/large-kv.mjs); bundles of several shapes
+#    (benches/peers/shapes.mjs: plain, lang, date, hot, multihost, mixed; SHAPES=...) at 10k and
+#    1M rules (SIZES=..., the first the base of the ratios) through KV, every answer checked
+#    against the engine compiled from the JSON (benches/peers/native/oracle), and embedded at
+#    10k and at the largest size whose upload fits the 64 MiB script limit
+#    (benches/peers/large-shapes.mjs, then large.mjs --sets; with --large only);
 # 5. the size of the worker's wasm beside the wasm library for JavaScript (scripts/build-js).
-# Results: target/bench/{peers,native,workerd}.md (+ .json); BENCHMARKS.md holds a reading of them.
+# Results: target/bench/{peers,native,workerd,large,large-kv,large-shapes,large-embedded-shapes}.md
+# (+ .json); BENCHMARKS.md holds a reading of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -63,8 +70,11 @@ build_js_api() {
   echo '{ "type": "module" }' > "$dir/pkg/package.json"
 }
 
-stage "engine-only wasm for Node (release profile, as the worker ships)"
-build_js_api "$ROOT/target/js-api"
+# (sections 1-3 only: --large never loads it)
+if ! $large_only; then
+  stage "engine-only wasm for Node (release profile, as the worker ships)"
+  build_js_api "$ROOT/target/js-api"
+fi
 
 # Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
 # crate (the checkout's own rules.json and build/ stay untouched); the copy's target/ is shared
@@ -84,6 +94,13 @@ build_worker() {
   ln -sfn "$ROOT/node_modules" "$src/node_modules"
   ln -sfn "$ROOT/.tools" "$src/.tools"
   cp "$rules" "$src/rules.json"
+  # A generated shape bundle was validated by `redirects build` already; linting it (every rule
+  # compiled at once, by a debug build) takes minutes at half a million rules.
+  if [ -n "${3:-}" ]; then
+    grep -q '^cargo run --quiet --bin redirects -- lint rules.json$' "$src/scripts/build" \
+      || die "scripts/build no longer lints with the line build_worker replaces"
+    sed -i 's/^cargo run --quiet --bin redirects -- lint rules.json$/: skipped for a generated bundle/' "$src/scripts/build"
+  fi
   local key
   key="$( (cd "$src" && find src Cargo.toml Cargo.lock scripts rules.json -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)"
   if [ -f "$dest/.key" ] && [ "$(cat "$dest/.key")" = "$key" ]; then
@@ -163,6 +180,34 @@ stage "large rule sets through KV (redirects publish into wrangler's local stora
 bash "$ROOT/scripts/build" > "$out/build-checkout.log" 2>&1 || { tail -20 "$out/build-checkout.log" >&2; die "building the worker failed"; }
 node "$peers/large-kv.mjs" --sizes 10000,1000000 --out "$out" $($quick && echo --requests 2000)
 
+# --- 4b. bundles of several shapes: through KV, then embedded (--large only: about 45 min) -----
+if $large_only; then
+shapes="${SHAPES:-plain,lang,date,hot,multihost,mixed}"
+if $quick; then shape_sizes="${SIZES:-10000,100000}"; else shape_sizes="${SIZES:-10000,1000000}"; fi
+stage "the JSON engine natively, for the answers to compare with (benches/peers/native/oracle)"
+CARGO_TARGET_DIR="$out/native-target" cargo build --quiet --release --manifest-path "$peers/native/oracle/Cargo.toml"
+stage "bundles of several shapes ($shapes) at $shape_sizes rules through KV"
+node "$peers/large-shapes.mjs" --shapes "$shapes" --sizes "$shape_sizes" --out "$out" $($quick && echo --requests 500 --fresh 1)
+# Embedded: each shape at the first size and at the largest whose upload (the worker's wasm
+# without rules, the artifact, 1 MiB to spare) fits the 64 MiB script limit, from the bytes a
+# rule took in the largest artifact measured above.
+IFS=, read -ra shape_list <<< "$shapes"
+fit_sets=()
+budget=$(( 64 * 1048576 - $(stat -c %s "$ROOT/build/index_bg.wasm") - 1048576 ))
+IFS=, read -ra fit_sets <<< "$(node "$peers/large-shapes.mjs" --fit "$budget" --shapes "$shapes" --out "$out")"
+embedded_sets=()
+for shape in "${shape_list[@]}"; do
+  embedded_sets+=("$shape-${shape_sizes%%,*}")
+  for set in "${fit_sets[@]}"; do [ "${set%-*}" != "$shape" ] || [ "$set" = "$shape-${shape_sizes%%,*}" ] || embedded_sets+=("$set"); done
+done
+stage "embedded shapes: ${embedded_sets[*]}"
+for set in "${embedded_sets[@]}"; do
+  node "$peers/large-shapes.mjs" --prepare --shapes "${set%-*}" --sizes "${set##*-}" --out "$out"
+  build_worker "${set##*-}" "${set%-*}" generated
+done
+node "$peers/large.mjs" --sets "$(IFS=,; echo "${embedded_sets[*]}")" --out "$out" $($quick && echo --repeats 1 --requests 500)
+fi
+
 # --- 5. sizes: the worker's wasm beside the wasm library for JavaScript ------------------------
 stage "wasm sizes: the worker and the library for JavaScript (scripts/build-js)"
 bash "$ROOT/scripts/build-js" > "$out/build-js.log" 2>&1 || { tail -20 "$out/build-js.log" >&2; die "building the wasm library failed"; }
@@ -173,4 +218,8 @@ size_row() { printf '%-58s %10s %10s\n' "$1" "$(du -b "$2" | cut -f1)" "$(gzip -
   size_row "library for JS (npm/redirects/wasm, the playground's)" "$ROOT/npm/redirects/wasm/edge_redirects_js_bg.wasm"
 } | tee "$out/sizes.txt"
 
-log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md, sizes in $out/sizes.txt"
+if $large_only; then
+  log "done in $(( $(date +%s) - started )) s; tables in $out/large.md, large-kv.md, large-shapes.md and large-embedded-shapes.md, sizes in $out/sizes.txt"
+else
+  log "done in $(( $(date +%s) - started )) s; tables in $out/peers.md and $out/workerd.md (large rule sets: $out/large*.md), sizes in $out/sizes.txt"
+fi
