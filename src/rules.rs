@@ -13,7 +13,7 @@ use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, console_log, js_sys, Context, Delay, Env};
 
 use edge_redirects_publish::choice::{self, Versions};
-use edge_redirects_publish::{canary, fingerprint, keys};
+use edge_redirects_publish::{canary, fingerprint, keys, refresh};
 
 use crate::describe;
 use crate::published::{self, Published};
@@ -27,12 +27,6 @@ const KV_BINDING: &str = "REDIRECT_RULES";
 
 /// Key of the bundle in the KV namespace.
 const KV_KEY: &str = "rules.json";
-
-/// How long a bundle read from KV (or its absence) is trusted before KV is read again.
-const KV_REFRESH_MS: f64 = 60_000.0;
-
-/// Name of the optional variable that replaces [`KV_REFRESH_MS`]: whole seconds, at least 1.
-const KV_REFRESH_VAR: &str = "REDIRECT_RULES_REFRESH_SECONDS";
 
 /// How long the first request of an isolate waits for the first KV read before it is answered
 /// from the embedded bundle; the read goes on, and its bundle is used as soon as it arrives.
@@ -49,10 +43,8 @@ struct Rules {
     published: Option<Published>,
     /// The last KV value refused (it did not compile, or was too long): not compiled again.
     refused: Option<Fingerprint>,
-    /// `Date.now()` of the last KV read; `None` before the first.
-    kv_read_at: Option<f64>,
-    /// How long a KV read is trusted, in ms; read from the environment at the first read.
-    refresh_ms: f64,
+    /// When KV was last read, and how long that read is trusted.
+    refresh: refresh::Refresh,
 }
 
 /// A KV value's length and hash: enough to recognise the same value again without keeping it
@@ -225,20 +217,8 @@ pub(crate) async fn choose(
 /// problem is logged and the previous state kept.
 async fn refresh_from_kv(env: &Env, ctx: &Context) {
     let now = js_sys::Date::now();
-    let claimed = RULES.with(|cell| {
-        let mut rules = cell.borrow_mut();
-        if rules.kv_read_at.is_none() {
-            rules.refresh_ms = refresh_ms(env);
-        }
-        match rules.kv_read_at {
-            Some(at) if now - at < rules.refresh_ms && now >= at => None,
-            previous => {
-                // Claimed before the read, so concurrent requests do not all read KV.
-                rules.kv_read_at = Some(now);
-                Some(previous.is_none())
-            }
-        }
-    });
+    // Claimed before the read, so concurrent requests do not all read KV.
+    let claimed = RULES.with(|cell| cell.borrow_mut().refresh.claim(now, || refresh_ms(env)));
     let Some(first) = claimed else {
         return;
     };
@@ -273,20 +253,16 @@ async fn refresh_from_kv(env: &Env, ctx: &Context) {
     }
 }
 
-/// The refresh interval in ms: [`KV_REFRESH_VAR`] when it holds a whole number of seconds
-/// (at least 1), else [`KV_REFRESH_MS`].
+/// The refresh interval in ms ([`refresh::interval_ms`] of [`refresh::VARIABLE`]).
 fn refresh_ms(env: &Env) -> f64 {
-    let Ok(var) = env.var(KV_REFRESH_VAR) else {
-        return KV_REFRESH_MS;
-    };
-    let value = var.to_string();
-    match value.trim().parse::<u32>() {
-        Ok(seconds) if seconds >= 1 => f64::from(seconds) * 1000.0,
-        _ => {
-            console_error!("{KV_REFRESH_VAR}={value:?} is not a whole number of seconds; using 60");
-            KV_REFRESH_MS
-        }
-    }
+    let value = env.var(refresh::VARIABLE).ok().map(|v| v.to_string());
+    refresh::interval_ms(value.as_deref()).unwrap_or_else(|default| {
+        console_error!(
+            "{}={value:?} is not a whole number of seconds; using 60",
+            refresh::VARIABLE
+        );
+        default
+    })
 }
 
 /// `namespace.get(KV_KEY, {type: "text"})`: the value as a JavaScript string, still outside

@@ -10,6 +10,7 @@
 //!   two versions answer differently, the answer is per-visitor).
 //! - [`choice`]: which version answers when a version's parts cannot be read, and which one
 //!   its answer is compared with.
+//! - [`refresh`]: how often a worker reads KV again, and which request claims the read.
 //! - [`analytics`]: the Analytics Engine data point and the SQL `redirects stats` reads it with.
 //! - [`base64`] and [`fingerprint`]: how values are stored, and recognised again.
 
@@ -21,3 +22,4 @@ pub mod choice;
 pub mod fingerprint;
 pub mod keys;
 pub mod manifest;
+pub mod refresh;
