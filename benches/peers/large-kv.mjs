@@ -15,37 +15,22 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { connectTo, isolateMemory } from '../../tests/load/inspector.mjs';
+import { countingMiniflare, NS } from './counting-kv.mjs';
 import { portFree } from './workerd-run.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(path.join(ROOT, 'package.json'));
-const { Miniflare } = require('miniflare');
 const WebSocketClient = globalThis.WebSocket ?? require('ws');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const out = path.resolve(opt('--out', path.join(ROOT, 'target/bench')));
 const sizes = opt('--sizes', '10000,1000000').split(',').map(Number);
 const sampled = Number(opt('--requests', 10000));
-const NS = 'bench';
 
 const lines = [];
 const say = (s = '') => (lines.push(s), console.log(s));
 const f = (x, d = 1) => x.toFixed(d);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-// Counts each read of the real namespace (INNER) before passing it on. A wrapped binding's
-// module runs in the isolate of the worker that uses it, so the count is a global of that
-// isolate, read through the inspector between requests (outside the timed part): counting
-// costs a JS increment, not a round trip.
-const COUNTING_KV = `
-export default function (env) {
-  const count = () => { globalThis.__kvReads = (globalThis.__kvReads ?? 0) + 1; };
-  return {
-    async get(key, options) { count(); return env.INNER.get(key, options); },
-    async getWithMetadata(key, options) { count(); return env.INNER.getWithMetadata(key, options); },
-    list: (o) => env.INNER.list(o), put: (k, v, o) => env.INNER.put(k, v, o), delete: (k) => env.INNER.delete(k),
-  };
-}`;
 
 function expected(request, response) {
   if (request.kind === 'miss') return response.status === 200;
@@ -63,30 +48,7 @@ async function measure(n) {
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, REDIRECTS_WRANGLER: path.join(ROOT, 'node_modules/.bin/wrangler') } });
     const publishS = (performance.now() - t) / 1000;
     const inspectorPort = await portFree();
-    const mf = new Miniflare({
-      inspectorPort,
-      workers: [
-        {
-          name: 'redirects',
-          modules: true,
-          scriptPath: path.join(ROOT, 'build/worker.js'),
-          modulesRules: [
-            { type: 'ESModule', include: ['**/*.js'] },
-            { type: 'CompiledWasm', include: ['**/*.wasm'] },
-          ],
-          compatibilityDate: '2026-04-20',
-          wrappedBindings: { REDIRECT_RULES: { scriptName: 'counting-kv' } },
-          outboundService: () => new Response('origin page', { status: 200 }),
-        },
-        {
-          name: 'counting-kv',
-          modules: true,
-          script: COUNTING_KV,
-          kvNamespaces: { INNER: NS },
-        },
-      ],
-      kvPersist: path.join(persist, 'v3/kv'),
-    });
+    const mf = countingMiniflare(persist, inspectorPort);
     await mf.ready;
     const requests = JSON.parse(readFileSync(path.join(dir, 'requests.json'), 'utf8')).slice(0, sampled);
     const send = (r) => mf.dispatchFetch(r.url, { redirect: 'manual' });

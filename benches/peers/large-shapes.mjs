@@ -28,11 +28,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectTo, isolateMemory } from '../../tests/load/inspector.mjs';
 import { SHAPES, writeShapeSet } from './shapes.mjs';
+import { countingMiniflare, NS } from './counting-kv.mjs';
 import { portFree } from './workerd-run.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(path.join(ROOT, 'package.json'));
-const { Miniflare } = require('miniflare');
 const WebSocketClient = globalThis.WebSocket ?? require('ws');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -43,7 +43,6 @@ const sampled = Number(opt('--requests', 2000));
 const freshRuns = Number(opt('--fresh', 3));
 const oracle = path.resolve(opt('--oracle', path.join(out, 'native-target/release/bench-oracle')));
 const cli = path.join(ROOT, 'target/release/redirects');
-const NS = 'bench';
 
 const TARGETS = { first: 1.5, warm: 1.3, wasmMiB: 64, valueBytes: 4 * 1048576, missReads: 0 };
 
@@ -53,16 +52,6 @@ const f = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '-' 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mib = (bytes) => bytes / 1048576;
 const log = (s) => process.stderr.write(`  ${s}\n`);
-
-const COUNTING_KV = `
-export default function (env) {
-  const count = () => { globalThis.__kvReads = (globalThis.__kvReads ?? 0) + 1; };
-  return {
-    async get(key, options) { count(); return env.INNER.get(key, options); },
-    async getWithMetadata(key, options) { count(); return env.INNER.getWithMetadata(key, options); },
-    list: (o) => env.INNER.list(o), put: (k, v, o) => env.INNER.put(k, v, o), delete: (k) => env.INNER.delete(k),
-  };
-}`;
 
 /** Runs a command to its end: { code, stderr, seconds, peakKiB } (peak resident memory of the child). */
 function run(command, argv, env = process.env) {
@@ -119,28 +108,6 @@ function meant(request, response) {
   if (request.kind === 'miss') return response.status === 200;
   const location = response.headers.get('location');
   return response.status === 308 && location !== null && new URL(location, request.url).pathname === request.to;
-}
-
-function newMiniflare(persist, inspectorPort) {
-  return new Miniflare({
-    inspectorPort,
-    workers: [
-      {
-        name: 'redirects',
-        modules: true,
-        scriptPath: path.join(ROOT, 'build/worker.js'),
-        modulesRules: [
-          { type: 'ESModule', include: ['**/*.js'] },
-          { type: 'CompiledWasm', include: ['**/*.wasm'] },
-        ],
-        compatibilityDate: '2026-04-20',
-        wrappedBindings: { REDIRECT_RULES: { scriptName: 'counting-kv' } },
-        outboundService: () => new Response('origin page', { status: 200 }),
-      },
-      { name: 'counting-kv', modules: true, script: COUNTING_KV, kvNamespaces: { INNER: NS } },
-    ],
-    kvPersist: path.join(persist, 'v3/kv'),
-  });
 }
 
 /** The set's bundle, artifact and the JSON engine's answers, made when missing or stale. */
@@ -220,7 +187,7 @@ async function measure(shape, n) {
     const k0 = requests.findIndex((r) => r.kind === 'hit');
     for (let run = 0; run < freshRuns; run++) {
       const inspectorPort = await portFree();
-      mf = newMiniflare(persist, inspectorPort);
+      mf = countingMiniflare(persist, inspectorPort);
       await mf.ready;
       const t = performance.now();
       const res = await mf.dispatchFetch(requests[k0].url, { redirect: 'manual' });
