@@ -678,6 +678,17 @@ fn shaped_bundles(n: usize) -> Vec<(&'static str, String, Vec<String>)> {
         },
         &|i| format!("https://site{}.example.com/page-{}", i % 50, i / 50),
     );
+    // Path-to-regexp sources as vercel.json writes them, one segment each and every literal
+    // start the same for its first 6 bytes: routed by 4 bytes only, all of them share a home.
+    shape(
+        "shared literal start",
+        &|i| {
+            format!(
+                r#"{{"id":"g{i}","from":"/guide-{i}(/?)","from_syntax":"path-to-regexp","to":"/guides/{i}"}}"#
+            )
+        },
+        &|i| format!("https://example.com/guide-{i}"),
+    );
     out
 }
 
@@ -706,7 +717,10 @@ fn every_shape_keeps_its_parts_small_and_decides_as_the_json_bundle() {
             read = read.max(needed);
         }
         assert!(hits >= urls.len() / 3, "{name}: {hits} hits");
-        assert!(read <= 3, "{name}: a request needed {read} homes");
+        // A literal start can be matched by rules whose starts are shorter (`guide-1`,
+        // `guide-12`, `guide-123`): a request reads one home for each such length.
+        let most = if name == "shared literal start" { 6 } else { 3 };
+        assert!(read <= most, "{name}: a request needed {read} homes");
         println!("{name}: largest part {largest} rules, at most {read} homes a request");
     }
 }

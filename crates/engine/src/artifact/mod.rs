@@ -78,8 +78,20 @@ pub const FLAG_HOST_TABLE: u32 = 8;
 /// How many leading segments a pattern rule can be routed by (its most selective literal among
 /// them); a request needs the home of each of its first this many segments.
 pub const ROUTE_DEPTH: usize = 8;
-/// How many leading bytes of a segment's literal start a rule can be routed by.
-pub const PREFIX_BYTES: usize = 4;
+/// How many leading bytes of a segment's literal start a rule can be routed by: any of these
+/// that the literal start is at least as long as (every length from 4 to 24 bytes, and 32), so
+/// that rules whose literal starts share their first bytes (`guide-1`, `guide-2`, ...) still
+/// spread over homes. The header says which lengths some rule lives at, and a request computes
+/// only those.
+pub const PREFIX_LENGTHS: [usize; 22] = [
+    4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 32,
+];
+/// A rule may live at a place as many rules could live at as this and still be preferred for
+/// its position and kind (deeper, a whole segment, a shorter prefix) over a place fewer share:
+/// so that prefixes of a few lengths serve a bundle, and a request computes few homes.
+pub const SMALL_HOME_RULES: u32 = 32;
+/// The fewest leading bytes of a segment's literal start a rule can be routed by.
+pub const PREFIX_BYTES: usize = PREFIX_LENGTHS[0];
 
 /// Memory a compiled part is costed per byte of the stored part it was compiled from (see
 /// [`Part::cost`]). Measured natively with a counting allocator, 20,000 rules of each kind

@@ -3,21 +3,26 @@
 //!
 //! A rule lives at a **home**: for a rule without placeholders, its path key; for any other,
 //! its most selective literal material among its first [`ROUTE_DEPTH`] segments (the one the
-//! fewest rules of the bundle share, at its position): a literal segment, or the first
-//! [`PREFIX_BYTES`] bytes of the literal text a segment starts with (`item-{:id}`,
+//! fewest rules of the bundle share, at its position): a literal segment, or the first 4 to 24
+//! or 32 bytes ([`PREFIX_LENGTHS`]) of the literal text a segment starts with (`item-{:id}`,
 //! `:slug.html` has none, a path-to-regexp source's literal start `/guides(/?)`); with none,
 //! the catch-all. A rule with an exact `host` has the host in its home too. A pattern matches
 //! only paths whose segment at that position is that literal (or starts with those bytes), so
 //! a request needs the homes of its path key, of each of its first [`ROUTE_DEPTH`] segments
 //! and of their first bytes at their position, and the catch-all, with its host and without:
-//! at most `2 × (2 × ROUTE_DEPTH + 2)` homes, and only the kinds some rule uses (the header
-//! says which). Each is looked up in the filter's page it falls in, and only those held are
-//! read.
+//! at most `2 × (ROUTE_DEPTH × (1 + PREFIX_LENGTHS.len()) + 2)` homes, and only the kinds
+//! some rule uses (the header says which: positions, and the lengths of prefixes). Each is
+//! looked up in the filter's page it falls in, and only those held are read.
+//!
+//! Among the places a rule could live at, it lives at the one the fewest rules could share;
+//! places no more than [`SMALL_HOME_RULES`] rules share count as equal, and of those the
+//! deepest wins, a whole segment before a prefix, a shorter prefix before a longer one: so a
+//! bundle uses few lengths of prefix, and a request computes few homes.
 //!
 //! Homes are hashed with SipHash-1-3 under a key drawn from the bundle's text, so the author of
 //! the paths cannot choose paths that fall together (a change of any path changes the key).
 
-use super::{PREFIX_BYTES, ROUTE_DEPTH};
+use super::{PREFIX_LENGTHS, ROUTE_DEPTH, SMALL_HOME_RULES};
 use crate::compile::Sink;
 use crate::model::pattern::{Pattern, Segment};
 use crate::model::rule::Rule;
@@ -112,7 +117,7 @@ impl Router {
     }
 
     /// The homes a request's rules can live in: its path `key`, its first segments (and their
-    /// first [`PREFIX_BYTES`] bytes) at the positions some rule is routed by (`used`), and the
+    /// first bytes, [`PREFIX_LENGTHS`]) at the positions some rule is routed by (`used`), and the
     /// catch-all when some rule lives there; without a host when `hostless`, and with the
     /// request's `host` (lower-case) when given.
     pub(crate) fn homes(
@@ -122,7 +127,7 @@ impl Router {
         used: Used,
         key: &str,
         segments: &[Cow<'_, str>],
-    ) -> SmallVec<[Home; 24]> {
+    ) -> SmallVec<[Home; 32]> {
         let mut out = SmallVec::new();
         let hosts = [hostless.then_some(None), host.map(Some)];
         for host in hosts.into_iter().flatten() {
@@ -136,9 +141,14 @@ impl Router {
                 if used.has(Used::LITERAL << at) {
                     out.push(Home(self.hash(host, Place::Literal(at, seg))));
                 }
-                if used.has(Used::PREFIX << at) && seg.len() >= PREFIX_BYTES {
-                    let start = &seg.as_bytes()[..PREFIX_BYTES];
-                    out.push(Home(self.hash(host, Place::Prefix(at, start))));
+                if !used.has(Used::PREFIX << at) {
+                    continue;
+                }
+                for (class, &length) in PREFIX_LENGTHS.iter().enumerate() {
+                    if used.has_length(class) && seg.len() >= length {
+                        let start = &seg.as_bytes()[..length];
+                        out.push(Home(self.hash(host, Place::Prefix(at, start))));
+                    }
                 }
             }
         }
@@ -153,8 +163,9 @@ pub(crate) fn home_host(rule: &Rule) -> Option<&str> {
 }
 
 /// The literal material a pattern can be routed by, among its first [`ROUTE_DEPTH`]
-/// segments: each literal segment at its position, and the first [`PREFIX_BYTES`] bytes of the
-/// literal text a shaped segment or a path-to-regexp source starts with.
+/// segments: each literal segment at its position, and the first 4 to 24 and 32 bytes
+/// ([`PREFIX_LENGTHS`]) of the literal text a shaped segment or a path-to-regexp source starts
+/// with, as many of these as it is long.
 fn places(pattern: &Pattern) -> impl Iterator<Item = Place<'_>> {
     let mut after_regex = false;
     pattern
@@ -164,15 +175,21 @@ fn places(pattern: &Pattern) -> impl Iterator<Item = Place<'_>> {
         // position.
         .take_while(move |s| !std::mem::replace(&mut after_regex, matches!(s, Segment::Regex(..))))
         .enumerate()
-        .filter_map(|(at, s)| {
+        .flat_map(|(at, s)| {
+            let mut out: SmallVec<[Place<'_>; 8]> = SmallVec::new();
             let start = match s {
-                Segment::Literal(l) => return Some(Place::Literal(at, l)),
+                Segment::Literal(l) => {
+                    out.push(Place::Literal(at, l));
+                    return out;
+                }
                 Segment::Shaped(_, shape) => shape.prefix(),
                 Segment::Regex(start, _) => start,
-                Segment::Param(_) | Segment::Splat(_) => return None,
+                Segment::Param(_) | Segment::Splat(_) => return out,
             };
-            (start.len() >= PREFIX_BYTES)
-                .then(|| Place::Prefix(at, &start.as_bytes()[..PREFIX_BYTES]))
+            for &length in PREFIX_LENGTHS.iter().filter(|&&l| start.len() >= l) {
+                out.push(Place::Prefix(at, &start.as_bytes()[..length]));
+            }
+            out
         })
 }
 
@@ -190,11 +207,34 @@ impl Used {
     pub(crate) const PREFIX: u64 = 1 << (ROUTE_DEPTH + 1);
     /// Some rule lives at its path key (a rule without placeholders).
     pub(crate) const EXACT: u64 = 1 << (2 * ROUTE_DEPTH + 1);
+    /// Bit `LENGTH << c`: some rule lives at the first `PREFIX_LENGTHS[c]` bytes of a segment.
+    /// Without any of these bits (the first artifacts of format 3), prefixes are 4 bytes long.
+    const LENGTH: u64 = 1 << (2 * ROUTE_DEPTH + 2);
     /// Every bit this engine knows.
-    pub(crate) const ALL: u64 = (1 << (2 * ROUTE_DEPTH + 2)) - 1;
+    pub(crate) const ALL: u64 = (1 << (2 * ROUTE_DEPTH + 2 + PREFIX_LENGTHS.len())) - 1;
 
     fn has(self, bit: u64) -> bool {
         self.0 & bit != 0
+    }
+
+    /// Whether some rule lives at the first `PREFIX_LENGTHS[class]` bytes of a segment.
+    fn has_length(self, class: usize) -> bool {
+        let lengths = Used::ALL & !(Used::LENGTH - 1);
+        if self.0 & lengths == 0 {
+            class == 0
+        } else {
+            self.has(Used::LENGTH << class)
+        }
+    }
+}
+
+/// The rank of a place among a rule's places, the higher preferred (among places shared alike):
+/// deeper first, and at one position a whole segment, then a shorter prefix, then a longer.
+fn rank(place: Place<'_>) -> u16 {
+    match place {
+        Place::Literal(at, _) => 64 * at as u16 + 63,
+        Place::Prefix(at, start) => 64 * at as u16 + 63 - start.len() as u16,
+        _ => unreachable!("places are literals and prefixes"),
     }
 }
 
@@ -213,8 +253,7 @@ pub(crate) struct Routing {
     router: Router,
     /// Each rule's first candidate in `candidates`.
     start: Vec<u32>,
-    /// Candidates: the hash of a place with its rank (`2 × position + 1` for a whole
-    /// segment, `2 × position` for a prefix), or one fixed home.
+    /// Candidates: the hash of a place with its [`rank`], or one fixed home.
     candidates: Vec<(u64, u16)>,
     /// How many rules could live at each place.
     shared: HashMap<u64, u32>,
@@ -270,17 +309,22 @@ impl Routing {
                 let &(hash, rank) = choices
                     .iter()
                     .min_by_key(|(h, rank)| {
-                        (
-                            self.shared.get(h).copied().unwrap_or(0),
-                            std::cmp::Reverse(*rank),
-                        )
+                        let shared = self.shared.get(h).copied().unwrap_or(0);
+                        (shared.max(SMALL_HOME_RULES), std::cmp::Reverse(*rank))
                     })
                     .expect("every rule has a candidate");
                 used.0 |= match rank {
                     FIXED_EXACT => Used::EXACT,
                     FIXED_CATCH_ALL => Used::CATCH_ALL,
-                    r if r % 2 == 1 => Used::LITERAL << (r / 2),
-                    r => Used::PREFIX << (r / 2),
+                    r if r % 64 == 63 => Used::LITERAL << (r / 64),
+                    r => {
+                        let length = usize::from(63 - r % 64);
+                        let class = PREFIX_LENGTHS
+                            .iter()
+                            .position(|&l| l == length)
+                            .expect("a prefix is one of PREFIX_LENGTHS long");
+                        (Used::PREFIX << (r / 64)) | (Used::LENGTH << class)
+                    }
                 };
                 Home(hash)
             })
@@ -319,11 +363,7 @@ impl Sink for Routing {
         }
         let before = self.candidates.len();
         for place in places(&rule.pattern) {
-            let rank = match place {
-                Place::Literal(at, _) => 2 * at as u16 + 1,
-                Place::Prefix(at, _) => 2 * at as u16,
-                _ => unreachable!("places are literals and prefixes"),
-            };
+            let rank = rank(place);
             let hash = self.router.hash(host, place);
             *self.shared.entry(hash).or_default() += 1;
             self.candidates.push((hash, rank));
