@@ -164,7 +164,19 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     let mut ordered: Vec<u32> = (0..homes.len() as u32).collect();
     ordered.sort_unstable_by_key(|&r| (order(hash(r), page_bits), r));
     let size = |r: u32| written.rules[r as usize].get().len() + 13;
-    let cuts = cut_parts(&ordered, &homes, page_bits, per_part, &size, &written.rules)?;
+    let matching = &routed.matching;
+    let cost = |r: u32| {
+        size(r) * PART_BYTES_PER_ENCODED_BYTE + PART_BYTES_PER_RULE + matching[r as usize] as usize
+    };
+    let cuts = cut_parts(
+        &ordered,
+        &homes,
+        page_bits,
+        per_part,
+        &size,
+        &cost,
+        &written.rules,
+    )?;
     if cuts.len() > MAX_ARTIFACT_PARTS {
         return Err(layout_error(
             format!(
@@ -321,13 +333,16 @@ fn largest_home(rules: &[u32], homes: &[Home]) -> Vec<u32> {
 /// Cuts rules in the order of their homes into parts of about `per_part` rules: a part never
 /// crosses a page, and never parts the rules of homes a page tells apart only by their full
 /// hash (so a page's entry finds every rule of a home). Refuses a home heavier than
-/// [`MAX_HOME_COST`] or larger than [`MAX_PART_BYTES`].
+/// [`MAX_HOME_COST`] or larger than [`MAX_PART_BYTES`] (a rule's `size` stored and its `cost`
+/// compiled, as [`super::Part::cost`] counts it).
+#[allow(clippy::too_many_arguments)]
 fn cut_parts(
     ordered: &[u32],
     homes: &[Home],
     page_bits: u32,
     per_part: usize,
     size: &dyn Fn(u32) -> usize,
+    cost: &dyn Fn(u32) -> usize,
     written: &[&RawValue],
 ) -> Result<Vec<Cut>, CompileErrors> {
     let hash = |r: u32| homes[r as usize].hash();
@@ -355,8 +370,7 @@ fn cut_parts(
             let h = hash(unit[from]);
             let to = from + unit[from..].iter().take_while(|&&r| hash(r) == h).count();
             let home = &unit[from..to];
-            let home_bytes: usize = home.iter().map(|&r| size(r)).sum();
-            let cost = home_bytes * PART_BYTES_PER_ENCODED_BYTE + home.len() * PART_BYTES_PER_RULE;
+            let cost: usize = home.iter().map(|&r| cost(r)).sum();
             if cost > MAX_HOME_COST {
                 let mut crowded = home.to_vec();
                 crowded.sort_unstable();

@@ -60,13 +60,22 @@ impl Part {
 
     /// An estimate of the memory this part takes, in bytes, for a cache that keeps parts
     /// within a memory budget: [`PART_BYTES_PER_ENCODED_BYTE`] for each byte of the stored
-    /// part it was compiled from, plus [`PART_BYTES_PER_RULE`] for each rule: at
-    /// least what the part takes, and at most about twice, for the rules measured. A piece cut by
-    /// [`Part::narrow`] is costed its rules' share of the part's bytes (by their number).
+    /// part it was compiled from, plus [`PART_BYTES_PER_RULE`] for each rule, plus what its
+    /// pattern takes to match ([`crate::Pattern::matcher_bytes`]: a
+    /// path-to-regexp source's automaton, a shaped segment): at least what the part takes, and
+    /// at most about twice, for the rules measured. A piece cut by [`Part::narrow`] is costed
+    /// its rules' share of the part's bytes (by their number) and its own rules' patterns.
     pub fn cost(&self) -> usize {
+        let matching: usize = self
+            .rules
+            .iter()
+            .filter(|r| !r.pattern.is_exact())
+            .map(|r| r.pattern.matcher_bytes())
+            .sum();
         (self.encoded as usize)
             .saturating_mul(PART_BYTES_PER_ENCODED_BYTE)
             .saturating_add(self.rules.len().saturating_mul(PART_BYTES_PER_RULE))
+            .saturating_add(matching)
     }
 
     /// This part cut by home ([`Need::home`]): the rules living at `home` as a part of their

@@ -257,6 +257,8 @@ pub(crate) struct Routing {
     candidates: Vec<(u64, u16)>,
     /// How many rules could live at each place.
     shared: HashMap<u64, u32>,
+    /// Each rule's [`Pattern::matcher_bytes`].
+    matching: Vec<u32>,
     hosts: rustc_hash::FxHashSet<u64>,
     /// Whether some rule compares case-sensitively, and whether some does not.
     cases: [bool; 2],
@@ -268,6 +270,9 @@ pub(crate) struct Routing {
 pub(crate) struct Routed {
     /// Each rule's home, in file order.
     pub(crate) homes: Vec<Home>,
+    /// The heap each rule's pattern takes to match, beyond its text
+    /// ([`Pattern::matcher_bytes`]), in file order.
+    pub(crate) matching: Vec<u32>,
     /// Which kinds of home the bundle uses.
     pub(crate) used: Used,
     /// The hashes of the exact hosts rules name, ascending.
@@ -287,6 +292,7 @@ impl Routing {
             start: Vec::new(),
             candidates: Vec::new(),
             shared: HashMap::default(),
+            matching: Vec::new(),
             hosts: Default::default(),
             cases: [false; 2],
             host_homes: false,
@@ -333,6 +339,7 @@ impl Routing {
         hosts.sort_unstable();
         Routed {
             homes,
+            matching: self.matching,
             used,
             hosts,
             host_homes: self.host_homes,
@@ -354,6 +361,13 @@ impl Sink for Routing {
         }
         self.cases[usize::from(rule.case_sensitive)] = true;
         self.start.push(self.candidates.len() as u32);
+        let matching = if rule.pattern.is_exact() {
+            0
+        } else {
+            rule.pattern.matcher_bytes()
+        };
+        self.matching
+            .push(u32::try_from(matching).unwrap_or(u32::MAX));
         if rule.pattern.is_exact() {
             let home = self
                 .router
@@ -380,6 +394,7 @@ impl Sink for Routing {
 
     fn reserve(&mut self, rules: usize) {
         self.start.reserve(rules);
+        self.matching.reserve(rules);
         self.candidates.reserve(rules);
     }
 }
