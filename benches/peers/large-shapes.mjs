@@ -1,4 +1,4 @@
-// Bundles of several shapes (shapes.mjs: plain, lang, date, hot, multihost, mixed) at several
+// Bundles of several shapes (shapes.mjs: plain, lang, date, hot, multihost, mixed, regex) at several
 // sizes, each built with `redirects build` (time and peak memory), published with
 // `redirects publish --local` into fresh local storage and served by the built worker (build/)
 // in workerd through Miniflare, as large-kv.mjs does: the KV binding wrapped by a module that
@@ -122,7 +122,9 @@ async function prepare(shape, n) {
   row.jsonMB = statSync(rulesFile).size / 1e6;
 
   log(`${shape} ${n}: redirects build`);
-  const build = await run(cli, ['build', rulesFile, '-o', path.join(dir, 'rules.bin')]);
+  // Over a million rules a build takes --max-rules (the limit of a bundle compiled whole).
+  const max = n > 1_000_000 ? ['--max-rules', String(n)] : [];
+  const build = await run(cli, ['build', rulesFile, '-o', path.join(dir, 'rules.bin'), ...max]);
   row.buildS = build.seconds;
   row.buildPeakMB = build.peakKiB / 1024;
   if (build.code !== 0) {
@@ -154,7 +156,10 @@ async function measure(shape, n) {
   const persist = mkdtempSync(path.join(os.tmpdir(), `redirects-shape-${shape}-${n}-`));
   try {
     log(`${shape} ${n}: redirects publish --local`);
-    const publish = await run(cli, ['publish', rulesFile, '--no-lint', '--namespace-id', NS, '--local', '--persist-to', persist],
+    // Over a million rules, the artifact built above is published (`publish` builds a bundle
+    // with the limit of one compiled whole).
+    const source = n > 1_000_000 ? path.join(path.dirname(rulesFile), 'rules.bin') : rulesFile;
+    const publish = await run(cli, ['publish', source, '--no-lint', '--namespace-id', NS, '--local', '--persist-to', persist],
       { ...process.env, REDIRECTS_WRANGLER: path.join(ROOT, 'node_modules/.bin/wrangler') });
     row.publishS = publish.seconds;
     if (publish.code !== 0) {

@@ -10,6 +10,8 @@
 //   multihost  host site-<i % 50>.example, /<word>/<slug>-<i>.html -> /new/<slug>-<i>
 //   mixed      70 % /catalog/<word>/<slug>-<i>.html -> /items/<slug>-<i>,
 //              30 % /:lang/guide/topic-<i>          -> /:lang/help/topic-<i>
+//   regex      /guide-<i>(/?) (path-to-regexp, as vercel.json writes it) -> /guides/<i>
+//              (every literal start the same for its first 6 bytes)
 //
 // Requests: about 70 % hits (kind "hit", `to` the path the redirect must go to) and 30 % near
 // misses (kind "miss": the origin must answer): a path one character off, a rule number past
@@ -21,7 +23,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import path from 'node:path';
 import { rng } from './ruleset.mjs';
 
-export const SHAPES = ['plain', 'lang', 'date', 'hot', 'multihost', 'mixed'];
+export const SHAPES = ['plain', 'lang', 'date', 'hot', 'multihost', 'mixed', 'regex'];
 
 const WORDS = ['garden', 'kitchen', 'outdoor', 'women', 'men', 'kids', 'sale', 'summer', 'winter', 'sports',
   'office', 'travel', 'beauty', 'home', 'tools', 'pets'];
@@ -134,6 +136,15 @@ const SHAPE = {
         `${SITE}/${lang}/guide/topic-${i}/more`,
       ][v];
     },
+  },
+  regex: {
+    rule: (i) => ({ id: `r${i}`, from: `/guide-${i}(/?)`, from_syntax: 'path-to-regexp', to: `/guides/${i}` }),
+    hit: (i) => ({ url: `${SITE}/guide-${i}${hash(i, 10) % 2 ? '/' : ''}`, to: `/guides/${i}` }),
+    miss: (i, v, n) => [
+      `${SITE}/guide-${n + i}`,
+      `${SITE}/guide-${i}x`,
+      `${SITE}/guides-${i}`,
+    ][v],
   },
 };
 

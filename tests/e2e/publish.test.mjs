@@ -172,9 +172,12 @@ test("a missing or damaged version in KV leaves the last good one serving", asyn
   await until("the damaged head logged", logged(/00000000feedface is refused/));
   for (let i = 0; i < 20; i++) assert.equal(await versionOf(i), good);
 
-  // Version c published, and two of its parts damaged before any request needs them: the
-  // requests that need them are answered by the version in use before, whole; the others by c.
-  await redirects("publish", files.c);
+  // Version c built with `redirects build` and its artifact published, and two of its parts
+  // damaged before any request needs them: the requests that need them are answered by the
+  // version in use before, whole; the others by c.
+  const built = path.join(persist, "c.bin");
+  await run("cargo", ["run", "--quiet", "--bin", "redirects", "--", "build", files.c, "-o", built], { cwd: ROOT });
+  await redirects("publish", built);
   const id = JSON.parse(await kv.get("manifest")).current;
   const keys = (await kv.list({ prefix: `artifact/${id}/part/` })).keys.map((k) => k.name);
   assert.ok(keys.length > 2, `${keys.length} parts`);

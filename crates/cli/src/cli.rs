@@ -103,7 +103,8 @@ enum Command {
     /// files, build, write the version, then switch the manifest the worker follows.
     #[command(after_help = EXIT_CODES)]
     Publish {
-        /// The rule bundle.
+        /// The rule bundle, or an artifact `redirects build` wrote (for bundles over a million
+        /// rules: `redirects build --max-rules N`).
         #[arg(default_value = "rules.json")]
         file: PathBuf,
         /// Case files (as for `redirects test`) that must pass first; repeatable.

@@ -112,6 +112,25 @@ impl Target {
     }
 }
 
+/// The bytes of `file` when it is an artifact (`redirects build`); `None` for anything else
+/// (a bundle, or `-`).
+fn built_already(file: &Path) -> Result<Option<Vec<u8>>, String> {
+    if file.as_os_str() == "-" {
+        return Ok(None);
+    }
+    let mut head = [0u8; 8];
+    let is_artifact = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && artifact::is_artifact(&head);
+    if !is_artifact {
+        return Ok(None);
+    }
+    std::fs::read(file)
+        .map(Some)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))
+}
+
 /// Runs `publish`: validate, lint, the case files, build, write, switch.
 pub fn run_publish(
     file: &Path,
@@ -125,18 +144,24 @@ pub fn run_publish(
         return Err("--canary takes a share of visitors from 1 to 100".into());
     }
     // Validation is the build's (the same as `validate`, for bundles of any size); lint and
-    // the case files then read the artifact, as the worker will.
-    let text = crate::bundle::read_text(file)?;
-    let bytes = match artifact::build(&text) {
-        Ok(bytes) => bytes,
-        Err(errors) => {
-            let name = file.display().to_string();
-            eprint!("{}", render_errors(&name, &errors, &Paint::stderr()));
-            eprintln!("nothing published");
-            return Ok(Status::Findings);
+    // the case files then read the artifact, as the worker will. An artifact already built
+    // (`redirects build`, which takes `--max-rules` for bundles over a million rules) is
+    // published as it is, once checked the same way.
+    let bytes = match built_already(file)? {
+        Some(bytes) => bytes,
+        None => {
+            let text = crate::bundle::read_text(file)?;
+            match artifact::build(&text) {
+                Ok(bytes) => bytes,
+                Err(errors) => {
+                    let name = file.display().to_string();
+                    eprint!("{}", render_errors(&name, &errors, &Paint::stderr()));
+                    eprintln!("nothing published");
+                    return Ok(Status::Findings);
+                }
+            }
         }
     };
-    drop(text);
     let built = std::env::temp_dir().join(format!("redirects-publish-{}.bin", std::process::id()));
     std::fs::write(&built, &bytes).map_err(|e| format!("cannot write {}: {e}", built.display()))?;
     let checked = check(&built, cases, lint);
