@@ -14,7 +14,11 @@ mod settings;
 mod splits;
 mod stream;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use report::too_large;
 pub(crate) use stream::compile_part;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use stream::{compile_reader, scan};
 
 use crate::error::CompileErrors;
 use crate::error::ErrorKind;
