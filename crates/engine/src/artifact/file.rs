@@ -31,7 +31,7 @@ use std::path::Path;
 
 /// About how much rule text one bucket holds, and so what a build holds of the bundle at
 /// once (its largest bucket), by default.
-pub const CHUNK_BYTES: usize = 64 << 20;
+pub const CHUNK_BYTES: usize = 32 << 20;
 
 /// Why [`build_file`] wrote nothing.
 #[derive(Debug)]
@@ -115,7 +115,8 @@ pub fn build_file_chunked(
     drop(settings);
     let (page_bits, distinct) = page_bits(&routed.homes).map_err(BuildError::Invalid)?;
     // 3. Each rule's text to its bucket.
-    let buckets = (file_bytes as usize / chunk_bytes.max(1))
+    let buckets = (file_bytes as usize)
+        .div_ceil(chunk_bytes.max(1))
         .max(1)
         .next_power_of_two()
         .min(1 << page_bits);
