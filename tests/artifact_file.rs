@@ -270,6 +270,11 @@ fn a_bad_rule_mid_file_is_reported_with_its_pointer_and_nothing_is_written() {
     let text = good.replacen(r#""id":"r1500""#, r#""id":"r7""#, 1);
     let shown = same(&text, Options::default(), 1).unwrap_err().to_string();
     assert!(shown.contains("/rules/1500/id"), "{shown}");
+    // And with another error before it: both, in rule order.
+    let text = text.replacen(r#""id":"r1234","from":"/"#, r#""id":"r1234","from":""#, 1);
+    let errors = same(&text, Options::default(), 1).unwrap_err();
+    let pointers: Vec<&str> = errors.errors().iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/rules/1234/from", "/rules/1500/id"]);
 }
 
 #[test]

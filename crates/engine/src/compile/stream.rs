@@ -3,6 +3,7 @@
 
 use super::json::{Object, Value};
 use super::report::Reader;
+use super::rules::Ids;
 use super::Sink;
 use crate::error::CompileErrors;
 use crate::model::rule::Rule;
@@ -29,12 +30,15 @@ pub(super) fn compile_streaming(
         return Ok(None);
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    compile_from(&mut de, None, count_rules(text), max_rules, rules)
+    let ids = Ids::Kept(HashMap::default());
+    compile_from(&mut de, None, ids, count_rules(text), max_rules, rules)
 }
 
 /// [`compile_streaming`] of a bundle read from `reader`, with the `settings` a first pass found
 /// ([`scan`]): the rules compile with them wherever the bundle writes them, and nothing of the
-/// text is kept but one rule at a time. `Ok(None)` and `Err` as for [`compile_streaming`].
+/// text is kept but one rule at a time, nor the rules' ids: a fingerprint of each. `Ok(None)`
+/// and `Err` as for [`compile_streaming`], and `Ok(None)` too when two ids may be the same
+/// (read whole, the text reports them).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn compile_reader<R: std::io::Read>(
     reader: R,
@@ -43,7 +47,15 @@ pub(crate) fn compile_reader<R: std::io::Read>(
     rules: &mut dyn Sink,
 ) -> Result<Option<Result<Settings, CompileErrors>>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_reader(reader);
-    compile_from(&mut de, Some(scan.settings), scan.rules, max_rules, rules)
+    let ids = Ids::Fingerprints(Vec::new());
+    compile_from(
+        &mut de,
+        Some(scan.settings),
+        ids,
+        scan.rules,
+        max_rules,
+        rules,
+    )
 }
 
 /// The one-pass read itself, from text or a reader: the rules compile with `known` settings,
@@ -51,11 +63,11 @@ pub(crate) fn compile_reader<R: std::io::Read>(
 fn compile_from<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
     known: Option<Settings>,
+    mut ids: Ids<'de>,
     expected: usize,
     max_rules: usize,
     rules: &mut dyn Sink,
 ) -> Result<Option<Result<Settings, CompileErrors>>, serde_json::Error> {
-    let mut ids = HashMap::default();
     let mut rule_reader = Reader::default();
     let top = TopSeed {
         known: known.is_some(),
@@ -73,6 +85,10 @@ fn compile_from<'de, R: serde_json::de::Read<'de>>(
     let TopPass::Done { rest, rules_seen } = top else {
         return Ok(None);
     };
+    if ids.may_repeat() {
+        // Maybe a repeated id, not reported: the text whole is the reference.
+        return Ok(None);
+    }
     let mut reader = Reader::default();
     let settings = reader.top(&rest);
     if !rules_seen {
@@ -182,7 +198,7 @@ impl<'de> Visitor<'de> for CountSeed {
 /// (the text is not what `redirects build` writes). Rules are numbered from 0 in the part.
 pub(crate) fn compile_part(text: &str, settings: &Settings, expected: usize) -> Option<Vec<Rule>> {
     let mut rules = Vec::new();
-    let mut ids = HashMap::default();
+    let mut ids = Ids::Kept(HashMap::default());
     let mut reader = Reader::default();
     let mut de = serde_json::Deserializer::from_str(text);
     RulesSeed {
@@ -334,7 +350,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
 struct RulesSeed<'c, 'a> {
     reader: &'c mut Reader,
     settings: Settings,
-    ids: &'c mut HashMap<Cow<'a, str>, usize>,
+    ids: &'c mut Ids<'a>,
     rules: &'c mut dyn Sink,
     /// How many rules the text holds, to size the list before reading.
     expected: usize,
