@@ -86,3 +86,59 @@ fn build_reports_rules_every_request_reads_and_takes_a_larger_rule_limit() {
     let (code, _, err) = run(&["build", input, "-o", out, "--max-rules", "0"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn a_file_is_built_a_rule_at_a_time_into_the_bytes_stdin_builds_whole() {
+    let out_file = temp("streamed.bin");
+    let out_stdin = temp("whole.bin");
+    let (code, stdout, stderr) = run(&["build", "rules.json", "-o", &out_file, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let streamed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(streamed["streamed"], true);
+    let whole = support::redirects()
+        .args(["build", "-", "-o", &out_stdin, "--json"])
+        .pipe_stdin(root().join("rules.json"))
+        .expect("stdin")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(whole.status.code(), Some(0));
+    let whole: Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(whole["streamed"], false);
+    assert_eq!(
+        std::fs::read(&out_file).unwrap(),
+        std::fs::read(&out_stdin).unwrap()
+    );
+    for key in ["id", "rules", "parts", "bytes", "catch_all_rules"] {
+        assert_eq!(streamed[key], whole[key], "{key}");
+    }
+}
+
+#[test]
+fn a_bad_rule_deep_in_a_file_is_pointed_at_and_nothing_is_written() {
+    let rules: Vec<String> = (0..3_000)
+        .map(|i| match i {
+            2_345 => r#"{"id":"r2345","from":"/a/:b","to":"/:c"}"#.to_string(),
+            i => format!(r#"{{"id":"r{i}","from":"/a/{i}","to":"/b/{i}"}}"#),
+        })
+        .collect();
+    let input = scratch(
+        "deep-error.json",
+        &format!("{{\"version\": 1, \"rules\": [\n{}\n]}}", rules.join(",\n")),
+    );
+    let out = temp("deep-error.bin");
+    let (code, _, stderr) = run(&["build", input.to_str().unwrap(), "-o", &out]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("/rules/2345/to"), "{stderr}");
+    assert!(stderr.contains("r2345"), "{stderr}");
+    assert!(!std::path::Path::new(&out).exists());
+    // A syntax error far into the file: its line and column.
+    let broken = scratch(
+        "deep-syntax.json",
+        &format!("{{\"version\": 1, \"rules\": [\n{}\n]}}", rules.join(",\n"))
+            .replace(r#""id":"r2000","#, r#""id":"r2000""#),
+    );
+    let (code, _, stderr) = run(&["build", broken.to_str().unwrap(), "-o", &out]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("2002"), "the line of the error: {stderr}");
+    assert!(!std::path::Path::new(&out).exists());
+}

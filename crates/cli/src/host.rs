@@ -76,3 +76,8 @@ pub fn current() -> Rc<dyn Host> {
     HOST.with(|h| h.borrow().clone())
         .unwrap_or_else(|| Rc::new(Native))
 }
+
+/// Whether the commands use the standard library's files ([`Native`]: no host installed).
+pub fn is_native() -> bool {
+    HOST.with(|h| h.borrow().is_none())
+}

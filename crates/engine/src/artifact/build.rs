@@ -2,7 +2,7 @@
 //! part written as the JSON its rules were written in.
 
 use super::page::{self, order, page_of, PartEntry};
-use super::route::{key_of_text, Home, Router, Routing};
+use super::route::{fnv1a_from, key_of_text, Home, Routed, Router, Routing};
 use super::{
     fnv1a, FLAG_BOTH_CASES, FLAG_HOSTLESS_HOMES, FLAG_HOST_HOMES, FLAG_HOST_TABLE, FORMAT_VERSION,
     HEADER_BYTES, MAGIC, MAX_PAGE_BITS, PAGE_HOMES, PART_BYTES_PER_ENCODED_BYTE,
@@ -47,25 +47,29 @@ fn put_u64(out: &mut [u8], at: usize, v: u64) {
     out[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
-/// The error for the rules of one home (`crowded`, in file order) that pass a limit: what they
-/// take, two of them, and what to do.
-fn crowded_home(what: String, crowded: &[u32], rules: &[&RawValue]) -> CompileErrors {
-    let sample: Vec<String> = crowded
-        .iter()
-        .take(2)
-        .map(|&r| {
-            let text: String = rules[r as usize].get().chars().take(120).collect();
-            format!("#{r} {text}")
-        })
-        .collect();
-    layout_error(
+/// The error for the rules of one home (`crowded`, in file order, their home in page `page`)
+/// that pass a limit: what they take, two of them, and what to do.
+fn crowded_home(
+    what: String,
+    page: usize,
+    crowded: &[u32],
+    texts: &mut dyn Texts,
+) -> Result<CompileErrors, Failure> {
+    let mut sample = Vec::new();
+    for &r in crowded.iter().take(2) {
+        let mut bytes = Vec::new();
+        texts.append(page, r, &mut bytes)?;
+        let text: String = String::from_utf8_lossy(&bytes).chars().take(120).collect();
+        sample.push(format!("#{r} {text}"));
+    }
+    Ok(layout_error(
         format!(
             "{what}: {} rules share one home (the literal segment they are routed by, or none), such as {}",
             crowded.len(),
             sample.join(" and ")
         ),
         "give such rules a literal segment of their own among their first 8 (a path segment only they have), an exact `host`, or split the bundle into several artifacts",
-    )
+    ))
 }
 
 /// How an artifact is built.
@@ -103,8 +107,110 @@ struct Cut {
     bytes: usize,
 }
 
+/// Why a build wrote nothing: the bundle, or (reading and writing files) the machine.
+pub(super) enum Failure {
+    Invalid(CompileErrors),
+    Io(std::io::Error),
+}
+
+impl From<CompileErrors> for Failure {
+    fn from(errors: CompileErrors) -> Failure {
+        Failure::Invalid(errors)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Io(e)
+    }
+}
+
+/// Where the layout finds each rule's text as written.
+pub(super) trait Texts {
+    /// Appends the text of rule `r`, whose home is in page `page`, to `out`.
+    fn append(&mut self, page: usize, r: u32, out: &mut Vec<u8>) -> Result<(), Failure>;
+}
+
+/// The texts of a bundle held whole.
+struct Whole<'t, 'a>(&'t [&'a RawValue]);
+
+impl Texts for Whole<'_, '_> {
+    fn append(&mut self, _page: usize, r: u32, out: &mut Vec<u8>) -> Result<(), Failure> {
+        out.extend_from_slice(self.0[r as usize].get().as_bytes());
+        Ok(())
+    }
+}
+
+/// What a built artifact holds, as `redirects build` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Built {
+    /// The content id.
+    pub id: u64,
+    /// How many rules.
+    pub rules: usize,
+    /// How many parts.
+    pub parts: usize,
+    /// How many bytes.
+    pub bytes: usize,
+    /// How many rules without a host live at the catch-all, which every request reads.
+    pub catch_all_rules: usize,
+}
+
+/// An artifact laid out, all but its parts: the head and the pages, without id and
+/// checksum ([`Laid::seal`]), the parts having been written apart.
+pub(super) struct Laid {
+    pub(super) head: Vec<u8>,
+    head_end: usize,
+    pub(super) built: Built,
+}
+
+impl Laid {
+    /// Puts the content id, given the parts' bytes (`parts`: FNV-1a of the head's bytes from
+    /// 32 on, continued over them), and the head's checksum.
+    pub(super) fn seal(
+        &mut self,
+        parts: impl FnOnce(u64) -> Result<u64, Failure>,
+    ) -> Result<(), Failure> {
+        let id = parts(fnv1a(&self.head[32..]))?;
+        put_u64(&mut self.head, 24, id);
+        let checksum = fnv1a(&self.head[24..self.head_end]);
+        put_u64(&mut self.head, 16, checksum);
+        self.built.id = id;
+        Ok(())
+    }
+}
+
+/// The number of page bits for rules living at `homes`, and how many distinct homes they are.
+pub(super) fn page_bits(homes: &[Home]) -> Result<(u32, usize), CompileErrors> {
+    let mut distinct: Vec<u64> = homes.iter().map(|h| h.hash()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // Enough pages that each holds about PAGE_HOMES homes.
+    let page_bits = distinct
+        .len()
+        .div_ceil(PAGE_HOMES)
+        .next_power_of_two()
+        .trailing_zeros();
+    if page_bits > MAX_PAGE_BITS {
+        return Err(layout_error(
+            format!(
+                "{} homes; an artifact holds at most {}",
+                distinct.len(),
+                PAGE_HOMES << MAX_PAGE_BITS
+            ),
+            "split the bundle by host into several artifacts",
+        ));
+    }
+    Ok((page_bits, distinct.len()))
+}
+
 /// [`build`] with other [`Options`].
 pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors> {
+    build_text(text, options).map(|(bytes, _)| bytes)
+}
+
+/// [`build_with`], with what the artifact holds.
+pub(super) fn build_text(text: &str, options: Options) -> Result<(Vec<u8>, Built), CompileErrors> {
     let max_rules = options.max_rules.clamp(1, MAX_BUILD_RULES);
     let key = key_of_text(text.as_bytes());
     let mut routing = Routing::new(Router::new(key));
@@ -123,11 +229,59 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
         )
     })?;
     if written.rules.len() != routed.homes.len() {
-        return Err(layout_error(
-            "the bundle's `rules` could not be told apart".into(),
-            "write one `rules` key at the top level",
-        ));
+        return Err(rules_apart());
     }
+    let (page_bits, distinct_homes) = page_bits(&routed.homes)?;
+    let size = |r: u32| written.rules[r as usize].get().len();
+    let settings = written.settings.map_or("{}", RawValue::get);
+    let mut parts = Vec::new();
+    let laid = lay_out(
+        key,
+        routed,
+        (page_bits, distinct_homes),
+        settings,
+        &size,
+        options,
+        &mut Whole(&written.rules),
+        &mut parts,
+    );
+    let mut laid = match laid {
+        Ok(laid) => laid,
+        Err(Failure::Invalid(errors)) => return Err(errors),
+        Err(Failure::Io(e)) => unreachable!("writing to memory: {e}"),
+    };
+    let sealed = laid.seal(|h| Ok(fnv1a_from(h, &parts)));
+    debug_assert!(sealed.is_ok());
+    let mut out = laid.head;
+    out.extend_from_slice(&parts);
+    Ok((out, laid.built))
+}
+
+/// The error for a bundle whose rules the build reads apart in another number than it
+/// compiled.
+pub(super) fn rules_apart() -> CompileErrors {
+    layout_error(
+        "the bundle's `rules` could not be told apart".into(),
+        "write one `rules` key at the top level",
+    )
+}
+
+/// Lays out the rules routed to `routed.homes` in `2^page_bits` pages (of `distinct_homes`
+/// homes), each rule's text from `texts` (`size` long): writes the parts to `parts` in order,
+/// and returns the head and pages that name them, with `settings` (the bundle's settings
+/// text) in the head. Every limit of the layout is checked here, in the same order for a
+/// bundle held whole and one read from a file.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn lay_out(
+    key: [u64; 2],
+    routed: Routed,
+    (page_bits, distinct_homes): (u32, usize),
+    settings: &str,
+    size: &dyn Fn(u32) -> usize,
+    options: Options,
+    texts: &mut dyn Texts,
+    parts: &mut dyn std::io::Write,
+) -> Result<Laid, Failure> {
     let per_part = options.part_rules.max(1);
     let (homes, used, both_cases) = (routed.homes, routed.used, routed.both_cases);
     let (host_homes, hostless) = (routed.host_homes, routed.hostless);
@@ -137,46 +291,17 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
         hosts.clear();
     }
 
-    // Pages: enough that each holds about PAGE_HOMES homes.
-    let mut distinct: Vec<u64> = homes.iter().map(|h| h.hash()).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let page_bits = distinct
-        .len()
-        .div_ceil(PAGE_HOMES)
-        .next_power_of_two()
-        .trailing_zeros();
-    if page_bits > MAX_PAGE_BITS {
-        return Err(layout_error(
-            format!(
-                "{} homes; an artifact holds at most {}",
-                distinct.len(),
-                PAGE_HOMES << MAX_PAGE_BITS
-            ),
-            "split the bundle by host into several artifacts",
-        ));
-    }
-    let distinct_homes = distinct.len();
-    drop(distinct);
-
     // Rules in the order of their homes in pages, file order within a home.
     let hash = |r: u32| homes[r as usize].hash();
     let mut ordered: Vec<u32> = (0..homes.len() as u32).collect();
     ordered.sort_unstable_by_key(|&r| (order(hash(r), page_bits), r));
-    let size = |r: u32| written.rules[r as usize].get().len() + 13;
-    let matching = &routed.matching;
+    let size = |r: u32| size(r) + 13;
+    let matching = routed.matching;
     let cost = |r: u32| {
         size(r) * PART_BYTES_PER_ENCODED_BYTE + PART_BYTES_PER_RULE + matching[r as usize] as usize
     };
-    let cuts = cut_parts(
-        &ordered,
-        &homes,
-        page_bits,
-        per_part,
-        &size,
-        &cost,
-        &written.rules,
-    )?;
+    let cuts = cut_parts(&ordered, &homes, page_bits, per_part, &size, &cost, texts)?;
+    drop((ordered, matching));
     if cuts.len() > MAX_ARTIFACT_PARTS {
         return Err(layout_error(
             format!(
@@ -184,53 +309,52 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
                 cuts.len()
             ),
             "build with a larger `--part-rules`",
-        ));
+        )
+        .into());
     }
 
     // The parts' bytes, apart, then the pages that name them.
-    let mut parts_bytes = Vec::new();
+    let mut parts_len = 0;
     let mut entries = Vec::with_capacity(cuts.len());
+    let mut part = Vec::new();
     for (n, cut) in cuts.iter().enumerate() {
         let mut rules = cut.rules.clone();
         rules.sort_unstable();
-        let at = parts_bytes.len();
-        parts_bytes.extend_from_slice(&(rules.len() as u32).to_le_bytes());
+        part.clear();
+        part.extend_from_slice(&(rules.len() as u32).to_le_bytes());
         for &r in &rules {
-            parts_bytes.extend_from_slice(&r.to_le_bytes());
+            part.extend_from_slice(&r.to_le_bytes());
         }
         for &r in &rules {
-            parts_bytes.extend_from_slice(&hash(r).to_le_bytes());
+            part.extend_from_slice(&hash(r).to_le_bytes());
         }
-        parts_bytes.push(b'[');
+        part.push(b'[');
         for (k, &r) in rules.iter().enumerate() {
             if k > 0 {
-                parts_bytes.push(b',');
+                part.push(b',');
             }
-            parts_bytes.extend_from_slice(written.rules[r as usize].get().as_bytes());
+            texts.append(cut.page, r, &mut part)?;
         }
-        parts_bytes.push(b']');
-        let len = parts_bytes.len() - at;
+        part.push(b']');
+        let len = part.len();
         if len > MAX_PART_BYTES {
             let what = format!("part {n} would take {len} bytes; the limit is {MAX_PART_BYTES}");
-            return Err(crowded_home(
-                what,
-                &largest_home(&rules, &homes),
-                &written.rules,
-            ));
+            let largest = largest_home(&rules, &homes);
+            return Err(crowded_home(what, cut.page, &largest, texts)?.into());
         }
-        entries.push((at, len, fnv1a(&parts_bytes[at..])));
+        parts.write_all(&part)?;
+        entries.push((parts_len, len, fnv1a(&part)));
+        parts_len += len;
     }
+    drop(part);
 
-    let settings = format!(
-        r#"{{"version":1,"settings":{},"rules":[]}}"#,
-        written.settings.map_or("{}", RawValue::get)
-    );
+    let settings = format!(r#"{{"version":1,"settings":{settings},"rules":[]}}"#);
     let head_end = HEADER_BYTES + settings.len() + 8 * hosts.len();
     if head_end > MAX_HEAD_BYTES {
         return Err(layout_error(
             format!("the artifact's head would take {head_end} bytes; a reader takes at most {MAX_HEAD_BYTES}"),
             "move settings out of the bundle, or split it by host into several artifacts",
-        ));
+        ).into());
     }
     let pages = 1usize << page_bits;
     // Each page: its homes' low bits, once each, and the parts starting in it.
@@ -260,7 +384,7 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
     .filter(|(on, _)| *on)
     .fold(0, |f, (_, flag)| f | flag);
     put_u32(&mut out, 12, flags);
-    put_u32(&mut out, 32, written.rules.len() as u32);
+    put_u32(&mut out, 32, homes.len() as u32);
     put_u32(&mut out, 36, cuts.len() as u32);
     put_u32(&mut out, 40, page_bits);
     put_u32(&mut out, 44, settings.len() as u32);
@@ -296,25 +420,34 @@ pub fn build_with(text: &str, options: Options) -> Result<Vec<u8>, CompileErrors
                     bytes.len()
                 ),
                 "build with a larger `--part-rules`",
-            ));
+            )
+            .into());
         }
         let Ok(at) = u32::try_from(out.len()) else {
             return Err(layout_error(
                 "the artifact's pages would pass 4 GiB".into(),
                 "split the bundle by host into several artifacts",
-            ));
+            )
+            .into());
         };
         put_u32(&mut out, head_end + 8 * g, at);
         put_u32(&mut out, head_end + 8 * g + 4, bytes.len() as u32);
         out.extend_from_slice(&bytes);
     }
     debug_assert_eq!(out.len(), parts_start);
-    out.extend_from_slice(&parts_bytes);
-    let id = fnv1a(&out[32..]);
-    put_u64(&mut out, 24, id);
-    let checksum = fnv1a(&out[24..head_end]);
-    put_u64(&mut out, 16, checksum);
-    Ok(out)
+    let catch_all = Router::new(key).catch_all();
+    let built = Built {
+        id: 0,
+        rules: homes.len(),
+        parts: cuts.len(),
+        bytes: parts_start + parts_len,
+        catch_all_rules: homes.iter().filter(|h| h.hash() == catch_all).count(),
+    };
+    Ok(Laid {
+        head: out,
+        head_end,
+        built,
+    })
 }
 
 /// The rules of the home most of `rules` share, in file order.
@@ -343,8 +476,8 @@ fn cut_parts(
     per_part: usize,
     size: &dyn Fn(u32) -> usize,
     cost: &dyn Fn(u32) -> usize,
-    written: &[&RawValue],
-) -> Result<Vec<Cut>, CompileErrors> {
+    texts: &mut dyn Texts,
+) -> Result<Vec<Cut>, Failure> {
     let hash = |r: u32| homes[r as usize].hash();
     let mut cuts: Vec<Cut> = Vec::new();
     let mut at = 0;
@@ -375,7 +508,8 @@ fn cut_parts(
                 let mut crowded = home.to_vec();
                 crowded.sort_unstable();
                 let what = format!("one home's rules would take about {cost} bytes compiled; the limit is {MAX_HOME_COST}");
-                return Err(crowded_home(what, &crowded, written));
+                let page = page_of(hash(crowded[0]), page_bits);
+                return Err(crowded_home(what, page, &crowded, texts)?.into());
             }
             from = to;
         }

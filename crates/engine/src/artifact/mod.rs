@@ -37,11 +37,15 @@
 //! checksum; it gives each of its parts' length and checksum, so every value read is checked.
 
 mod build;
+#[cfg(not(target_arch = "wasm32"))]
+mod file;
 mod page;
 mod part;
 mod route;
 
-pub use build::{build, build_with, Options};
+pub use build::{build, build_with, Built, Options};
+#[cfg(not(target_arch = "wasm32"))]
+pub use file::{build_file, build_file_chunked, BuildError, CHUNK_BYTES};
 pub use page::Page;
 pub use part::Part;
 

@@ -37,7 +37,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     fnv1a_from(0xcbf2_9ce4_8422_2325, bytes)
 }
 
-fn fnv1a_from(mut h: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a_from(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);

@@ -14,7 +14,11 @@ mod settings;
 mod splits;
 mod stream;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use report::too_large;
 pub(crate) use stream::compile_part;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use stream::{compile_reader, scan};
 
 use crate::error::CompileErrors;
 use crate::error::ErrorKind;
@@ -23,6 +27,7 @@ use crate::model::rule::Rule;
 use crate::model::settings::Settings;
 use json::Value;
 use report::Reader;
+use rules::Ids;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Where compiled rules go: a list, or a caller that keeps only what it needs of each
@@ -127,7 +132,7 @@ fn compile_tree(
         match list.as_array() {
             Some(list) if list.len() > max_rules => reader.too_many_rules(list.len(), max_rules),
             Some(list) => {
-                let mut ids = HashMap::default();
+                let mut ids = Ids::Kept(HashMap::default());
                 ids.reserve(list.len());
                 sink.reserve(list.len());
                 for (i, raw) in list.iter().enumerate() {

@@ -35,7 +35,7 @@ pub(super) struct Reader {
 }
 
 /// The error for bundle text over its limit ([`crate::limits::MAX_BUNDLE_BYTES`] for JSON read at run time).
-pub(super) fn too_large(bytes: usize, limit: usize) -> CompileErrors {
+pub(crate) fn too_large(bytes: usize, limit: usize) -> CompileErrors {
     CompileErrors::one(CompileError {
         kind: ErrorKind::Limit,
         rule_index: None,

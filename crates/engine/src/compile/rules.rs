@@ -92,6 +92,45 @@ fn written_texts(
     .boxed()
 }
 
+/// The ids of the rules read so far, to refuse a repeated one.
+pub(super) enum Ids<'a> {
+    /// Each id with the number of its first rule, which the error names.
+    Kept(HashMap<Cow<'a, str>, usize>),
+    /// A fingerprint of each id only (a bundle read from a file: 8 bytes a rule instead of
+    /// the id kept): nothing is reported as read, and two ids that may be the same are found
+    /// after the read ([`Ids::may_repeat`]), to read the bundle again whole.
+    Fingerprints(Vec<u64>),
+}
+
+impl Ids<'_> {
+    /// Room for `n` more ids.
+    pub(super) fn reserve(&mut self, n: usize) {
+        match self {
+            Ids::Kept(ids) => ids.reserve(n),
+            Ids::Fingerprints(prints) => prints.reserve_exact(n),
+        }
+    }
+
+    /// Whether two of the ids may be the same and were not reported: two equal fingerprints.
+    pub(super) fn may_repeat(self) -> bool {
+        match self {
+            Ids::Kept(_) => false,
+            Ids::Fingerprints(mut prints) => {
+                prints.sort_unstable();
+                prints.windows(2).any(|w| w[0] == w[1])
+            }
+        }
+    }
+}
+
+/// A 64-bit fingerprint of an id (SipHash-1-3 under fixed keys).
+fn fingerprint(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 impl Reader {
     /// Reads rule `i` with the bundle's `settings`; `ids` holds the ids of the rules before it.
     pub(super) fn rule<'a>(
@@ -99,7 +138,7 @@ impl Reader {
         i: usize,
         raw: &Value<'a>,
         settings: &Settings,
-        ids: &mut HashMap<Cow<'a, str>, usize>,
+        ids: &mut Ids<'a>,
     ) -> Option<Rule> {
         let at = RulePointer(i);
         self.in_rule(i, None);
@@ -189,7 +228,7 @@ impl Reader {
         &mut self,
         obj: &'v Object<'a>,
         at: RulePointer,
-        ids: &mut HashMap<Cow<'a, str>, usize>,
+        ids: &mut Ids<'a>,
     ) -> Option<&'v str> {
         let Some(v) = obj.get("id") else {
             self.err(
@@ -220,6 +259,13 @@ impl Reader {
                 None
             }
             Some(id) => {
+                let ids = match ids {
+                    Ids::Kept(ids) => ids,
+                    Ids::Fingerprints(prints) => {
+                        prints.push(fingerprint(id));
+                        return Some(id);
+                    }
+                };
                 if let Some(first) = ids.get(id) {
                     self.in_rule(at.0, Some(id));
                     self.err(

@@ -3,6 +3,7 @@
 
 use super::json::{Object, Value};
 use super::report::Reader;
+use super::rules::Ids;
 use super::Sink;
 use crate::error::CompileErrors;
 use crate::model::rule::Rule;
@@ -28,24 +29,66 @@ pub(super) fn compile_streaming(
     if !text.trim_start().starts_with('{') {
         return Ok(None);
     }
-    let mut ids = HashMap::default();
-    let mut rule_reader = Reader::default();
     let mut de = serde_json::Deserializer::from_str(text);
+    let ids = Ids::Kept(HashMap::default());
+    compile_from(&mut de, None, ids, count_rules(text), max_rules, rules)
+}
+
+/// [`compile_streaming`] of a bundle read from `reader`, with the `settings` a first pass found
+/// ([`scan`]): the rules compile with them wherever the bundle writes them, and nothing of the
+/// text is kept but one rule at a time, nor the rules' ids: a fingerprint of each. `Ok(None)`
+/// and `Err` as for [`compile_streaming`], and `Ok(None)` too when two ids may be the same
+/// (read whole, the text reports them).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn compile_reader<R: std::io::Read>(
+    reader: R,
+    scan: Scan,
+    max_rules: usize,
+    rules: &mut dyn Sink,
+) -> Result<Option<Result<Settings, CompileErrors>>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let ids = Ids::Fingerprints(Vec::new());
+    compile_from(
+        &mut de,
+        Some(scan.settings),
+        ids,
+        scan.rules,
+        max_rules,
+        rules,
+    )
+}
+
+/// The one-pass read itself, from text or a reader: the rules compile with `known` settings,
+/// or with those written before them (another `settings` after them is then `Ok(None)`).
+fn compile_from<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    known: Option<Settings>,
+    mut ids: Ids<'de>,
+    expected: usize,
+    max_rules: usize,
+    rules: &mut dyn Sink,
+) -> Result<Option<Result<Settings, CompileErrors>>, serde_json::Error> {
+    let mut rule_reader = Reader::default();
     let top = TopSeed {
+        known: known.is_some(),
         rules: RulesSeed {
             reader: &mut rule_reader,
-            settings: Settings::default(),
+            settings: known.unwrap_or_default(),
             ids: &mut ids,
             rules,
-            expected: count_rules(text),
+            expected,
             max_rules,
         },
     }
-    .deserialize(&mut de)
+    .deserialize(&mut *de)
     .and_then(|top| de.end().map(|()| top))?;
     let TopPass::Done { rest, rules_seen } = top else {
         return Ok(None);
     };
+    if ids.may_repeat() {
+        // Maybe a repeated id, not reported: the text whole is the reference.
+        return Ok(None);
+    }
     let mut reader = Reader::default();
     let settings = reader.top(&rest);
     if !rules_seen {
@@ -55,12 +98,107 @@ pub(super) fn compile_streaming(
     Ok(Some(reader.finish(settings)))
 }
 
+/// What a first pass over a bundle's bytes finds ([`scan`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) struct Scan {
+    /// The settings its rules compile with (defaults for settings in error, which are
+    /// reported when the rules are compiled).
+    pub(crate) settings: Settings,
+    /// How many rules it holds.
+    pub(crate) rules: usize,
+}
+
+/// A first pass over a bundle read from `reader`, each rule skipped as read: its settings,
+/// wherever written, and how many rules it has. `Ok(None)` for a shape the one-pass read does
+/// not take (a repeated `settings` or `rules`), and `Err` for anything else it does not (not an
+/// object, `rules` not an array, a syntax error): the bundle's text whole is the reference then.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn scan<R: std::io::Read>(reader: R) -> Result<Option<Scan>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let scan = ScanTop.deserialize(&mut de)?;
+    de.end()?;
+    Ok(scan)
+}
+
+/// The top level of a bundle, for [`scan`].
+#[cfg(not(target_arch = "wasm32"))]
+struct ScanTop;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<'de> DeserializeSeed<'de> for ScanTop {
+    type Value = Option<Scan>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Scan>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<'de> Visitor<'de> for ScanTop {
+    type Value = Option<Scan>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a bundle object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Scan>, A::Error> {
+        let (mut settings, mut rules) = (None, None);
+        let mut repeated = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "rules" => {
+                    repeated |= rules.replace(map.next_value_seed(CountSeed)?).is_some();
+                }
+                "settings" => {
+                    let value = map.next_value::<Value<'de>>()?;
+                    let mut read = Settings::default();
+                    if let Some(object) = value.as_object() {
+                        Reader::default().settings(object, &mut read);
+                    }
+                    repeated |= settings.replace(read).is_some();
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((!repeated).then(|| Scan {
+            settings: settings.unwrap_or_default(),
+            rules: rules.unwrap_or(0),
+        }))
+    }
+}
+
+/// Counts the elements of an array, each skipped.
+#[cfg(not(target_arch = "wasm32"))]
+struct CountSeed;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<'de> DeserializeSeed<'de> for CountSeed {
+    type Value = usize;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<'de> Visitor<'de> for CountSeed {
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rules")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
 /// Compiles the rules of one part of an artifact: a JSON array of rule objects, checked when
 /// the artifact was built, read with the bundle's `settings`. `None` if anything is wrong
 /// (the text is not what `redirects build` writes). Rules are numbered from 0 in the part.
 pub(crate) fn compile_part(text: &str, settings: &Settings, expected: usize) -> Option<Vec<Rule>> {
     let mut rules = Vec::new();
-    let mut ids = HashMap::default();
+    let mut ids = Ids::Kept(HashMap::default());
     let mut reader = Reader::default();
     let mut de = serde_json::Deserializer::from_str(text);
     RulesSeed {
@@ -147,6 +285,9 @@ enum TopPass<'a> {
 /// Reads a bundle object, compiling `rules` with the `settings` written before it.
 struct TopSeed<'c, 'a> {
     rules: RulesSeed<'c, 'a>,
+    /// The rules' settings are known before the read (a `settings` after the rules is then no
+    /// reason to read again).
+    known: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
@@ -178,7 +319,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
                 continue;
             }
             let value = map.next_value::<Value<'de>>()?;
-            if key == "settings" {
+            if key == "settings" && !self.known {
                 if rules_seen {
                     again = true;
                 } else {
@@ -209,7 +350,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
 struct RulesSeed<'c, 'a> {
     reader: &'c mut Reader,
     settings: Settings,
-    ids: &'c mut HashMap<Cow<'a, str>, usize>,
+    ids: &'c mut Ids<'a>,
     rules: &'c mut dyn Sink,
     /// How many rules the text holds, to size the list before reading.
     expected: usize,
