@@ -98,7 +98,9 @@ pub(super) enum Ids<'a> {
     Kept(HashMap<Cow<'a, str>, usize>),
     /// A fingerprint of each id only (a bundle read from a file: 8 bytes a rule instead of
     /// the id kept): nothing is reported as read, and two ids that may be the same are found
-    /// after the read ([`Ids::may_repeat`]), to read the bundle again whole.
+    /// after the read ([`Ids::may_repeat`]), to read the bundle again whole. (Files are read
+    /// natively only.)
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Fingerprints(Vec<u64>),
 }
 
