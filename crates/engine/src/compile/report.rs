@@ -32,6 +32,9 @@ pub(super) struct Reader {
     rule: Option<(usize, Option<String>)>,
     /// The placeholder constraints compiled so far, within the bundle's budget.
     pub constraints: Constraints,
+    /// Path-to-regexp sources build their automata when a path is first matched, not now
+    /// (the rules of an artifact's part, which its build checked).
+    pub defer_automata: bool,
 }
 
 /// The error for bundle text over its limit ([`crate::limits::MAX_BUNDLE_BYTES`] for JSON read at run time).

@@ -315,7 +315,7 @@ impl Reader {
                 );
                 return None;
             }
-            return match Pattern::parse_path_to_regexp(text, case_sensitive) {
+            return match Pattern::parse_path_to_regexp(text, case_sensitive, self.defer_automata) {
                 Ok(p) => Some((text, p)),
                 Err(m) => {
                     self.err(

@@ -196,10 +196,13 @@ impl<'de> Visitor<'de> for CountSeed {
 /// Compiles the rules of one part of an artifact: a JSON array of rule objects, checked when
 /// the artifact was built, read with the bundle's `settings`. `None` if anything is wrong
 /// (the text is not what `redirects build` writes). Rules are numbered from 0 in the part.
+/// Path-to-regexp sources build their automata when a request first tries them: a part is read
+/// for the rules of one home, and its other rules may never be tried.
 pub(crate) fn compile_part(text: &str, settings: &Settings, expected: usize) -> Option<Vec<Rule>> {
     let mut rules = Vec::new();
     let mut ids = Ids::Kept(HashMap::default());
     let mut reader = Reader::default();
+    reader.defer_automata = true;
     let mut de = serde_json::Deserializer::from_str(text);
     RulesSeed {
         reader: &mut reader,

@@ -117,9 +117,19 @@ impl Pattern {
     }
 
     /// Parses a `from` in path-to-regexp syntax: the source compiled whole, filed under its
-    /// leading literal segments, the literal start of the next one after them.
-    pub(crate) fn parse_path_to_regexp(text: &str, case_sensitive: bool) -> Result<Self, String> {
-        let regex = PathRegex::compile(text, case_sensitive)?;
+    /// leading literal segments, the literal start of the next one after them. With `defer`,
+    /// the source's automaton is built when a path is first matched
+    /// ([`PathRegex::compile_deferred`]).
+    pub(crate) fn parse_path_to_regexp(
+        text: &str,
+        case_sensitive: bool,
+        defer: bool,
+    ) -> Result<Self, String> {
+        let regex = if defer {
+            PathRegex::compile_deferred(text, case_sensitive)?
+        } else {
+            PathRegex::compile(text, case_sensitive)?
+        };
         let literal = regex.literal().to_string();
         let literal = literal.strip_prefix('/').unwrap_or(&literal);
         let mut pieces: Vec<&str> = literal.split('/').collect();
