@@ -22,8 +22,10 @@ use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input};
 use smallvec::SmallVec;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::{Arc, Mutex};
 
 /// Most bytes a source may have.
 pub const MAX_SOURCE_BYTES: usize = 1024;
@@ -54,9 +56,19 @@ pub struct PathRegex {
 
 struct Vm {
     vm: PikeVM,
-    /// A search's scratch space, kept for the next one (a search that finds it in use makes
-    /// its own).
-    cache: Mutex<Option<thompson::pikevm::Cache>>,
+    /// Tells this automaton from every other built in the process, for [`SCRATCH`].
+    id: u64,
+}
+
+/// The next [`Vm::id`].
+static NEXT_VM: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// A search's scratch space, one a thread, for the automaton it was made for (its id): a
+    /// source keeps only its automaton, not a scratch space as large as it, and a thread
+    /// makes one for each other source it matches (a scratch space reset for another
+    /// automaton can keep the other's captures).
+    static SCRATCH: RefCell<Option<(u64, thompson::pikevm::Cache)>> = const { RefCell::new(None) };
 }
 
 impl std::fmt::Debug for PathRegex {
@@ -458,17 +470,14 @@ impl PathRegex {
     }
 
     /// About how many bytes of heap this source takes compiled and once it has matched a path,
-    /// from its regular expression's length and groups alone (the same whether or not the
-    /// automaton is built yet): the automaton (measured natively: 844 to 1,380 bytes, about
-    /// 1,000 plus 15 a byte of expression at most), a search's scratch space kept for the
-    /// next (944 to 5,088 bytes, about 800 plus 1,100 a group plus 10 a byte at most), and
-    /// 1 KB for the rest. A rule with `/guide-1(/?)`, `/docs-1/:path*` or `/x1/(a|b|c)/(.*)`
-    /// takes 3.7 to 4.8 KB once it has matched; a part costs it 1.1 to 1.4 times that with this
-    /// (0.7 KB, a fifth of it, without).
+    /// from its regular expression's length alone (the same whether or not the automaton is
+    /// built yet): the automaton (measured natively: 844 to 1,380 bytes, at most about 1,000
+    /// plus 15 a byte of expression) and 512 bytes for the rest; a search's scratch space is
+    /// the thread's, not the source's. A rule with `/guide-1(/?)`, `/docs-1/:path*` or
+    /// `/x1/(a|b|c)/(.*)` takes 1.8 to 2.2 KB once it has matched (3.7 to 4.8 KB when each
+    /// source kept a scratch space of its own); a part costs it 1.2 to 1.5 times that.
     pub fn heap_bytes(&self) -> usize {
-        let automaton = 1000 + 15 * self.re.len();
-        let scratch = 800 + 1100 * self.groups.len() + 10 * self.re.len();
-        automaton + scratch + 1024
+        1000 + 15 * self.re.len() + 512
     }
 
     /// The source as written.
@@ -570,24 +579,26 @@ fn automaton(re: &str, fold: bool) -> Result<Vm, Refusal> {
         .map_err(|_| -> Refusal { "the pattern cannot be compiled; simplify it".into() })?;
     Ok(Vm {
         vm,
-        cache: Mutex::new(None),
+        id: NEXT_VM.fetch_add(1, Ordering::Relaxed),
     })
 }
 
 /// Whether the whole of `text` matches `vm`, with the groups' bounds in `slots`.
 fn search(vm: &Vm, text: &[u8], slots: &mut [Option<NonMaxUsize>]) -> bool {
     let input = Input::new(text).anchored(Anchored::Yes);
-    let mut kept = vm.cache.try_lock().ok();
-    let mut own;
-    let cache = match kept.as_deref_mut() {
-        Some(Some(c)) => c,
-        Some(slot @ None) => slot.insert(vm.vm.create_cache()),
-        None => {
-            own = vm.vm.create_cache();
-            &mut own
+    let mut search =
+        |cache: &mut thompson::pikevm::Cache| vm.vm.search_slots(cache, &input, slots).is_some();
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut kept) => {
+            let cache = match kept.as_mut() {
+                Some((id, cache)) if *id == vm.id => cache,
+                _ => &mut kept.insert((vm.id, vm.vm.create_cache())).1,
+            };
+            search(cache)
         }
-    };
-    vm.vm.search_slots(cache, &input, slots).is_some()
+        // In use further up this thread's stack: a scratch space of its own.
+        Err(_) => search(&mut vm.vm.create_cache()),
+    })
 }
 
 /// `raw` percent-decoded (`%2F` kept as it is), and for each decoded byte (and the end) the
