@@ -95,11 +95,15 @@ build_worker() {
   ln -sfn "$ROOT/.tools" "$src/.tools"
   cp "$rules" "$src/rules.json"
   # A generated shape bundle was validated by `redirects build` already; linting it (every rule
-  # compiled at once, by a debug build) takes minutes at half a million rules.
+  # compiled at once, by a debug build) takes minutes at half a million rules. Its artifact is
+  # built by the release CLI (section 4 builds it), as large-shapes.mjs built it, not the debug one.
   if [ -n "${3:-}" ]; then
     grep -q '^cargo run --quiet --bin redirects -- lint rules.json$' "$src/scripts/build" \
       || die "scripts/build no longer lints with the line build_worker replaces"
     sed -i 's/^cargo run --quiet --bin redirects -- lint rules.json$/: skipped for a generated bundle/' "$src/scripts/build"
+    grep -q '^cargo run --quiet --bin redirects -- build rules.json ' "$src/scripts/build" \
+      || die "scripts/build no longer builds the artifact with the line build_worker replaces"
+    sed -i "s|^cargo run --quiet --bin redirects -- build rules.json |\"$ROOT/target/release/redirects\" build rules.json |" "$src/scripts/build"
   fi
   local key
   key="$( (cd "$src" && find src Cargo.toml Cargo.lock scripts rules.json -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)"
@@ -118,10 +122,10 @@ build_worker() {
     const fs = require("fs"), path = require("path");
     const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
-    const files = walk(".").filter((f) => /\.(m?js|wasm)$/.test(f)).sort((a, b) =>
+    const files = walk(".").filter((f) => /\.(m?js|wasm|bin)$/.test(f)).sort((a, b) =>
       (b === "worker.js") - (a === "worker.js"));
-    fs.writeFileSync("modules.json", JSON.stringify(files.map((name) =>
-      ({ name, type: name.endsWith(".wasm") ? "wasm" : "esModule" }))));')
+    const type = (name) => (name.endsWith(".wasm") ? "wasm" : name.endsWith(".bin") ? "data" : "esModule");
+    fs.writeFileSync("modules.json", JSON.stringify(files.map((name) => ({ name, type: type(name) }))));')
   echo "$key" > "$dest/.key"
 }
 
@@ -214,7 +218,7 @@ bash "$ROOT/scripts/build-js" > "$out/build-js.log" 2>&1 || { tail -20 "$out/bui
 size_row() { printf '%-58s %10s %10s\n' "$1" "$(du -b "$2" | cut -f1)" "$(gzip -9 -c "$2" | wc -c)"; }
 {
   printf '%-58s %10s %10s\n' "wasm" "bytes" "gzip -9"
-  size_row "worker (build/index_bg.wasm, rules.json embedded)" "$ROOT/build/index_bg.wasm"
+  size_row "worker (build/index_bg.wasm; rules.json apart, build/rules.bin)" "$ROOT/build/index_bg.wasm"
   size_row "library for JS (npm/redirects/wasm, the playground's)" "$ROOT/npm/redirects/wasm/edge_redirects_js_bg.wasm"
 } | tee "$out/sizes.txt"
 

@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
-[ -f build/worker.js ] && [ -f build/index_bg.wasm ] || bash scripts/build
+[ -f build/worker.js ] && [ -f build/index_bg.wasm ] && [ -f build/rules.bin ] || bash scripts/build
 peers="$ROOT/benches/peers"
 if [ ! -d "$peers/node_modules/autocannon" ]; then
   log "npm ci (benches/peers: autocannon)"

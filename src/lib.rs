@@ -1,9 +1,10 @@
 //! The Cloudflare Worker: translates the platform's request into an engine [`Request`], and the
 //! engine's [`Decision`] back into a response. No rule logic lives here.
 //!
-//! Which rules answer (`rules.rs`): the bundle embedded at build time, `rules.json` built into
-//! an artifact by `build.rs`, which an isolate opens in constant time, compiling each part of it
-//! when a request first needs it. When a KV namespace is bound as `REDIRECT_RULES`, it can
+//! Which rules answer (`rules.rs`): the bundled rules, `rules.json` built into an artifact by
+//! `scripts/build` and uploaded beside the wasm as a module of its own, which the module entry
+//! hands over (`embedded.rs`); an isolate opens it in constant time and copies in, and compiles,
+//! only the pieces of it requests need. When a KV namespace is bound as `REDIRECT_RULES`, it can
 //! replace the embedded rules two ways, both re-read at most once per isolate every 60 seconds
 //! (`REDIRECT_RULES_REFRESH_SECONDS` changes that): versions published by `redirects publish`
 //! (the `manifest` key, `published.rs`), else a JSON bundle under the key `rules.json`. A value
@@ -21,6 +22,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod analytics;
+mod embedded;
 mod header_changes;
 mod published;
 mod rules;
@@ -53,6 +55,14 @@ fn now(env: &Env) -> i64 {
         }
     }
     (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+/// Hands the worker the artifact of its bundled rules: `rules.bin`, uploaded beside the wasm
+/// as a Data module, which the module entry (`scripts/worker-entry.js`) imports and hands over
+/// before every request. Only the first hand-over to a wasm instance is kept.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = embedArtifact)]
+pub fn embed_artifact(artifact: js_sys::ArrayBuffer) {
+    rules::hand_over(artifact);
 }
 
 #[event(fetch)]

@@ -37,6 +37,7 @@ use worker::js_sys;
 use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::describe;
+use crate::embedded::Embedded;
 
 /// Memory, in bytes, kept in pieces of the parts read last that no request has needed yet
 /// (the neighbours of the rules requests needed), so that the next request for one needs no
@@ -46,10 +47,13 @@ const CACHED_NEIGHBOUR_BYTES: usize = 4 * 1024 * 1024;
 /// KV's edge cache for the values of a version, in seconds: they never change.
 const VALUE_CACHE_TTL_S: f64 = 86_400.0;
 
-/// One published version: its head, and the pages and parts read so far.
+/// One version of the rules: its head, and the pages and parts read so far. A version
+/// published through KV, or the bundled rules ([`Embedded`]), read the same way.
 pub(crate) struct Version {
     pub id: String,
     pub engine: Engine,
+    /// Where its pages and parts are read from.
+    store: Store,
     /// Pages of the filter requests needed, within [`WORKER_CACHED_PAGE_BYTES`].
     pages: RefCell<cache::Lru<usize, Rc<Page>>>,
     /// Rules cut by home, of the homes requests needed, within [`WORKER_CACHED_HOME_BYTES`]
@@ -59,6 +63,15 @@ pub(crate) struct Version {
     homes: RefCell<Lru>,
     /// The other homes of the parts read, within [`CACHED_NEIGHBOUR_BYTES`].
     neighbours: RefCell<Lru>,
+}
+
+/// Where a version's pages and parts are read from.
+enum Store {
+    /// Workers KV, under the version's keys ([`keys`]), with the namespace each request hands
+    /// over.
+    Kv,
+    /// The artifact uploaded beside the worker.
+    Embedded(Embedded),
 }
 
 /// Pieces of parts by home, least recently used out first once their cost ([`Part::cost`],
@@ -242,13 +255,7 @@ pub(crate) async fn follow(
             .ok_or_else(|| format!("version {id} has no head in KV"))?;
         let engine = Engine::load_head(head)
             .map_err(|e| format!("the head of version {id} is refused: {e}"))?;
-        Ok::<_, String>(Rc::new(Version {
-            id,
-            engine,
-            pages: RefCell::new(cache::Lru::new(WORKER_CACHED_PAGE_BYTES)),
-            homes: RefCell::new(Lru::new(WORKER_CACHED_HOME_BYTES)),
-            neighbours: RefCell::new(Lru::new(CACHED_NEIGHBOUR_BYTES)),
-        }))
+        Ok::<_, String>(Rc::new(Version::new(id, engine, Store::Kv)))
     };
     let current_version = load(current).await?;
     let canary = match canary {
@@ -269,12 +276,36 @@ pub(crate) async fn follow(
 }
 
 impl Version {
+    fn new(id: String, engine: Engine, store: Store) -> Version {
+        Version {
+            id,
+            engine,
+            store,
+            pages: RefCell::new(cache::Lru::new(WORKER_CACHED_PAGE_BYTES)),
+            homes: RefCell::new(Lru::new(WORKER_CACHED_HOME_BYTES)),
+            neighbours: RefCell::new(Lru::new(CACHED_NEIGHBOUR_BYTES)),
+        }
+    }
+
+    /// The bundled rules, from the artifact uploaded beside the worker (`buffer`, handed over
+    /// by the module entry): its head loaded, its pages and parts read as requests need them.
+    pub(crate) fn embedded(buffer: js_sys::ArrayBuffer) -> Result<Version, String> {
+        let (embedded, engine) = Embedded::open(buffer).map_err(|e| e.to_string())?;
+        Ok(Version::new(
+            "embedded".to_owned(),
+            engine,
+            Store::Embedded(embedded),
+        ))
+    }
+
     /// What `request` needs of this version: the pages of the filter its homes fall in, and
     /// each part they name cut to the home it is needed for; from this isolate's caches, or
-    /// read from KV. `None` if a page or part cannot be read or is damaged (logged).
+    /// read from KV with `namespace` (a version published there) or from the artifact
+    /// uploaded beside the worker (the bundled rules, for which `namespace` is `None`).
+    /// `None` if a page or part cannot be read or is damaged (logged).
     pub(crate) async fn parts_for(
         &self,
-        namespace: &JsValue,
+        namespace: Option<&JsValue>,
         request: &Request<'_>,
     ) -> Option<Needed> {
         let mut out = Needed::default();
@@ -289,18 +320,17 @@ impl Version {
         Some(out)
     }
 
-    /// Page `g` of the filter: kept, or read from KV and checked.
-    async fn page(&self, namespace: &JsValue, g: usize) -> Option<Rc<Page>> {
+    /// Page `g` of the filter: kept, or read and checked.
+    async fn page(&self, namespace: Option<&JsValue>, g: usize) -> Option<Rc<Page>> {
         let kept = self.pages.borrow_mut().get(&g);
         if kept.is_some() {
             return kept;
         }
-        let key = keys::page(&self.id, g);
-        let bytes = self.read(namespace, &key, MAX_PAGE_BYTES).await?;
+        let bytes = self.bytes(namespace, Piece::Page(g)).await?;
         let page = match self.engine.decode_page(g, &bytes) {
             Ok(page) => Rc::new(page),
             Err(e) => {
-                worker::console_error!("{key} is refused: {e}");
+                worker::console_error!("{} is refused: {e}", self.name(Piece::Page(g)));
                 return None;
             }
         };
@@ -309,8 +339,8 @@ impl Version {
         Some(page)
     }
 
-    /// The rules `need` asks for: kept, a neighbour kept, or read from KV.
-    async fn piece(&self, namespace: &JsValue, need: Need) -> Option<Rc<Part>> {
+    /// The rules `need` asks for: kept, a neighbour kept, or read.
+    async fn piece(&self, namespace: Option<&JsValue>, need: Need) -> Option<Rc<Part>> {
         // Each borrow ends before the next (and before any await).
         let kept = self.homes.borrow_mut().get(&need.home);
         if kept.is_some() {
@@ -328,16 +358,14 @@ impl Version {
         Some(part)
     }
 
-    /// The part of `need` read from KV and cut by home: the piece needed, the others kept as
+    /// The part of `need` read and cut by home: the piece needed, the others kept as
     /// neighbours (those not kept already).
-    async fn read_and_cut(&self, namespace: &JsValue, need: Need) -> Option<Part> {
-        let key = keys::part(&self.id, need.part);
-        // A value longer than its page says is refused by its length.
-        let bytes = self.read(namespace, &key, need.part_bytes()).await?;
+    async fn read_and_cut(&self, namespace: Option<&JsValue>, need: Need) -> Option<Part> {
+        let bytes = self.bytes(namespace, Piece::Part(&need)).await?;
         let whole = match self.engine.decode_part(&need, &bytes) {
             Ok(part) => part,
             Err(e) => {
-                worker::console_error!("{key} is refused: {e}");
+                worker::console_error!("{} is refused: {e}", self.name(Piece::Part(&need)));
                 return None;
             }
         };
@@ -353,18 +381,60 @@ impl Version {
         Some(wanted)
     }
 
-    /// The bytes of `key`, at most `max`; `None` if missing or unreadable (logged).
-    async fn read(&self, namespace: &JsValue, key: &str, max: usize) -> Option<Vec<u8>> {
-        match kv_bytes(namespace, key, max).await {
+    /// What the log calls `piece`: its KV key, or its place in the embedded artifact.
+    fn name(&self, piece: Piece<'_>) -> String {
+        match (&self.store, piece) {
+            (Store::Kv, Piece::Page(g)) => keys::page(&self.id, g),
+            (Store::Kv, Piece::Part(need)) => keys::part(&self.id, need.part),
+            (Store::Embedded(_), Piece::Page(g)) => format!("page {g} of the embedded artifact"),
+            (Store::Embedded(_), Piece::Part(need)) => {
+                format!("part {} of the embedded artifact", need.part)
+            }
+        }
+    }
+
+    /// The stored bytes of `piece`: from KV with `namespace`, at most as many as a page (or
+    /// the part's page says) may take, or copied from the embedded artifact. `None` if missing
+    /// or unreadable (logged).
+    async fn bytes(&self, namespace: Option<&JsValue>, piece: Piece<'_>) -> Option<Vec<u8>> {
+        let read = match (&self.store, piece) {
+            (Store::Kv, _) => {
+                // A value longer than its page says is refused by its length.
+                let max = match piece {
+                    Piece::Page(_) => MAX_PAGE_BYTES,
+                    Piece::Part(need) => need.part_bytes(),
+                };
+                match namespace {
+                    Some(namespace) => kv_bytes(namespace, &self.name(piece), max)
+                        .await
+                        .map_err(|e| describe(&e)),
+                    None => Err("no KV namespace".to_owned()),
+                }
+            }
+            (Store::Embedded(embedded), _) => match piece {
+                Piece::Page(g) => embedded.page(g),
+                Piece::Part(need) => embedded.part(need),
+            }
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        };
+        match read {
             Ok(Some(bytes)) => Some(bytes),
             Ok(None) => {
-                worker::console_error!("{key} is missing");
+                worker::console_error!("{} is missing", self.name(piece));
                 None
             }
-            Err(e) => {
-                worker::console_error!("{key} could not be read: {}", describe(&e));
+            Err(why) => {
+                worker::console_error!("{} could not be read: {why}", self.name(piece));
                 None
             }
         }
     }
+}
+
+/// A page of the filter, or the part a need names: what [`Version::bytes`] reads.
+#[derive(Clone, Copy)]
+enum Piece<'n> {
+    Page(usize),
+    Part(&'n Need),
 }

@@ -1,6 +1,6 @@
-//! Which rules answer a request: the embedded artifact, a `rules.json` bundle from KV, or
-//! the versions published through KV's manifest (`published.rs`), re-read at the refresh
-//! interval in the background.
+//! Which rules answer a request: the bundled rules (the artifact uploaded beside the worker,
+//! `embedded.rs`), a `rules.json` bundle from KV, or the versions published through KV's
+//! manifest (`published.rs`), re-read at the refresh interval in the background.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,10 +18,6 @@ use edge_redirects_publish::{canary, fingerprint, keys, refresh};
 use crate::describe;
 use crate::published::{self, Published};
 
-/// The bundle deployed with the worker: `rules.json` built into an artifact by `build.rs`,
-/// opened in constant time whatever its size.
-static EMBEDDED_ARTIFACT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
-
 /// Name of the optional KV binding that overrides the embedded bundle.
 const KV_BINDING: &str = "REDIRECT_RULES";
 
@@ -35,8 +31,10 @@ const KV_FIRST_READ_WAIT_MS: u64 = 2_000;
 /// The per-isolate state: the compiled bundles and when KV was last read.
 #[derive(Default)]
 struct Rules {
-    /// The embedded bundle, compiled on first use.
-    embedded: Option<Rc<Engine>>,
+    /// The artifact uploaded beside the worker, as the module entry hands it over.
+    artifact: Option<js_sys::ArrayBuffer>,
+    /// The bundled rules, opened from `artifact` on first use.
+    embedded: Option<Rc<published::Version>>,
     /// The last good bundle from KV and the fingerprint of the text it was compiled from.
     from_kv: Option<(Fingerprint, Rc<Engine>)>,
     /// The versions the KV `manifest` puts in use (`redirects publish`): before `from_kv`.
@@ -70,10 +68,24 @@ thread_local! {
     static RULES: RefCell<Rules> = RefCell::new(Rules::default());
 }
 
+/// Keeps the artifact uploaded beside the worker (`rules.bin`, which the module entry imports
+/// and hands over before every request: after a failure the wasm instance is a new one), the
+/// first time it is handed over to this instance.
+pub(crate) fn hand_over(artifact: js_sys::ArrayBuffer) {
+    RULES.with(|cell| {
+        let mut rules = cell.borrow_mut();
+        if rules.artifact.is_none() {
+            rules.artifact = Some(artifact);
+        }
+    });
+}
+
 /// The rules a request is answered from: the KV bundle when one is bound and valid, else the
 /// embedded one.
 pub(crate) enum InUse {
-    /// One engine: the embedded bundle, or a `rules.json` value from KV.
+    /// The bundled rules.
+    Embedded(Rc<published::Version>),
+    /// A `rules.json` value from KV.
     Engine(Rc<Engine>),
     /// Versions published through the manifest, read with this namespace.
     Published(Published, JsValue),
@@ -93,15 +105,19 @@ pub(crate) async fn current_rules(env: &Env, ctx: &Context) -> Option<InUse> {
         if let Some((_, engine)) = &rules.from_kv {
             return Some(InUse::Engine(Rc::clone(engine)));
         }
-        embedded(&mut rules).map(InUse::Engine)
+        embedded(&mut rules).map(InUse::Embedded)
     })
 }
 
-/// The embedded bundle, opened on first use.
-fn embedded(rules: &mut Rules) -> Option<Rc<Engine>> {
+/// The bundled rules, opened on first use.
+fn embedded(rules: &mut Rules) -> Option<Rc<published::Version>> {
     if rules.embedded.is_none() {
-        match Engine::load_embedded(EMBEDDED_ARTIFACT) {
-            Ok(engine) => rules.embedded = Some(Rc::new(engine)),
+        let Some(artifact) = rules.artifact.clone() else {
+            console_error!("no embedded rules artifact was handed over by the module entry");
+            return None;
+        };
+        match published::Version::embedded(artifact) {
+            Ok(version) => rules.embedded = Some(Rc::new(version)),
             Err(error) => {
                 console_error!("the embedded rules artifact does not load: {}", error);
                 return None;
@@ -167,7 +183,9 @@ impl Chosen {
 }
 
 /// Picks the version a visitor is served and reads the parts the request needs, falling back
-/// as [`choice`] says when a version's parts cannot be read; the embedded bundle last.
+/// as [`choice`] says when a version's parts cannot be read; the embedded bundle last. `None`
+/// when the embedded bundle cannot answer either (its artifact does not load, or a piece it
+/// needs is damaged: logged), and the request goes to the origin.
 pub(crate) async fn choose(
     in_use: InUse,
     view: &Request<'_>,
@@ -181,6 +199,7 @@ pub(crate) async fn choose(
                 other: None,
             })
         }
+        InUse::Embedded(version) => return from_embedded(version, view).await,
         InUse::Published(p, ns) => (p, ns),
     };
     let versions = Versions {
@@ -191,23 +210,28 @@ pub(crate) async fn choose(
     let namespace = &namespace;
     let choice = choice::choose(&versions, address, |version: &Rc<published::Version>| {
         let version = Rc::clone(version);
-        async move { version.parts_for(namespace, view).await }
+        async move { version.parts_for(Some(namespace), view).await }
     })
     .await;
-    let (engine, parts) = match choice.answers {
-        Some((version, parts)) => (Held::Version(version), parts),
-        None => {
-            let engine = RULES.with(|cell| embedded(&mut cell.borrow_mut()))?;
-            console_error!(
-                "answering from the embedded bundle: a published part could not be read"
-            );
-            (Held::Engine(engine), Parts::default())
-        }
+    let Some((version, parts)) = choice.answers else {
+        let version = RULES.with(|cell| embedded(&mut cell.borrow_mut()))?;
+        console_error!("answering from the embedded bundle: a published part could not be read");
+        return from_embedded(version, view).await;
     };
     Some(Chosen {
-        engine,
+        engine: Held::Version(version),
         parts,
         other: choice.other,
+    })
+}
+
+/// The bundled rules with the pages and parts `view` needs, copied from the artifact.
+async fn from_embedded(version: Rc<published::Version>, view: &Request<'_>) -> Option<Chosen> {
+    let parts = version.parts_for(None, view).await?;
+    Some(Chosen {
+        engine: Held::Version(version),
+        parts,
+        other: None,
     })
 }
 

@@ -7,6 +7,7 @@
 // first request from the worker's.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { BUILT_MODULES_RULES } from '../../tests/e2e/harness.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(path.join(ROOT, 'package.json'));
@@ -39,10 +40,7 @@ export function countingMiniflare(persist, inspectorPort) {
         name: 'redirects',
         modules: true,
         scriptPath: path.join(ROOT, 'build/worker.js'),
-        modulesRules: [
-          { type: 'ESModule', include: ['**/*.js'] },
-          { type: 'CompiledWasm', include: ['**/*.wasm'] },
-        ],
+        modulesRules: BUILT_MODULES_RULES,
         compatibilityDate: '2026-04-20',
         wrappedBindings: { REDIRECT_RULES: { scriptName: 'counting-kv' } },
         outboundService: () => new Response('origin page', { status: 200 }),

@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, compatibilityDate } from "../../tests/e2e/harness.mjs";
+import { BUILT_MODULES_RULES, ROOT, compatibilityDate } from "../../tests/e2e/harness.mjs";
 
 const args = process.argv.slice(2);
 let runs = 9;
@@ -33,10 +33,7 @@ for (const dir of dirs) {
       modules: true,
       scriptPath: path.join(dir, "worker.js"),
       modulesRoot: dir,
-      modulesRules: [
-        { type: "ESModule", include: ["**/*.js"] },
-        { type: "CompiledWasm", include: ["**/*.wasm"] },
-      ],
+      modulesRules: BUILT_MODULES_RULES,
       compatibilityDate: compatibilityDate(),
       cf: {},
       outboundService: async () => new Response("origin"),

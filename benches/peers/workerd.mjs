@@ -6,7 +6,7 @@
 //
 // Each `worker-{n}` directory holds our worker built with the n-rule mixed bundle embedded,
 // and a `modules.json` naming its modules, entry first: [{ "name", "type" }], type one of
-// esModule, wasm. scripts/bench.sh builds them.
+// esModule, wasm, data (the artifact of the bundled rules). scripts/bench.sh builds them.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

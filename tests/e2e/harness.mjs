@@ -1,5 +1,6 @@
-// Runs the built worker (build/worker.js + build/index_bg.wasm, the files wrangler uploads) in
-// workerd through Miniflare, with a KV namespace and a recording mock origin.
+// Runs the built worker (build/: worker.js, index.js, index_bg.wasm and rules.bin, the files
+// wrangler uploads) in workerd through Miniflare, with a KV namespace and a recording mock
+// origin.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -39,15 +40,22 @@ export async function echoOrigin(request, seen) {
   });
 }
 
+/**
+ * How Miniflare takes the modules of build/, as wrangler.toml uploads them: the glue and entry
+ * as ES modules, the worker's wasm compiled, the bundled rules' artifact (rules.bin) as data.
+ */
+export const BUILT_MODULES_RULES = [
+  { type: "ESModule", include: ["**/*.js"] },
+  { type: "CompiledWasm", include: ["**/*.wasm"] },
+  { type: "Data", include: ["**/*.bin"] },
+];
+
 /** Miniflare options that load the built worker (build/), as wrangler uploads it. */
 export function builtWorker() {
   return {
     modules: true,
     scriptPath: path.join(ROOT, "build/worker.js"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
+    modulesRules: BUILT_MODULES_RULES,
     compatibilityDate: compatibilityDate(),
   };
 }

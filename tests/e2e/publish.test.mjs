@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
-import { ROOT, cfFor } from "./harness.mjs";
+import { BUILT_MODULES_RULES, ROOT, cfFor } from "./harness.mjs";
 
 const run = promisify(execFile);
 const NS = "publish-test";
@@ -85,10 +85,7 @@ before(async () => {
   mf = new Miniflare({
     modules: true,
     scriptPath: path.join(ROOT, "build/worker.js"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
+    modulesRules: BUILT_MODULES_RULES,
     compatibilityDate: "2026-04-20",
     bindings: { REDIRECT_RULES_REFRESH_SECONDS: "1" },
     kvNamespaces: { REDIRECT_RULES: NS },

@@ -59,6 +59,7 @@ for (const dir of readdirSync(path.join(ROOT, "build/snippets"))) {
   }
 }
 addModule("index_bg.wasm", "wasm");
+addModule("rules.bin", "data");
 writeFileSync(
   path.join(stageDir, "origin.mjs"),
   `export default {

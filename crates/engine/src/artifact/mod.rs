@@ -55,6 +55,7 @@ use route::{Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// The first eight bytes of every artifact.
@@ -108,7 +109,9 @@ pub const PART_BYTES_PER_ENCODED_BYTE: usize = 2;
 /// structure and its share of the part's index.
 pub const PART_BYTES_PER_RULE: usize = 512;
 
-const HEADER_BYTES: usize = 80;
+/// How many bytes the fixed header at the start of every artifact takes: all that
+/// [`Places::read`] needs to find the rest.
+pub const HEADER_BYTES: usize = 80;
 const KNOWN_FLAGS: u32 = FLAG_BOTH_CASES | FLAG_HOST_HOMES | FLAG_HOSTLESS_HOMES | FLAG_HOST_TABLE;
 /// Most page bits (a million pages).
 const MAX_PAGE_BITS: u32 = 20;
@@ -234,6 +237,17 @@ pub struct Need {
 }
 
 impl Need {
+    /// The whole part a page's entry gives, for a reader of every part (no home of its own).
+    fn whole(e: &page::PartEntry) -> Need {
+        Need {
+            part: e.part as usize,
+            home: 0,
+            offset: e.offset,
+            len: e.len,
+            checksum: e.checksum,
+        }
+    }
+
     /// The length in bytes of the part's stored value, as its page gives it, so a reader can
     /// refuse a stored value of another length before reading it whole.
     pub fn part_bytes(&self) -> usize {
@@ -272,6 +286,95 @@ pub fn split(bytes: &[u8]) -> Result<Pieces<'_>, ArtifactError> {
     })
 }
 
+/// Where the pieces of a whole artifact lie inside it, for a reader that keeps the artifact
+/// outside its own memory and copies in only what requests need (the worker's artifact, an
+/// upload module of its own beside the wasm): the head once, for
+/// [`crate::Engine::load_head`]; then for each page of the filter a request needs its entry in
+/// the page directory and, from that, the page; and the part each [`Need`] names. The pieces
+/// are what [`split`] cuts, and are checked as pieces from storage are when decoded
+/// ([`crate::Engine::decode_page`], [`crate::Engine::decode_part`]); each range is checked
+/// here to lie inside the artifact, so a reader never copies from past its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Places {
+    head_end: usize,
+    pages: usize,
+    directory_end: usize,
+    len: usize,
+}
+
+impl Places {
+    /// The places in an artifact of `len` bytes, from its first [`HEADER_BYTES`] (or more):
+    /// refused when these are not a header this engine reads, when the head is longer than
+    /// [`MAX_HEAD_BYTES`], or when the head or the page directory would end past `len`.
+    pub fn read(header: &[u8], len: usize) -> Result<Places, ArtifactError> {
+        let (page_bits, _) = Layout::header(header)?;
+        let (_, head_end) = Layout::head_ends(header, len)?;
+        if head_end > MAX_HEAD_BYTES {
+            return Err(ArtifactError::HeadTooLarge(head_end));
+        }
+        let pages = 1usize << page_bits;
+        let directory_end = pages
+            .checked_mul(8)
+            .and_then(|n| n.checked_add(head_end))
+            .filter(|&e| e <= len)
+            .ok_or(ArtifactError::Truncated("page directory"))?;
+        Ok(Places {
+            head_end,
+            pages,
+            directory_end,
+            len,
+        })
+    }
+
+    /// The head: everything before the page directory ([`Pieces::head`]).
+    pub fn head(&self) -> Range<usize> {
+        0..self.head_end
+    }
+
+    /// How many pages the filter has.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Page `g`'s entry in the page directory: 8 bytes, which [`Places::page`] reads.
+    pub fn page_entry(&self, g: usize) -> Result<Range<usize>, ArtifactError> {
+        if g >= self.pages {
+            return Err(ArtifactError::NoSuchPage(g));
+        }
+        let at = self.head_end + 8 * g;
+        Ok(at..at + 8)
+    }
+
+    /// Page `g` ([`Pieces::pages`]), from its `entry` ([`Places::page_entry`]): refused when
+    /// the entry is not 8 bytes, or puts the page inside the head or the directory, past the
+    /// artifact's end, or over [`MAX_PAGE_BYTES`].
+    pub fn page(&self, g: usize, entry: &[u8]) -> Result<Range<usize>, ArtifactError> {
+        if g >= self.pages {
+            return Err(ArtifactError::NoSuchPage(g));
+        }
+        let corrupt = || ArtifactError::PageCorrupt(g);
+        if entry.len() != 8 {
+            return Err(corrupt());
+        }
+        let (at, len) = (u32_at(entry, 0) as usize, u32_at(entry, 4) as usize);
+        let end = at.checked_add(len).ok_or_else(corrupt)?;
+        if at < self.directory_end || end > self.len || len > MAX_PAGE_BYTES {
+            return Err(corrupt());
+        }
+        Ok(at..end)
+    }
+
+    /// The part `need` names ([`Pieces::parts`]), where its page puts it: refused when that
+    /// is past the artifact's end.
+    pub fn part(&self, need: &Need) -> Result<Range<usize>, ArtifactError> {
+        let end = need.offset.checked_add(u64::from(need.len));
+        match end {
+            Some(end) if end <= self.len as u64 => Ok(need.offset as usize..end as usize),
+            _ => Err(ArtifactError::PartOutOfBounds(need.part)),
+        }
+    }
+}
+
 /// What compiling every part of an artifact found ([`crate::Engine::check_parts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartsCheck {
@@ -306,7 +409,10 @@ struct Layout {
 }
 
 impl Layout {
-    fn read(b: &[u8], how: How) -> Result<Layout, ArtifactError> {
+    /// The checks that need no more than the first [`HEADER_BYTES`]: an artifact of this
+    /// format and flags, with at most [`MAX_PAGE_BITS`] page bits and
+    /// [`MAX_ARTIFACT_PARTS`] parts; its page bits and parts.
+    fn header(b: &[u8]) -> Result<(u32, u32), ArtifactError> {
         if b.len() < HEADER_BYTES || !is_artifact(b) {
             return Err(ArtifactError::NotAnArtifact);
         }
@@ -326,18 +432,30 @@ impl Layout {
         if parts as usize > MAX_ARTIFACT_PARTS {
             return Err(ArtifactError::TooManyParts(parts as usize));
         }
-        if how == How::Head && b.len() > MAX_HEAD_BYTES {
-            return Err(ArtifactError::HeadTooLarge(b.len()));
-        }
+        Ok((page_bits, parts))
+    }
+
+    /// Where the settings and the head end, as the header `b` says, when both end within
+    /// `len` bytes.
+    fn head_ends(b: &[u8], len: usize) -> Result<(usize, usize), ArtifactError> {
         let settings_end = HEADER_BYTES
             .checked_add(u32_at(b, 44) as usize)
-            .filter(|&d| d <= b.len())
+            .filter(|&d| d <= len)
             .ok_or(ArtifactError::Truncated("settings"))?;
         let head_end = (u32_at(b, 52) as usize)
             .checked_mul(8)
             .and_then(|n| n.checked_add(settings_end))
-            .filter(|&e| e <= b.len())
+            .filter(|&e| e <= len)
             .ok_or(ArtifactError::Truncated("hosts"))?;
+        Ok((settings_end, head_end))
+    }
+
+    fn read(b: &[u8], how: How) -> Result<Layout, ArtifactError> {
+        let (page_bits, parts) = Layout::header(b)?;
+        if how == How::Head && b.len() > MAX_HEAD_BYTES {
+            return Err(ArtifactError::HeadTooLarge(b.len()));
+        }
+        let (settings_end, head_end) = Layout::head_ends(b, b.len())?;
         if fnv1a(&b[24..head_end]) != u64_at(b, 16) {
             return Err(ArtifactError::Corrupt("header"));
         }
@@ -651,13 +769,7 @@ impl Artifact {
                 continue;
             }
             for e in page::parts(self.layout.page(b, g)) {
-                let need = Need {
-                    part: e.part as usize,
-                    home: 0,
-                    offset: e.offset,
-                    len: e.len,
-                    checksum: e.checksum,
-                };
+                let need = Need::whole(&e);
                 out.push((
                     need,
                     &b[e.offset as usize..(e.offset + u64::from(e.len)) as usize],
@@ -731,5 +843,129 @@ impl Artifact {
             rules.sort_by_key(|r| r.index);
             Part::new(rules, usize::MAX)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, RequestBuf, Supply};
+
+    /// An artifact of `n` rules, in several pages at 3,000.
+    fn artifact_of(n: usize) -> Vec<u8> {
+        let rules: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"id":"r{i}","from":"/old/{i}/:rest*","to":"/new/{i}/:rest*"}}"#))
+            .collect();
+        build(&format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","))).unwrap()
+    }
+
+    #[test]
+    fn places_find_every_piece_split_cuts() {
+        let bytes = artifact_of(3_000);
+        let pieces = split(&bytes).unwrap();
+        let places = Places::read(&bytes[..HEADER_BYTES], bytes.len()).unwrap();
+        assert_eq!(&bytes[places.head()], pieces.head);
+        assert_eq!(places.pages(), pieces.pages.len());
+        assert!(places.pages() > 1, "{} pages", places.pages());
+        let mut parts = 0;
+        for (g, page) in pieces.pages.iter().enumerate() {
+            let entry = &bytes[places.page_entry(g).unwrap()];
+            assert_eq!(&bytes[places.page(g, entry).unwrap()], *page);
+            for e in page::parts(page) {
+                let need = Need::whole(&e);
+                assert_eq!(&bytes[places.part(&need).unwrap()], pieces.parts[need.part]);
+                parts += 1;
+            }
+        }
+        assert_eq!(parts, pieces.parts.len());
+    }
+
+    #[test]
+    fn a_head_fed_from_places_answers_as_the_whole_artifact() {
+        let bytes = artifact_of(3_000);
+        let whole = Engine::load(bytes.clone()).unwrap();
+        let places = Places::read(&bytes, bytes.len()).unwrap();
+        let head = Engine::load_head(bytes[places.head()].to_vec()).unwrap();
+        for url in ["/old/7/a/b", "/old/2999/x", "/old/3000/x", "/elsewhere"] {
+            let request = RequestBuf::get(format!("https://example.com{url}"));
+            let pages: Vec<Page> = request
+                .with(|r| head.pages_needed(r))
+                .into_iter()
+                .map(|g| {
+                    let entry = &bytes[places.page_entry(g).unwrap()];
+                    head.decode_page(g, &bytes[places.page(g, entry).unwrap()])
+                        .unwrap()
+                })
+                .collect();
+            let page_refs: Vec<&Page> = pages.iter().collect();
+            let parts: Vec<Part> = request
+                .with(|r| head.needs(r, &page_refs))
+                .unwrap()
+                .iter()
+                .map(|need| {
+                    head.decode_part(need, &bytes[places.part(need).unwrap()])
+                        .unwrap()
+                })
+                .collect();
+            let part_refs: Vec<&Part> = parts.iter().collect();
+            let supply = Supply {
+                pages: &page_refs,
+                parts: &part_refs,
+            };
+            assert_eq!(
+                format!("{:?}", request.with(|r| head.evaluate_with(r, supply))),
+                format!("{:?}", request.with(|r| whole.evaluate(r))),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn places_past_the_end_are_refused() {
+        let bytes = artifact_of(3_000);
+        let places = Places::read(&bytes, bytes.len()).unwrap();
+        // The directory past the end, then the head.
+        let short = places.head().end + 8;
+        assert_eq!(
+            Places::read(&bytes, short),
+            Err(ArtifactError::Truncated("page directory"))
+        );
+        // (No rule names a host: the head ends with the settings.)
+        assert_eq!(
+            Places::read(&bytes, places.head().end - 1),
+            Err(ArtifactError::Truncated("settings"))
+        );
+        assert_eq!(
+            Places::read(&bytes[..HEADER_BYTES - 1], bytes.len()),
+            Err(ArtifactError::NotAnArtifact)
+        );
+        // A page whose entry reaches past the end, or into the directory; no such page.
+        let last = places.pages() - 1;
+        let mut entry = bytes[places.page_entry(last).unwrap()].to_vec();
+        let fits = places.page(last, &entry).unwrap();
+        entry[4..8].copy_from_slice(&((bytes.len() - fits.start + 1) as u32).to_le_bytes());
+        assert_eq!(
+            places.page(last, &entry),
+            Err(ArtifactError::PageCorrupt(last))
+        );
+        entry[..4].copy_from_slice(&(places.head().end as u32).to_le_bytes());
+        entry[4..8].copy_from_slice(&8u32.to_le_bytes());
+        assert_eq!(
+            places.page(last, &entry),
+            Err(ArtifactError::PageCorrupt(last))
+        );
+        assert_eq!(
+            places.page_entry(places.pages()),
+            Err(ArtifactError::NoSuchPage(places.pages()))
+        );
+        // A part past the end.
+        let need = Need {
+            part: 3,
+            home: 0,
+            offset: bytes.len() as u64 - 4,
+            len: 5,
+            checksum: 0,
+        };
+        assert_eq!(places.part(&need), Err(ArtifactError::PartOutOfBounds(3)));
     }
 }
