@@ -2,7 +2,7 @@
 // every read (large-kv.mjs, large-shapes.mjs). A wrapped binding's module runs in the isolate
 // of the worker that uses it, so the count is a global of that isolate (`__kvReads`), read
 // through the inspector between requests (outside the timed part): counting costs a JS
-// increment, not a round trip. \`__kvMs\` adds up the milliseconds the reads waited for the
+// increment, not a round trip. `__kvMs` adds up the milliseconds the reads waited for the
 // storage (Miniflare's local KV; reads at once overlap), to tell the storage's share of a
 // first request from the worker's.
 import { createRequire } from 'node:module';
