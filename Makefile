@@ -35,7 +35,7 @@ load: build
 
 # The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
 # the workers in workerd, large rule sets. `make bench QUICK=1`: the smaller run; `LARGE=1`: only
-# the large rule sets, with bundles of six shapes through KV and embedded (about an hour;
+# the large rule sets, with bundles of seven shapes through KV and embedded (about 40 minutes;
 # SHAPES=lang,hot and SIZES=10000,1000000 to choose).
 .PHONY: bench
 bench:

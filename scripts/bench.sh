@@ -76,48 +76,27 @@ if ! $large_only; then
   build_js_api "$ROOT/target/js-api"
 fi
 
-# Our worker with an n-rule mixed bundle embedded, built by scripts/build in a copy of the
-# crate (the checkout's own rules.json and build/ stay untouched); the copy's target/ is shared
-# between sizes so only the crate itself is rebuilt. Skipped when nothing changed.
+# Our worker with an n-rule bundle embedded: the checkout's build/ (scripts/build, once) with
+# the bundle's artifact as its rules.bin, built by the release CLI. The wasm does not change
+# with the rules (they are a module of their own beside it), so no worker is compiled again; a
+# generated bundle was validated by `redirects build` already, and none is linted here.
+checkout_built=false
 build_worker() {
-  local n="$1"
-  local src="$out/worker-src" dest="$out/worker-$n"
+  local n="$1" dest="$out/worker-$n"
   local rules="$out/rules/${2:-mixed}-$n/rules.json"
   [ -z "${2:-}" ] || dest="$out/worker-$2-$n"
-  mkdir -p "$out/worker-target"
-  rm -rf "$src"
-  mkdir -p "$src"
-  tar -C "$ROOT" --exclude=./target --exclude=./node_modules --exclude=./build --exclude=./.tools \
-    --exclude=./.git --exclude=./.state --exclude=./dist --exclude=./fuzz --exclude=./benches/peers \
-    --exclude=./rules.json -cf - . | tar -C "$src" -xf -
-  ln -sfn "$out/worker-target" "$src/target"
-  ln -sfn "$ROOT/node_modules" "$src/node_modules"
-  ln -sfn "$ROOT/.tools" "$src/.tools"
-  cp "$rules" "$src/rules.json"
-  # A generated shape bundle was validated by `redirects build` already; linting it (every rule
-  # compiled at once, by a debug build) takes minutes at half a million rules. Its artifact is
-  # built by the release CLI (section 4 builds it), as large-shapes.mjs built it, not the debug one.
-  if [ -n "${3:-}" ]; then
-    grep -q '^cargo run --quiet --bin redirects -- lint rules.json$' "$src/scripts/build" \
-      || die "scripts/build no longer lints with the line build_worker replaces"
-    sed -i 's/^cargo run --quiet --bin redirects -- lint rules.json$/: skipped for a generated bundle/' "$src/scripts/build"
-    grep -q '^cargo run --quiet --bin redirects -- build rules.json ' "$src/scripts/build" \
-      || die "scripts/build no longer builds the artifact with the line build_worker replaces"
-    sed -i "s|^cargo run --quiet --bin redirects -- build rules.json |\"$ROOT/target/release/redirects\" build rules.json |" "$src/scripts/build"
+  if ! $checkout_built; then
+    log "the worker (scripts/build; build log: $out/build-checkout.log)"
+    bash "$ROOT/scripts/build" > "$out/build-checkout.log" 2>&1 \
+      || { tail -20 "$out/build-checkout.log" >&2; die "building the worker failed"; }
+    cargo build --quiet --release -p edge-redirects-cli
+    checkout_built=true
   fi
-  local key
-  key="$( (cd "$src" && find src Cargo.toml Cargo.lock scripts rules.json -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)"
-  if [ -f "$dest/.key" ] && [ "$(cat "$dest/.key")" = "$key" ]; then
-    log "worker with $n rules: up to date"
-    return
-  fi
-  log "worker with $n rules embedded (build log: $out/worker-$n.log)"
-  if ! bash "$src/scripts/build" > "$out/worker-$n.log" 2>&1; then
-    tail -40 "$out/worker-$n.log" >&2
-    die "building the worker with $n rules ($rules) failed"
-  fi
+  log "worker with $n rules embedded (${2:-mixed}; log: $dest.log)"
   rm -rf "$dest"
-  cp -r "$src/build" "$dest"
+  cp -r "$ROOT/build" "$dest"
+  "$ROOT/target/release/redirects" build "$rules" -o "$dest/rules.bin" --max-rules 16777216 > "$dest.log" 2>&1 \
+    || { tail -20 "$dest.log" >&2; die "building the artifact of $rules failed"; }
   (cd "$dest" && node -e '
     const fs = require("fs"), path = require("path");
     const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
@@ -126,7 +105,6 @@ build_worker() {
       (b === "worker.js") - (a === "worker.js"));
     const type = (name) => (name.endsWith(".wasm") ? "wasm" : name.endsWith(".bin") ? "data" : "esModule");
     fs.writeFileSync("modules.json", JSON.stringify(files.map((name) => ({ name, type: type(name) }))));')
-  echo "$key" > "$dest/.key"
 }
 
 if ! $large_only; then
