@@ -163,9 +163,10 @@ pub(crate) fn home_host(rule: &Rule) -> Option<&str> {
 }
 
 /// The literal material a pattern can be routed by, among its first [`ROUTE_DEPTH`]
-/// segments: each literal segment at its position, and the first 4 to 24 and 32 bytes
-/// ([`PREFIX_LENGTHS`]) of the literal text a shaped segment or a path-to-regexp source starts
-/// with, as many of these as it is long.
+/// segments: each literal segment at its position (and a path-to-regexp source's literal start
+/// when `/` or the end follows it: [`crate::PathRegex::ends_segment`]), and the first 4 to 24
+/// and 32 bytes ([`PREFIX_LENGTHS`]) of the literal text a shaped segment or another
+/// path-to-regexp source starts with, as many of these as it is long.
 fn places(pattern: &Pattern) -> impl Iterator<Item = Place<'_>> {
     let mut after_regex = false;
     pattern
@@ -183,6 +184,12 @@ fn places(pattern: &Pattern) -> impl Iterator<Item = Place<'_>> {
                     return out;
                 }
                 Segment::Shaped(_, shape) => shape.prefix(),
+                // A source whose literal start is followed by `/` or the end (`/guide-1(/?)`,
+                // `/docs/:path*`): the path's segment there is that start, whole.
+                Segment::Regex(start, regex) if regex.ends_segment() && !start.is_empty() => {
+                    out.push(Place::Literal(at, start));
+                    return out;
+                }
                 Segment::Regex(start, _) => start,
                 Segment::Param(_) | Segment::Splat(_) => return out,
             };

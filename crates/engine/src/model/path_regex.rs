@@ -48,6 +48,8 @@ pub struct PathRegex {
     numbers: Box<[Box<str>]>,
     /// The regular expression the source translates to, for an automaton built on first use.
     re: Box<str>,
+    /// Every path it matches has `/` or its end right after its literal start.
+    ends_segment: bool,
     /// The automaton: built with the pattern, or (deferred) when a path is first matched;
     /// `None` if that fails (never for a source a build has checked: such a source matches
     /// nothing).
@@ -225,6 +227,53 @@ enum Token {
     },
 }
 
+/// Whether every text the tokens after a source's literal start can match begins with `/` or
+/// is empty ([`PathRegex::ends_segment`]); `false` when that cannot be told simply. The
+/// literal start ends at the first parameter (with its prefix when the parameter must be
+/// there, which leaves a pattern next: not a slash unless the pattern says so).
+fn slash_or_end_after_literal(tokens: &[Token]) -> bool {
+    let Some(first) = tokens.iter().position(|t| matches!(t, Token::Param { .. })) else {
+        return true; // All literal: the end follows.
+    };
+    for token in &tokens[first..] {
+        match token {
+            Token::Text(t) if t.is_empty() => continue,
+            Token::Text(t) => return t.starts_with('/'),
+            Token::Param {
+                prefix,
+                suffix,
+                pattern,
+                modifier,
+                ..
+            } => {
+                let optional = matches!(modifier, Some('?' | '*'));
+                // The first of this token's own text: its prefix, else its pattern, else (a
+                // `{...}` group without a parameter) its suffix.
+                let slash = if !prefix.is_empty() {
+                    prefix.starts_with('/')
+                } else if pattern == "/?" {
+                    // An optional slash alone: a slash or nothing, then what follows.
+                    continue;
+                } else if !pattern.is_empty() {
+                    let mut chars = pattern.chars();
+                    chars.next() == Some('/')
+                        && !matches!(chars.next(), Some('?' | '*' | '{' | '|'))
+                        && !pattern.contains('|')
+                } else {
+                    suffix.starts_with('/')
+                };
+                if !slash {
+                    return false;
+                }
+                if !optional {
+                    return true;
+                }
+            }
+        }
+    }
+    true
+}
+
 /// path-to-regexp's parser (prefixes `./`).
 fn parse(source: &str) -> Result<Vec<Token>, String> {
     let tokens = lex(source)?;
@@ -367,6 +416,7 @@ impl PathRegex {
             return Err(format!("a pattern is at most {MAX_SOURCE_BYTES} bytes").into());
         }
         let tokens = parse(source)?;
+        let ends_segment = slash_or_end_after_literal(&tokens);
         let mut re = String::with_capacity(source.len() * 2);
         let mut groups: Vec<Option<Box<str>>> = Vec::new();
         let mut literal = String::new();
@@ -442,6 +492,7 @@ impl PathRegex {
             groups: groups.into_boxed_slice(),
             numbers,
             re: re.into(),
+            ends_segment,
             vm: Arc::new(vm),
         })
     }
@@ -488,6 +539,14 @@ impl PathRegex {
     /// The literal text every path this pattern matches starts with (comparable form).
     pub(crate) fn literal(&self) -> &str {
         &self.literal
+    }
+
+    /// Whether every path this source matches has `/` or its end right after its literal
+    /// start (`/guide-1(/?)`, `/docs/:path*`, `/platforms(/.*)?`), so that the path's segment
+    /// there is the literal start's last segment whole: a rule can be routed by it as by a
+    /// literal segment. Decided from the source's tokens, and `false` when unsure.
+    pub(crate) fn ends_segment(&self) -> bool {
+        self.ends_segment
     }
 
     /// The names `to` may use: `:name` for each named group, `$1`, `$2`, ... for every group.
@@ -768,6 +827,36 @@ mod tests {
             pairs(&[("x", "b%2Fc"), ("$1", "b%2Fc")]),
             "an encoded slash is not a delimiter"
         );
+    }
+
+    #[test]
+    fn a_source_ends_its_segment_where_a_slash_or_the_end_must_follow_its_literal_start() {
+        let ends = |s: &str| PathRegex::parse(s, true).unwrap().ends_segment();
+        for source in [
+            "/guide-1(/?)",
+            "/docs/:path*",
+            "/platforms(/.*)?",
+            "/about",
+            "/blog/:slug?",
+            "/a{/:b}?",
+            "/x(/?){/:y}?",
+            "/docs/:path+",
+        ] {
+            assert!(ends(source), "{source}");
+        }
+        for source in [
+            "/guide-1(.*)",
+            "/file{.:ext}?",
+            "/file.:ext",
+            "/a(-b)?",
+            "/a(/?)-b",
+            "/a(/|-)x",
+            "/a:b",
+            "/a(/*)x",
+            "/a(/b|c)",
+        ] {
+            assert!(!ends(source), "{source}");
+        }
     }
 
     #[test]
