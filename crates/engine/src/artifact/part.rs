@@ -66,12 +66,7 @@ impl Part {
     /// at most about twice, for the rules measured. A piece cut by [`Part::narrow`] is costed
     /// its rules' share of the part's bytes (by their number) and its own rules' patterns.
     pub fn cost(&self) -> usize {
-        let matching: usize = self
-            .rules
-            .iter()
-            .filter(|r| !r.pattern.is_exact())
-            .map(|r| r.pattern.matcher_bytes())
-            .sum();
+        let matching: usize = self.rules.iter().map(|r| r.pattern.matcher_bytes()).sum();
         (self.encoded as usize)
             .saturating_mul(PART_BYTES_PER_ENCODED_BYTE)
             .saturating_add(self.rules.len().saturating_mul(PART_BYTES_PER_RULE))

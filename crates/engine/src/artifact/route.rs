@@ -368,11 +368,7 @@ impl Sink for Routing {
         }
         self.cases[usize::from(rule.case_sensitive)] = true;
         self.start.push(self.candidates.len() as u32);
-        let matching = if rule.pattern.is_exact() {
-            0
-        } else {
-            rule.pattern.matcher_bytes()
-        };
+        let matching = rule.pattern.matcher_bytes();
         self.matching
             .push(u32::try_from(matching).unwrap_or(u32::MAX));
         if rule.pattern.is_exact() {

@@ -303,6 +303,9 @@ impl Pattern {
     /// 1,280 bytes for each shaped segment (its shape, and its share of the sets of shapes an
     /// index keeps).
     pub fn matcher_bytes(&self) -> usize {
+        if self.is_exact() {
+            return 0;
+        }
         self.segments()
             .map(|s| match s {
                 Segment::Regex(_, regex) => regex.heap_bytes(),
