@@ -35,8 +35,9 @@ load: build
 
 # The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
 # the workers in workerd, large rule sets. `make bench QUICK=1`: the smaller run; `LARGE=1`: only
-# the large rule sets, with bundles of seven shapes through KV and embedded (about 40 minutes;
-# SHAPES=lang,hot and SIZES=10000,1000000 to choose).
+# the large rule sets, with bundles of seven shapes at 10k and 1M (plain also at 3M) through KV
+# and embedded (about 70 minutes; SHAPES=lang,hot, SIZES=10000,1000000 and MORE=plain-3000000
+# to choose).
 .PHONY: bench
 bench:
 	bash scripts/bench.sh $(if $(QUICK),--quick) $(if $(LARGE),--large)

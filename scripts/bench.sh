@@ -17,7 +17,7 @@
 #    built into the embedded artifact, first request and memory of a fresh isolate; and at 10k
 #    and 1M rules published through KV (benches/peers/large-kv.mjs); bundles of several shapes
 #    (benches/peers/shapes.mjs: plain, lang, date, hot, multihost, mixed, regex; SHAPES=...) at 10k and
-#    1M rules (SIZES=..., the first the base of the ratios) through KV, every answer checked
+#    1M rules (SIZES=..., the first the base of the ratios; plain also at 3M, MORE=...) through KV, every answer checked
 #    against the engine compiled from the JSON (benches/peers/native/oracle), and embedded at
 #    10k and at the largest size whose upload fits the 64 MiB script limit
 #    (benches/peers/large-shapes.mjs, then large.mjs --sets; with --large only);
@@ -169,7 +169,10 @@ if $quick; then shape_sizes="${SIZES:-10000,100000}"; else shape_sizes="${SIZES:
 stage "the JSON engine natively, for the answers to compare with (benches/peers/native/oracle)"
 CARGO_TARGET_DIR="$out/native-target" cargo build --quiet --release --manifest-path "$peers/native/oracle/Cargo.toml"
 stage "bundles of several shapes ($shapes) at $shape_sizes rules through KV"
-node "$peers/large-shapes.mjs" --shapes "$shapes" --sizes "$shape_sizes" --out "$out" $($quick && echo --requests 500 --fresh 1)
+# and plain once more at three million (ten million would take about 20 minutes of local publish
+# alone; MORE= for none, MORE=plain-10000000 to try)
+if $quick; then more="${MORE-}"; else more="${MORE-plain-3000000}"; fi
+node "$peers/large-shapes.mjs" --shapes "$shapes" --sizes "$shape_sizes" ${more:+--more "$more"} --out "$out" $($quick && echo --requests 500 --fresh 1)
 # Embedded: each shape at the first size and at the largest whose upload (the worker's wasm
 # without rules, the artifact, 1 MiB to spare) fits the 64 MiB script limit, from the bytes a
 # rule took in the largest artifact measured above.

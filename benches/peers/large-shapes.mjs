@@ -12,7 +12,8 @@
 // engine crate compiling rules.json natively) and against what the generator meant. Then the
 // ratios to the same shape at the smallest size, against the targets (printed, never asserted).
 //
-//   node large-shapes.mjs [--shapes plain,lang,...] [--sizes 10000,1000000] [--requests N]
+//   node large-shapes.mjs [--shapes plain,lang,...] [--sizes 10000,1000000] [--more plain-3000000]
+//                         [--requests N]
 //                         [--fresh R] [--oracle BIN] [--out DIR]
 //   node large-shapes.mjs --prepare [--shapes ...] [--sizes ...]   bundle, artifact and the JSON
 //                         engine's answers only (what large.mjs --sets needs)
@@ -39,6 +40,9 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const out = path.resolve(opt('--out', path.join(ROOT, 'target/bench')));
 const shapes = opt('--shapes', SHAPES.join(',')).split(',');
 const sizes = opt('--sizes', '10000,1000000').split(',').map(Number);
+// --more plain-3000000: a further size for one shape, after its --sizes (the same run's base)
+const more = opt('--more', '').split(',').filter(Boolean).map((set) => [set.slice(0, set.lastIndexOf('-')), Number(set.slice(set.lastIndexOf('-') + 1))]);
+const sizesOf = (shape) => [...sizes, ...more.filter(([s]) => s === shape).map(([, n]) => n)];
 const sampled = Number(opt('--requests', 2000));
 const freshRuns = Number(opt('--fresh', 3));
 const oracle = path.resolve(opt('--oracle', path.join(out, 'native-target/release/bench-oracle')));
@@ -294,7 +298,7 @@ if (args.includes('--fit')) {
 const started = performance.now();
 const results = [];
 for (const shape of shapes) {
-  for (const n of sizes) {
+  for (const n of sizesOf(shape)) {
     const row = await measure(shape, n);
     results.push(row);
     writeFileSync(path.join(out, 'large-shapes.json'), JSON.stringify(results, null, 2));

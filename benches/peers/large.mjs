@@ -61,8 +61,31 @@ function get(port, request) {
       res.on('end', () => resolve({ status: res.statusCode, headers: { get: (name) => res.headers[name.toLowerCase()] ?? null } }));
     });
     req.on('error', reject);
+    req.setTimeout(STEP_MS, () => req.destroy(new Error(`no answer in ${STEP_MS} ms: ${request.url}`)));
     req.end();
   });
+}
+
+/** How long one request or one inspector step may take before the isolate counts as hung. */
+const STEP_MS = 60000;
+
+/** `promise`, or an error naming `what` once STEP_MS have passed. */
+function bounded(promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing in ${STEP_MS} ms`)), STEP_MS); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** fresh(), once more when an isolate hangs or fails to start (the error is said, not hidden). */
+async function freshRetried(set, requests, oracle) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fresh(set, requests, oracle);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.error(`${set}: fresh isolate ${attempt} failed (${e.message}); again`);
+    }
+  }
 }
 
 /**
@@ -85,8 +108,8 @@ async function fresh(set, requests, oracle) {
     const answer = await get(server.port, first);
     const firstMs = performance.now() - t;
     if (!expected(first, answer)) throw new Error(`first request: ${answer.status}`);
-    const inspector = await connectTo(`ws://127.0.0.1:${inspectorPort}/main`, WebSocketClient);
-    const memory = await isolateMemory(inspector);
+    const inspector = await bounded(connectTo(`ws://127.0.0.1:${inspectorPort}/main`, WebSocketClient), 'inspector');
+    const memory = await bounded(isolateMemory(inspector), 'isolate memory');
     const times = [];
     let wrong = 0;
     let unlikeOracle = 0;
@@ -97,7 +120,7 @@ async function fresh(set, requests, oracle) {
       if (!expected(r, res)) wrong++;
       if (oracle && !sameAsOracle(r, oracle[k], res)) unlikeOracle++;
     }
-    const after = await isolateMemory(inspector);
+    const after = await bounded(isolateMemory(inspector), 'isolate memory');
     inspector.close();
     return {
       firstMs,
@@ -123,7 +146,7 @@ for (const n of sizes) {
   const dir = path.join(out, 'rules', `real-${n}`);
   const requests = JSON.parse(readFileSync(path.join(dir, 'requests.json'), 'utf8'));
   const runs = [];
-  for (let i = 0; i < repeats; i++) runs.push(await fresh(`real-${n}`, requests));
+  for (let i = 0; i < repeats; i++) runs.push(await freshRetried(`real-${n}`, requests));
   const m = (k) => median(runs.map((r) => r[k]));
   const json = statSync(path.join(dir, 'rules.json')).size / 1e6;
   const artifact = statSync(path.join(dir, 'rules.bin')).size;
@@ -156,7 +179,7 @@ for (const set of sets) {
   let oracle = null;
   try { oracle = JSON.parse(readFileSync(oracleFile, 'utf8')); } catch { /* not written: only the generator's answers */ }
   const runs = [];
-  for (let i = 0; i < repeats; i++) runs.push(await fresh(set, requests, oracle));
+  for (let i = 0; i < repeats; i++) runs.push(await freshRetried(set, requests, oracle));
   const m = (k) => median(runs.map((r) => r[k]));
   const row = { shape, n, artifact_mb: statSync(path.join(dir, 'rules.bin')).size / 1e6,
     upload_mib: modules(set).reduce((sum, m) => sum + statSync(m.file).size, 0) / 1048576,

@@ -99,6 +99,9 @@ export async function start(dir, { inspectorPort } = {}) {
 
 export async function stop(server) {
   server.proc.kill('SIGTERM');
-  await new Promise((r) => (server.proc.exitCode !== null ? r() : server.proc.once('exit', r)));
+  // SIGKILL when SIGTERM is not enough in 5 s (an isolate busy or hung)
+  const hard = setTimeout(() => server.proc.kill('SIGKILL'), 5000);
+  await new Promise((r) => (server.proc.exitCode !== null || server.proc.signalCode !== null ? r() : server.proc.once('exit', r)));
+  clearTimeout(hard);
 }
 
