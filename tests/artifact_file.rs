@@ -321,6 +321,40 @@ fn a_crowded_home_is_refused_from_the_file_naming_its_rules() {
 }
 
 #[test]
+fn parts_and_pages_over_their_byte_bounds_are_refused_from_the_file_as_from_the_text() {
+    let crowded: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"id":"q{i}","from":"/same","when":{{"query":{{"k":"{i}"}}}},"to":"/t/{i}"}}"#
+            )
+        })
+        .collect();
+    let crowded = format!(r#"{{"version":1,"rules":[{}]}}"#, crowded.join(","));
+    let parts = |max_part_bytes| Options {
+        max_part_bytes,
+        ..Default::default()
+    };
+    let error = same(&crowded, parts(2_000), 512).unwrap_err().to_string();
+    assert!(error.contains("the limit is 2000"), "{error}");
+    assert!(error.contains("#0 ") && error.contains("\"q0\""), "{error}");
+    same(&crowded, parts(8_000), 512).expect("the home fits");
+    let spread: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"id":"s{i}","from":"/s/{i}","to":"/t/{i}"}}"#))
+        .collect();
+    let spread = format!(r#"{{"version":1,"rules":[{}]}}"#, spread.join(","));
+    same(&spread, parts(600), 512).expect("small homes are cut under the bound");
+    let pages = Options {
+        max_page_bytes: 64,
+        ..Default::default()
+    };
+    let error = same(&spread, pages, 512).unwrap_err().to_string();
+    assert!(
+        error.contains("of the filter would take") && error.contains("--part-rules"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_missing_file_is_an_io_error() {
     let mut out = Vec::new();
     let missing = std::env::temp_dir().join("artifact-file-missing/none.json");

@@ -209,6 +209,7 @@ where
             edge_redirects::artifact::Options {
                 part_rules,
                 max_rules: max_rules as usize,
+                ..Default::default()
             },
             json,
         ),

@@ -81,6 +81,14 @@ pub struct Options {
     /// at most [`MAX_BUILD_RULES`]): an artifact is never compiled whole, so only the build
     /// machine's memory bounds it.
     pub max_rules: usize,
+    /// Largest part, in bytes ([`MAX_PART_BYTES`] by default, and at most it): a smaller
+    /// bound for readers with less memory than a Workers isolate. A bundle whose rules crowd
+    /// one home past it is refused, naming two of them.
+    pub max_part_bytes: usize,
+    /// Largest page of the filter, in bytes ([`MAX_PAGE_BYTES`] by default, and at most it).
+    /// A bundle that would make a larger page is refused, with a `--part-rules` that makes
+    /// fewer parts a page.
+    pub max_page_bytes: usize,
 }
 
 impl Default for Options {
@@ -88,6 +96,8 @@ impl Default for Options {
         Options {
             part_rules: PART_RULES,
             max_rules: MAX_RULES,
+            max_part_bytes: MAX_PART_BYTES,
+            max_page_bytes: MAX_PAGE_BYTES,
         }
     }
 }
@@ -283,6 +293,8 @@ pub(super) fn lay_out(
     parts: &mut dyn std::io::Write,
 ) -> Result<Laid, Failure> {
     let per_part = options.part_rules.max(1);
+    let max_part_bytes = options.max_part_bytes.clamp(1, MAX_PART_BYTES);
+    let max_page_bytes = options.max_page_bytes.clamp(1, MAX_PAGE_BYTES);
     let (homes, used, both_cases) = (routed.homes, routed.used, routed.both_cases);
     let (host_homes, hostless) = (routed.host_homes, routed.hostless);
     let mut hosts = routed.hosts;
@@ -300,7 +312,14 @@ pub(super) fn lay_out(
     let cost = |r: u32| {
         size(r) * PART_BYTES_PER_ENCODED_BYTE + PART_BYTES_PER_RULE + matching[r as usize] as usize
     };
-    let cuts = cut_parts(&ordered, &homes, page_bits, per_part, &size, &cost, texts)?;
+    let cuts = cut_parts(
+        &ordered,
+        &homes,
+        (page_bits, per_part, max_part_bytes),
+        &size,
+        &cost,
+        texts,
+    )?;
     drop((ordered, matching));
     if cuts.len() > MAX_ARTIFACT_PARTS {
         return Err(layout_error(
@@ -337,8 +356,9 @@ pub(super) fn lay_out(
         }
         part.push(b']');
         let len = part.len();
-        if len > MAX_PART_BYTES {
-            let what = format!("part {n} would take {len} bytes; the limit is {MAX_PART_BYTES}");
+        debug_assert_eq!(len, PART_FRAME_BYTES + cut.bytes);
+        if len > max_part_bytes {
+            let what = format!("part {n} would take {len} bytes; the limit is {max_part_bytes}");
             let largest = largest_home(&rules, &homes);
             return Err(crowded_home(what, cut.page, &largest, texts)?.into());
         }
@@ -413,10 +433,10 @@ pub(super) fn lay_out(
             .collect();
         let bytes = page::write(key[0], g as u32, &page_homes[g], &parts);
         debug_assert_eq!(bytes.len(), page_len(g));
-        if bytes.len() > MAX_PAGE_BYTES {
+        if bytes.len() > max_page_bytes {
             return Err(layout_error(
                 format!(
-                    "page {g} of the filter would take {} bytes; the limit is {MAX_PAGE_BYTES}",
+                    "page {g} of the filter would take {} bytes; the limit is {max_page_bytes}",
                     bytes.len()
                 ),
                 "build with a larger `--part-rules`",
@@ -463,17 +483,20 @@ fn largest_home(rules: &[u32], homes: &[Home]) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// The bytes of a part besides its rules' `size` (the rule count, `[` and `]`, less the
+/// comma the last rule does not have).
+const PART_FRAME_BYTES: usize = 4 + 2 - 1;
+
 /// Cuts rules in the order of their homes into parts of about `per_part` rules: a part never
 /// crosses a page, and never parts the rules of homes a page tells apart only by their full
-/// hash (so a page's entry finds every rule of a home). Refuses a home heavier than
-/// [`MAX_HOME_COST`] or larger than [`MAX_PART_BYTES`] (a rule's `size` stored and its `cost`
-/// compiled, as [`super::Part::cost`] counts it).
-#[allow(clippy::too_many_arguments)]
+/// hash (so a page's entry finds every rule of a home), and never passes `max_part_bytes`
+/// unless one such unit alone does (refused when the part is written). Refuses a home heavier
+/// than [`MAX_HOME_COST`] (a rule's `size` stored and its `cost` compiled, as
+/// [`super::Part::cost`] counts it).
 fn cut_parts(
     ordered: &[u32],
     homes: &[Home],
-    page_bits: u32,
-    per_part: usize,
+    (page_bits, per_part, max_part_bytes): (u32, usize, usize),
     size: &dyn Fn(u32) -> usize,
     cost: &dyn Fn(u32) -> usize,
     texts: &mut dyn Texts,
@@ -516,7 +539,7 @@ fn cut_parts(
         let fits = cuts.last().is_some_and(|c| {
             c.page == page
                 && c.rules.len() + unit.len() <= per_part
-                && c.bytes + bytes <= MAX_PART_BYTES
+                && PART_FRAME_BYTES + c.bytes + bytes <= max_part_bytes
         });
         match cuts.last_mut() {
             Some(c) if fits => {
