@@ -806,69 +806,6 @@ fn a_home_too_crowded_for_one_part_is_refused_at_build_naming_its_rules() {
 }
 
 #[test]
-fn a_part_over_the_part_byte_limit_is_refused_at_build_naming_its_rules() {
-    // 40 rules on one path told apart by a query value: one home, about 3.5 KB stored.
-    let rules: Vec<String> = (0..40)
-        .map(|i| {
-            format!(
-                r#"{{"id":"q{i}","from":"/same","when":{{"query":{{"k":"{i}"}}}},"to":"/t/{i}"}}"#
-            )
-        })
-        .collect();
-    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
-    let bounded = |max_part_bytes| Options {
-        max_part_bytes,
-        ..Default::default()
-    };
-    let error = artifact::build_with(&text, bounded(2_000))
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("bytes; the limit is 2000"), "{error}");
-    assert!(error.contains("40 rules share one home"), "{error}");
-    assert!(error.contains("#0 ") && error.contains("\"q0\""), "{error}");
-    assert!(error.contains("literal segment of their own"), "{error}");
-    // Under a bound the home fits, and at the default, the same bundle builds and decides.
-    for options in [bounded(8_000), Options::default()] {
-        let bytes = artifact::build_with(&text, options).expect("the home fits");
-        let engine = Engine::load(bytes).expect("the artifact opens");
-        let decision =
-            RequestBuf::get("https://example.com/same?k=39").with(|r| engine.evaluate(r));
-        assert!(shown(&decision).contains("/t/39"), "{}", shown(&decision));
-    }
-    // Rules of many homes are cut into parts that each keep under the bound.
-    let spread: Vec<String> = (0..400)
-        .map(|i| format!(r#"{{"id":"s{i}","from":"/s/{i}","to":"/t/{i}"}}"#))
-        .collect();
-    let spread = format!(r#"{{"version":1,"rules":[{}]}}"#, spread.join(","));
-    let bytes = artifact::build_with(&spread, bounded(600)).expect("small homes fit any bound");
-    let (_, parts) = Engine::load(bytes)
-        .expect("opens")
-        .artifact()
-        .expect("an artifact");
-    // about 40 bytes a rule stored: at least 400 * 40 / 600 parts, where 64 rules a part make 7
-    assert!(parts > 400 * 40 / 600, "{parts} parts");
-}
-
-#[test]
-fn a_page_over_the_page_byte_limit_is_refused_at_build_with_a_fix() {
-    let rules: Vec<String> = (0..200)
-        .map(|i| format!(r#"{{"id":"p{i}","from":"/p/{i}","to":"/t/{i}"}}"#))
-        .collect();
-    let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
-    let options = Options {
-        max_page_bytes: 64,
-        ..Default::default()
-    };
-    let error = artifact::build_with(&text, options)
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("of the filter would take"), "{error}");
-    assert!(error.contains("the limit is 64"), "{error}");
-    assert!(error.contains("--part-rules"), "{error}");
-    artifact::build(&text).expect("at the default the same bundle builds");
-}
-
-#[test]
 fn path_to_regexp_sources_decide_through_the_artifact_as_from_json() {
     // Sources as real vercel.json files write them, with and without a literal segment first.
     let sources = [
