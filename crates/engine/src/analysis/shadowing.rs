@@ -56,7 +56,8 @@ pub(super) fn check(rules: &[Rule], findings: &mut Vec<Finding>) {
     let shapes: Vec<Vec<Shape<'_>>> = rules.iter().map(shape).collect();
     let mut seen: HashMap<SourceKey<'_>, usize> = HashMap::new();
     let mut duplicate = vec![false; rules.len()];
-    for (rule, shape) in rules.iter().zip(&shapes) {
+    // Rules by their position in `rules` (their numbers, `index()`, only shown).
+    for (at, (rule, shape)) in rules.iter().zip(&shapes).enumerate() {
         let key = (
             rule.host(),
             rule.methods(),
@@ -67,7 +68,7 @@ pub(super) fn check(rules: &[Rule], findings: &mut Vec<Finding>) {
         match seen.entry(key) {
             Entry::Occupied(first) => {
                 let first = &rules[*first.get()];
-                duplicate[rule.index()] = true;
+                duplicate[at] = true;
                 findings.push(Finding {
                     severity: Severity::Error,
                     code: "duplicate-source",
@@ -84,19 +85,19 @@ pub(super) fn check(rules: &[Rule], findings: &mut Vec<Finding>) {
                 });
             }
             Entry::Vacant(slot) => {
-                slot.insert(rule.index());
+                slot.insert(at);
             }
         }
     }
     let mut trie = Trie::new();
-    for (rule, shape) in rules.iter().zip(&shapes) {
+    for (at, (rule, shape)) in rules.iter().zip(&shapes).enumerate() {
         if rule.when().is_empty() && rule.unless().is_empty() {
-            trie.insert(shape, rule.index());
+            trie.insert(shape, at);
         }
     }
     let mut candidates = Vec::new();
-    for (rule, shape) in rules.iter().zip(&shapes) {
-        if duplicate[rule.index()] {
+    for (at, (rule, shape)) in rules.iter().zip(&shapes).enumerate() {
+        if duplicate[at] {
             continue;
         }
         candidates.clear();
@@ -104,7 +105,7 @@ pub(super) fn check(rules: &[Rule], findings: &mut Vec<Finding>) {
         let winner = candidates
             .iter()
             .copied()
-            .filter(|&a| a < rule.index())
+            .filter(|&a| a < at)
             .filter(|&a| host_covers(rules[a].host(), rule.host()))
             .filter(|&a| methods_cover(rules[a].methods(), rule.methods()))
             .min();
