@@ -16,7 +16,7 @@
 # 4. large rule sets (benches/peers/large.mjs): the realistic migration at 10 to 100k rules
 #    built into the embedded artifact, first request and memory of a fresh isolate; and at 10k
 #    and 1M rules published through KV (benches/peers/large-kv.mjs); bundles of several shapes
-#    (benches/peers/shapes.mjs: plain, lang, date, hot, multihost, mixed, regex; SHAPES=...) at 10k and
+#    (benches/peers/shapes.mjs: plain, lang, date, hot, multihost, mixed, regex, query; SHAPES=...) at 10k and
 #    1M rules (SIZES=..., the first the base of the ratios; plain also at 3M, MORE=...) through KV, every answer checked
 #    against the engine compiled from the JSON (benches/peers/native/oracle), and embedded at
 #    10k and at the largest size whose upload fits the 64 MiB script limit
@@ -164,7 +164,7 @@ node "$peers/large-kv.mjs" --sizes 10000,1000000 --out "$out" $($quick && echo -
 
 # --- 4b. bundles of several shapes: through KV, then embedded (--large only: about 45 min) -----
 if $large_only; then
-shapes="${SHAPES:-plain,lang,date,hot,multihost,mixed,regex}"
+shapes="${SHAPES:-plain,lang,date,hot,multihost,mixed,regex,query}"
 if $quick; then shape_sizes="${SIZES:-10000,100000}"; else shape_sizes="${SIZES:-10000,1000000}"; fi
 stage "the JSON engine natively, for the answers to compare with (benches/peers/native/oracle)"
 CARGO_TARGET_DIR="$out/native-target" cargo build --quiet --release --manifest-path "$peers/native/oracle/Cargo.toml"

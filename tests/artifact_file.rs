@@ -322,10 +322,11 @@ fn a_crowded_home_is_refused_from_the_file_naming_its_rules() {
 
 #[test]
 fn parts_and_pages_over_their_byte_bounds_are_refused_naming_rules_and_a_fix() {
+    // One path told apart by a glob of a query value (an exact value would route each apart).
     let crowded: Vec<String> = (0..40)
         .map(|i| {
             format!(
-                r#"{{"id":"q{i}","from":"/same","when":{{"query":{{"k":"{i}"}}}},"to":"/t/{i}"}}"#
+                r#"{{"id":"q{i}","from":"/same","when":{{"query":{{"k":"{i}x*"}}}},"to":"/t/{i}"}}"#
             )
         })
         .collect();
@@ -342,9 +343,15 @@ fn parts_and_pages_over_their_byte_bounds_are_refused_naming_rules_and_a_fix() {
         let bytes = same(&crowded, options, 512).expect("the home fits");
         let engine = Engine::load(bytes).expect("the artifact opens");
         let decision =
-            RequestBuf::get("https://example.com/same?k=39").with(|r| engine.evaluate(r));
+            RequestBuf::get("https://example.com/same?k=39xyz").with(|r| engine.evaluate(r));
         assert!(format!("{decision:?}").contains("/t/39"), "{decision:?}");
     }
+    // With exact values, each lives apart by its value, the same from the file.
+    let exact = crowded.replace("x*\"", "\"");
+    let bytes = same(&exact, parts(2_000), 512).expect("each rule at its value");
+    let engine = Engine::load(bytes).expect("the artifact opens");
+    let decision = RequestBuf::get("https://example.com/same?k=39").with(|r| engine.evaluate(r));
+    assert!(format!("{decision:?}").contains("/t/39?"), "{decision:?}");
     let spread: Vec<String> = (0..300)
         .map(|i| format!(r#"{{"id":"s{i}","from":"/s/{i}","to":"/t/{i}"}}"#))
         .collect();

@@ -1,4 +1,4 @@
-// Bundles of several shapes (shapes.mjs: plain, lang, date, hot, multihost, mixed, regex) at several
+// Bundles of several shapes (shapes.mjs: plain, lang, date, hot, multihost, mixed, regex, query) at several
 // sizes, each built with `redirects build` (time and peak memory), published with
 // `redirects publish --local` into fresh local storage and served by the built worker (build/)
 // in workerd through Miniflare, as large-kv.mjs does: the KV binding wrapped by a module that

@@ -12,6 +12,8 @@
 //              30 % /:lang/guide/topic-<i>          -> /:lang/help/topic-<i>
 //   regex      /guide-<i>(/?) (path-to-regexp, as vercel.json writes it) -> /guides/<i>
 //              (every literal start the same for its first 6 bytes)
+//   query      80 % /index.php when ?p=<i>, 20 % /product.php when ?id=<i> -> /posts/<slug>-<i>
+//              (a legacy site: every rule on two paths, told apart by a query value)
 //
 // Requests: about 70 % hits (kind "hit", `to` the path the redirect must go to) and 30 % near
 // misses (kind "miss": the origin must answer): a path one character off, a rule number past
@@ -23,7 +25,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import path from 'node:path';
 import { rng } from './ruleset.mjs';
 
-export const SHAPES = ['plain', 'lang', 'date', 'hot', 'multihost', 'mixed', 'regex'];
+export const SHAPES = ['plain', 'lang', 'date', 'hot', 'multihost', 'mixed', 'regex', 'query'];
 
 const WORDS = ['garden', 'kitchen', 'outdoor', 'women', 'men', 'kids', 'sale', 'summer', 'winter', 'sports',
   'office', 'travel', 'beauty', 'home', 'tools', 'pets'];
@@ -146,7 +148,29 @@ const SHAPE = {
       `${SITE}/guides-${i}`,
     ][v],
   },
+  query: {
+    rule: (i) => ({ id: `r${i}`, from: legacy(i).path, when: { query: { [legacy(i).name]: String(i) } }, to: `/posts/${slug(i)}` }),
+    hit: (i) => {
+      const { path, name } = legacy(i);
+      // some with a tracking parameter before the one tested
+      const extra = hash(i, 11) % 3 === 0 ? 'utm_source=news&' : '';
+      return { url: `${SITE}${path}?${extra}${name}=${i}`, to: `/posts/${slug(i)}` };
+    },
+    miss: (i, v, n) => {
+      const { path, name } = legacy(i);
+      return [
+        `${SITE}${path}?${name}=${n + i}`,
+        `${SITE}${path}?${name}=${i}x`,
+        `${SITE}${path}?other=${i}`,
+      ][v];
+    },
+  },
 };
+
+/** The `query` shape's path and parameter of rule `i`. */
+function legacy(i) {
+  return i % 10 < 8 ? { path: '/index.php', name: 'p' } : { path: '/product.php', name: 'id' };
+}
 
 function shape(name) {
   const s = SHAPE[name];

@@ -41,10 +41,16 @@ enum Source {
 
 /// The homes a request's rules can live in, for each form of its path (a rule with its own
 /// `case_sensitive` lives where its literals, in its case, say), each once, with their page.
-fn homes_of(a: &Artifact, host: &str, paths: &Paths<'_>) -> SmallVec<[(usize, u64); 24]> {
+/// `query`: the request's query, for rules that live by a parameter's value.
+fn homes_of(
+    a: &Artifact,
+    host: &str,
+    paths: &Paths<'_>,
+    query: &mut Query<'_>,
+) -> SmallVec<[(usize, u64); 24]> {
     let mut out: SmallVec<[(usize, u64); 24]> = SmallVec::new();
     for (_, (path, key)) in paths.each() {
-        for home in a.homes(host, key, &path.decoded) {
+        for home in a.homes(host, (key, &mut *query), &path.decoded) {
             if !out.contains(&home) {
                 out.push(home);
             }
@@ -178,7 +184,8 @@ impl Engine {
         let mut out: SmallVec<[usize; 4]> = SmallVec::new();
         if let Source::Artifact(a) = &self.source {
             if let Some(p) = self.prepare(request).filter(|_| a.head_only()) {
-                for (page, _) in homes_of(a, &p.host, &p.paths) {
+                let mut query = Query::new(p.url.query);
+                for (page, _) in homes_of(a, &p.host, &p.paths, &mut query) {
                     if let Err(at) = out.binary_search(&page) {
                         out.insert(at, page);
                     }
@@ -199,7 +206,8 @@ impl Engine {
                 let Some(p) = self.prepare(request) else {
                     return Some(SmallVec::new());
                 };
-                a.needs(&homes_of(a, &p.host, &p.paths), pages)
+                let mut query = Query::new(p.url.query);
+                a.needs(&homes_of(a, &p.host, &p.paths, &mut query), pages)
             }
             _ => Some(SmallVec::new()),
         }
@@ -281,7 +289,7 @@ impl Engine {
                 // Each part's candidates are ascending; merged into one ascending list.
                 let mut runs: SmallVec<[SmallVec<[&'e Rule; 8]>; 4]> = SmallVec::new();
                 let mut read: SmallVec<[&'e Part; 4]> = SmallVec::new();
-                let Some(needs) = a.needs(&homes_of(a, host, paths), supplied.pages) else {
+                let Some(needs) = a.needs(&homes_of(a, host, paths, query), supplied.pages) else {
                     out.clear();
                     return false;
                 };

@@ -91,7 +91,8 @@ pub const MAX_PART_BYTES: usize = 3 * 1024 * 1024;
 /// estimates it (6 MiB): half of what the worker keeps of the homes requests needed
 /// ([`WORKER_CACHED_HOME_BYTES`]), so that no single home can push the others out of the
 /// cache at once or be read again on every request. `redirects build` refuses a bundle with a
-/// heavier home (many rules on one path told apart by a query value, say), naming two of its
+/// heavier home (many rules on one path told apart by a glob of a query value, say; rules told
+/// apart by an exact value live apart, [`crate::artifact::QUERY_NAMES`]), naming two of its
 /// rules.
 pub const MAX_HOME_COST: usize = WORKER_CACHED_HOME_BYTES / 2;
 

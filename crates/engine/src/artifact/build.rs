@@ -68,7 +68,7 @@ fn crowded_home(
             crowded.len(),
             sample.join(" and ")
         ),
-        "give such rules a literal segment of their own among their first 8 (a path segment only they have), an exact `host`, or split the bundle into several artifacts",
+        "give such rules a literal segment of their own among their first 8 (a path segment only they have), an exact `host` or an exact query value (`\"when\": {\"query\": {\"id\": \"123\"}}` on an exact path), or split the bundle into several artifacts",
     ))
 }
 
@@ -297,6 +297,7 @@ pub(super) fn lay_out(
     let max_page_bytes = options.max_page_bytes.clamp(1, MAX_PAGE_BYTES);
     let (homes, used, both_cases) = (routed.homes, routed.used, routed.both_cases);
     let (host_homes, hostless) = (routed.host_homes, routed.hostless);
+    let query_names = routed.query_names;
     let mut hosts = routed.hosts;
     let host_table = hosts.len() <= MAX_HEAD_HOSTS;
     if !host_table {
@@ -368,7 +369,13 @@ pub(super) fn lay_out(
     }
     drop(part);
 
-    let settings = format!(r#"{{"version":1,"settings":{settings},"rules":[]}}"#);
+    // The settings as a bundle without rules, then each query parameter rules live by after a
+    // NUL (which JSON text never holds).
+    let mut settings = format!(r#"{{"version":1,"settings":{settings},"rules":[]}}"#);
+    for name in &query_names {
+        settings.push('\0');
+        settings.push_str(name);
+    }
     let head_end = HEADER_BYTES + settings.len() + 8 * hosts.len();
     if head_end > MAX_HEAD_BYTES {
         return Err(layout_error(

@@ -24,7 +24,7 @@
 //! | 52 | 4 | hosts `H` in the table |
 //! | 56 | 8 | kinds of home used (`route::Used`) |
 //! | 64 | 16 | routing key: two u64, SipHash-1-3's key for homes (drawn from the bundle's text) |
-//! | 80 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}` |
+//! | 80 | S | the bundle without its rules: `{"version": 1, "settings": {...}, "rules": []}`; with the `QUERY` kind of home, then each query parameter rules live by ([`QUERY_NAMES`]) after a NUL byte |
 //! | 80 + S | 8 × H | the keyed hash of every exact host a rule names, ascending (with [`FLAG_HOST_TABLE`]) |
 //! | ... | 8 × 2^b | page directory: per page its offset (u32) and length (u32) |
 //! | ... | | pages (`page.rs`) |
@@ -51,6 +51,7 @@ pub use part::Part;
 
 use crate::limits::{MAX_ARTIFACT_PARTS, MAX_HEAD_BYTES, MAX_PAGE_BYTES};
 use crate::model::settings::Settings;
+use crate::request::visitor::Query;
 use route::{Router, Used};
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -95,6 +96,12 @@ pub const PREFIX_LENGTHS: [usize; 22] = [
 /// its position and kind (deeper, a whole segment, a shorter prefix) over a place fewer share:
 /// so that prefixes of a few lengths serve a bundle, and a request computes few homes.
 pub const SMALL_HOME_RULES: u32 = 32;
+/// Most query parameters rules live by in one artifact. Rules on a path more than
+/// [`SMALL_HOME_RULES`] share, told apart by the exact value of a query parameter
+/// (`/product.php` with `id=123`), live at the path with that value, by the parameters that
+/// tell the most of them apart; a request's homes then include its path with each of the
+/// first [`crate::limits::MAX_VALUES_TESTED`] values it sent of each: at most 32 more.
+pub const QUERY_NAMES: usize = 4;
 /// The fewest leading bytes of a segment's literal start a rule can be routed by.
 pub const PREFIX_BYTES: usize = PREFIX_LENGTHS[0];
 
@@ -563,6 +570,8 @@ pub(crate) struct Artifact {
     parts: Box<[OnceLock<Option<Part>>]>,
     /// Every rule in one part, for readers that want them all (analysis, `rules()`).
     whole: OnceLock<Part>,
+    /// The query parameters some rules live by ([`QUERY_NAMES`]), from the head.
+    query_names: Box<[String]>,
 }
 
 impl Artifact {
@@ -572,9 +581,22 @@ impl Artifact {
         how: How,
     ) -> Result<(Artifact, String), ArtifactError> {
         let layout = Layout::read(&bytes, how)?;
-        let settings = std::str::from_utf8(&bytes[HEADER_BYTES..layout.settings_end])
-            .map_err(|_| ArtifactError::Settings("are not UTF-8".into()))?
-            .to_owned();
+        let section = std::str::from_utf8(&bytes[HEADER_BYTES..layout.settings_end])
+            .map_err(|_| ArtifactError::Settings("are not UTF-8".into()))?;
+        // The settings' JSON, then (with Used::QUERY) each routed query parameter after a NUL,
+        // which JSON text never holds.
+        let mut pieces = section.split_terminator('\0');
+        let settings = pieces.next().unwrap_or_default().to_owned();
+        let mut query_names = Vec::new();
+        if u64_at(&bytes, 56) & Used::QUERY != 0 {
+            query_names.extend(pieces.take(QUERY_NAMES + 1).map(str::to_owned));
+        }
+        if query_names.len() > QUERY_NAMES {
+            return Err(ArtifactError::Settings(
+                "name too many query parameters".into(),
+            ));
+        }
+        let query_names = query_names.into_boxed_slice();
         let whole = how != How::Head;
         let slots = |n: usize| if whole { n } else { 0 };
         let artifact = Artifact {
@@ -590,6 +612,7 @@ impl Artifact {
                 .map(|_| OnceLock::new())
                 .collect(),
             whole: OnceLock::new(),
+            query_names,
             bytes,
         };
         Ok((artifact, settings))
@@ -635,11 +658,12 @@ impl Artifact {
     }
 
     /// The homes a request with this host (lower-case) and path can have, each with its page:
-    /// with its host only when some rule's home names that host.
+    /// with its host only when some rule's home names that host. `query`: the request's, for
+    /// the values it sent of the query parameters some rules live by.
     pub(crate) fn homes(
         &self,
         host: &str,
-        key: &str,
+        (key, query): (&str, &mut Query<'_>),
         segments: &[Cow<'_, str>],
     ) -> SmallVec<[(usize, u64); 24]> {
         let router = self.router();
@@ -651,7 +675,7 @@ impl Artifact {
                 named.then_some(host),
                 self.flag(FLAG_HOSTLESS_HOMES),
                 Used(u64_at(b, 56)),
-                key,
+                (key, &self.query_names, query),
                 segments,
             )
             .into_iter()

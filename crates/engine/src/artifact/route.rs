@@ -1,14 +1,17 @@
 //! Which part of an artifact holds a rule, and which parts a request reads: the one rule of
 //! routing that the build and every reader share.
 //!
-//! A rule lives at a **home**: for a rule without placeholders, its path key; for any other,
+//! A rule lives at a **home**: for a rule without placeholders, its path key (or, on a path
+//! more than [`SMALL_HOME_RULES`] rules share, its path key with the exact value it requires
+//! of a query parameter, among the [`QUERY_NAMES`] that tell most of them apart); for any other,
 //! its most selective literal material among its first [`ROUTE_DEPTH`] segments (the one the
 //! fewest rules of the bundle share, at its position): a literal segment, or the first 4 to 24
 //! or 32 bytes ([`PREFIX_LENGTHS`]) of the literal text a segment starts with (`item-{:id}`,
 //! `:slug.html` has none, a path-to-regexp source's literal start `/guides(/?)`); with none,
 //! the catch-all. A rule with an exact `host` has the host in its home too. A pattern matches
 //! only paths whose segment at that position is that literal (or starts with those bytes), so
-//! a request needs the homes of its path key, of each of its first [`ROUTE_DEPTH`] segments
+//! a request needs the homes of its path key (and of its path key with each of the first
+//! values it sent of those query parameters), of each of its first [`ROUTE_DEPTH`] segments
 //! and of their first bytes at their position, and the catch-all, with its host and without:
 //! at most `2 × (ROUTE_DEPTH × (1 + PREFIX_LENGTHS.len()) + 2)` homes, and only the kinds
 //! some rule uses (the header says which: positions, and the lengths of prefixes). Each is
@@ -22,10 +25,12 @@
 //! Homes are hashed with SipHash-1-3 under a key drawn from the bundle's text, so the author of
 //! the paths cannot choose paths that fall together (a change of any path changes the key).
 
-use super::{PREFIX_LENGTHS, ROUTE_DEPTH, SMALL_HOME_RULES};
+use super::{PREFIX_LENGTHS, QUERY_NAMES, ROUTE_DEPTH, SMALL_HOME_RULES};
 use crate::compile::Sink;
+use crate::limits::MAX_VALUE_BYTES_TESTED;
 use crate::model::pattern::{Pattern, Segment};
 use crate::model::rule::Rule;
+use crate::request::visitor::Query;
 use rustc_hash::FxHashMap as HashMap;
 use siphasher::sip::SipHasher13;
 use smallvec::SmallVec;
@@ -73,6 +78,8 @@ enum Place<'a> {
     Exact(&'a str),
     Literal(usize, &'a str),
     Prefix(usize, &'a [u8]),
+    /// A path key with one query parameter's exact value: (key, name, value).
+    Query(&'a str, &'a str, &'a str),
     CatchAll,
     /// Not a home: a host some rule names, for the head's table of hosts.
     Host,
@@ -93,6 +100,14 @@ impl Router {
         };
         bytes(host.unwrap_or("").as_bytes());
         let (kind, at, text): (u8, usize, &[u8]) = match place {
+            Place::Query(key, name, value) => {
+                h.write_u8(5);
+                for t in [key, name, value] {
+                    h.write_u64(t.len() as u64);
+                    h.write(t.as_bytes());
+                }
+                return h.finish();
+            }
             Place::Exact(key) => (0, 0, key.as_bytes()),
             Place::Literal(at, literal) => (1, at, literal.as_bytes()),
             Place::CatchAll => (2, 0, b""),
@@ -117,15 +132,17 @@ impl Router {
     }
 
     /// The homes a request's rules can live in: its path `key`, its first segments (and their
-    /// first bytes, [`PREFIX_LENGTHS`]) at the positions some rule is routed by (`used`), and the
-    /// catch-all when some rule lives there; without a host when `hostless`, and with the
-    /// request's `host` (lower-case) when given.
+    /// first bytes, [`PREFIX_LENGTHS`]) at the positions some rule is routed by (`used`), the
+    /// catch-all when some rule lives there, and its path key with each value `query` holds
+    /// of the parameters `names` rules are routed by (the first ones sent, as conditions test
+    /// them); without a host when `hostless`, and with the request's `host` (lower-case) when
+    /// given.
     pub(crate) fn homes(
         &self,
         host: Option<&str>,
         hostless: bool,
         used: Used,
-        key: &str,
+        (key, names, query): (&str, &[String], &mut Query<'_>),
         segments: &[Cow<'_, str>],
     ) -> SmallVec<[Home; 32]> {
         let mut out = SmallVec::new();
@@ -133,6 +150,13 @@ impl Router {
         for host in hosts.into_iter().flatten() {
             if used.has(Used::EXACT) {
                 out.push(Home(self.hash(host, Place::Exact(key))));
+            }
+            if used.has(Used::QUERY) {
+                for name in names {
+                    for value in query.values(name) {
+                        out.push(Home(self.hash(host, Place::Query(key, name, value))));
+                    }
+                }
             }
             if used.has(Used::CATCH_ALL) {
                 out.push(Home(self.hash(host, Place::CatchAll)));
@@ -217,8 +241,11 @@ impl Used {
     /// Bit `LENGTH << c`: some rule lives at the first `PREFIX_LENGTHS[c]` bytes of a segment.
     /// Without any of these bits (the first artifacts of format 3), prefixes are 4 bytes long.
     const LENGTH: u64 = 1 << (2 * ROUTE_DEPTH + 2);
+    /// Some rule lives at its path key with one query parameter's exact value (the head names
+    /// the parameters: [`QUERY_NAMES`]).
+    pub(crate) const QUERY: u64 = Used::LENGTH << PREFIX_LENGTHS.len();
     /// Every bit this engine knows.
-    pub(crate) const ALL: u64 = (1 << (2 * ROUTE_DEPTH + 2 + PREFIX_LENGTHS.len())) - 1;
+    pub(crate) const ALL: u64 = (Used::QUERY << 1) - 1;
 
     fn has(self, bit: u64) -> bool {
         self.0 & bit != 0
@@ -226,7 +253,7 @@ impl Used {
 
     /// Whether some rule lives at the first `PREFIX_LENGTHS[class]` bytes of a segment.
     fn has_length(self, class: usize) -> bool {
-        let lengths = Used::ALL & !(Used::LENGTH - 1);
+        let lengths = Used::QUERY - Used::LENGTH;
         if self.0 & lengths == 0 {
             class == 0
         } else {
@@ -247,6 +274,12 @@ fn rank(place: Place<'_>) -> u16 {
 
 /// A candidate fixed at the rule's path key (a rule without placeholders).
 const FIXED_EXACT: u16 = u16::MAX;
+/// A candidate at the rule's path key with the exact value of query parameter `n` (by the
+/// order the bundle first names them) has rank `QUERY_RANK + n`.
+const QUERY_RANK: u16 = 1024;
+/// Most query parameter names a bundle's rules are told apart by ([`QUERY_NAMES`] are routed).
+const QUERY_NAMES_SEEN: usize = 60_000;
+
 /// A candidate fixed at the catch-all (a pattern with no literal material to route by).
 const FIXED_CATCH_ALL: u16 = u16::MAX - 1;
 
@@ -266,6 +299,8 @@ pub(crate) struct Routing {
     shared: HashMap<u64, u32>,
     /// Each rule's [`Pattern::matcher_bytes`].
     matching: Vec<u32>,
+    /// Query parameter names exact values are tested of, by the order first seen.
+    query_names: HashMap<String, u16>,
     hosts: rustc_hash::FxHashSet<u64>,
     /// Whether some rule compares case-sensitively, and whether some does not.
     cases: [bool; 2],
@@ -282,6 +317,8 @@ pub(crate) struct Routed {
     pub(crate) matching: Vec<u32>,
     /// Which kinds of home the bundle uses.
     pub(crate) used: Used,
+    /// The query parameters some rule lives by ([`Used::QUERY`]), at most [`QUERY_NAMES`].
+    pub(crate) query_names: Vec<String>,
     /// The hashes of the exact hosts rules name, ascending.
     pub(crate) hosts: Vec<u64>,
     /// Some rule's home names a host.
@@ -300,6 +337,7 @@ impl Routing {
             candidates: Vec::new(),
             shared: HashMap::default(),
             matching: Vec::new(),
+            query_names: HashMap::default(),
             hosts: Default::default(),
             cases: [false; 2],
             host_homes: false,
@@ -307,18 +345,77 @@ impl Routing {
         }
     }
 
+    /// The candidates of rule `r`.
+    fn choices(&self, r: usize) -> &[(u64, u16)] {
+        let from = self.start[r] as usize;
+        let to = self
+            .start
+            .get(r + 1)
+            .map_or(self.candidates.len(), |&e| e as usize);
+        &self.candidates[from..to]
+    }
+
+    /// Whether more rules than [`SMALL_HOME_RULES`] live at this path key.
+    fn crowded(&self, home: u64) -> bool {
+        self.shared.get(&home).copied().unwrap_or(0) > SMALL_HOME_RULES
+    }
+
+    /// The query parameters to route by: of the rules on crowded path keys, the names whose
+    /// exact values tell apart the most of them (at most [`QUERY_NAMES`]), as ranks
+    /// ([`QUERY_RANK`] + the name's number), and their names in that order.
+    fn routed_names(&self) -> (Vec<u16>, Vec<String>) {
+        let mut counts: HashMap<u16, u32> = HashMap::default();
+        for r in 0..self.start.len() {
+            let choices = self.choices(r);
+            if choices.len() > 1 && choices[0].1 == FIXED_EXACT && self.crowded(choices[0].0) {
+                for &(_, rank) in &choices[1..] {
+                    *counts.entry(rank).or_default() += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(u16, u32)> = counts.into_iter().collect();
+        ranked.sort_unstable_by_key(|&(rank, count)| (std::cmp::Reverse(count), rank));
+        ranked.truncate(QUERY_NAMES);
+        let ranks: Vec<u16> = ranked.iter().map(|&(rank, _)| rank).collect();
+        let mut names = vec![String::new(); ranks.len()];
+        for (name, &n) in &self.query_names {
+            if let Some(at) = ranks.iter().position(|&r| r == QUERY_RANK + n) {
+                names[at] = name.clone();
+            }
+        }
+        (ranks, names)
+    }
+
     /// Each rule at its home.
     pub(crate) fn finish(self, case_sensitive: bool) -> Routed {
         let mut used = Used::default();
         let n = self.start.len();
+        let (routed_ranks, query_names) = self.routed_names();
         let homes = (0..n)
             .map(|r| {
-                let from = self.start[r] as usize;
-                let to = self
-                    .start
-                    .get(r + 1)
-                    .map_or(self.candidates.len(), |&e| e as usize);
-                let choices = &self.candidates[from..to];
+                let choices = self.choices(r);
+                if choices[0].1 == FIXED_EXACT {
+                    // On a crowded path, the rule lives by the value of a routed parameter
+                    // it tests (the least shared), else at the path key.
+                    let by_query = choices[1..]
+                        .iter()
+                        .filter(|_| self.crowded(choices[0].0))
+                        .filter_map(|&(h, rank)| {
+                            let order = routed_ranks.iter().position(|&q| q == rank)?;
+                            Some((self.shared.get(&h).copied().unwrap_or(0), order, h))
+                        })
+                        .min();
+                    return match by_query {
+                        Some((_, _, h)) => {
+                            used.0 |= Used::QUERY;
+                            Home(h)
+                        }
+                        None => {
+                            used.0 |= Used::EXACT;
+                            Home(choices[0].0)
+                        }
+                    };
+                }
                 let &(hash, rank) = choices
                     .iter()
                     .min_by_key(|(h, rank)| {
@@ -327,7 +424,6 @@ impl Routing {
                     })
                     .expect("every rule has a candidate");
                 used.0 |= match rank {
-                    FIXED_EXACT => Used::EXACT,
                     FIXED_CATCH_ALL => Used::CATCH_ALL,
                     r if r % 64 == 63 => Used::LITERAL << (r / 64),
                     r => {
@@ -348,6 +444,7 @@ impl Routing {
             homes,
             matching: self.matching,
             used,
+            query_names,
             hosts,
             host_homes: self.host_homes,
             hostless: self.hostless,
@@ -372,10 +469,29 @@ impl Sink for Routing {
         self.matching
             .push(u32::try_from(matching).unwrap_or(u32::MAX));
         if rule.pattern.is_exact() {
-            let home = self
-                .router
-                .hash(host, Place::Exact(rule.pattern.exact_key()));
+            let key = rule.pattern.exact_key();
+            let home = self.router.hash(host, Place::Exact(key));
+            *self.shared.entry(home).or_default() += 1;
             self.candidates.push((home, FIXED_EXACT));
+            // The exact values of query parameters it tests: where it may live instead when
+            // its path is crowded.
+            for (name, value) in rule.when().exact_query_values() {
+                if name.contains('\0') || value.len() > MAX_VALUE_BYTES_TESTED {
+                    continue;
+                }
+                let seen = self.query_names.len();
+                let number = match self.query_names.get(name) {
+                    Some(&n) => n,
+                    None if seen < QUERY_NAMES_SEEN => {
+                        self.query_names.insert(name.to_owned(), seen as u16);
+                        seen as u16
+                    }
+                    None => continue,
+                };
+                let at = self.router.hash(host, Place::Query(key, name, value));
+                *self.shared.entry(at).or_default() += 1;
+                self.candidates.push((at, QUERY_RANK + number));
+            }
             return;
         }
         let before = self.candidates.len();

@@ -339,6 +339,16 @@ impl Conditions {
         self.list.iter().map(Condition::describe_one).collect()
     }
     /// Names captured by `":name"` query values.
+    /// The query parameters these conditions require an exact value of: `(name, value)`.
+    pub(crate) fn exact_query_values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.list.iter().filter_map(|c| match c {
+            Condition::Query(name, QueryTest::Glob(Glob::Exact(value))) => {
+                Some((name.as_str(), value.as_str()))
+            }
+            _ => None,
+        })
+    }
+
     pub(crate) fn capture_names(&self) -> impl Iterator<Item = &str> {
         self.list.iter().filter_map(|c| match c {
             Condition::Query(_, QueryTest::Capture(n)) => Some(n.as_str()),
