@@ -85,6 +85,11 @@ fn build_reports_rules_every_request_reads_and_takes_a_larger_rule_limit() {
     assert!(err.contains("71 rules; the limit is 70"), "{err}");
     let (code, _, err) = run(&["build", input, "-o", out, "--max-rules", "0"]);
     assert_eq!(code, 2, "{err}");
+    // Past MAX_BUILD_RULES (a part a rule at most): refused before anything is read.
+    let past = (edge_redirects::limits::MAX_BUILD_RULES + 1).to_string();
+    let (code, _, err) = run(&["build", input, "-o", out, "--max-rules", &past]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not in 1..=16777216"), "{err}");
 }
 
 #[test]
