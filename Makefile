@@ -36,7 +36,7 @@ load: build
 # The benchmarks (BENCHMARKS.md): the engine (criterion), the peer engines side by side in Node,
 # the workers in workerd, large rule sets. `make bench QUICK=1`: the smaller run; `LARGE=1`: only
 # the large rule sets, with bundles of eight shapes at 10k and 1M (plain also at 3M) through KV
-# and embedded (about 80 minutes; SHAPES=lang,hot, SIZES=10000,1000000 and MORE=plain-3000000
+# and embedded (about an hour; SHAPES=lang,hot, SIZES=10000,1000000 and MORE=plain-3000000
 # to choose).
 .PHONY: bench
 bench:
