@@ -397,9 +397,10 @@ impl Routing {
                 if choices[0].1 == FIXED_EXACT {
                     // On a crowded path, the rule lives by the value of a routed parameter
                     // it tests (the least shared), else at the path key.
+                    let crowded = self.crowded(choices[0].0);
                     let by_query = choices[1..]
                         .iter()
-                        .filter(|_| self.crowded(choices[0].0))
+                        .filter(|_| crowded)
                         .filter_map(|&(h, rank)| {
                             let order = routed_ranks.iter().position(|&q| q == rank)?;
                             Some((self.shared.get(&h).copied().unwrap_or(0), order, h))
